@@ -1,0 +1,39 @@
+/**
+ * The V2Board / Xboard "UniProxy" push contract (see shared/reference/xboard-contract.md), as our agent sends it to
+ * our collector or to a real panel, and as our collector accepts it from any backend.
+ *
+ * Our agent adds two headers that a panel ignores and our collector honours:
+ * - Idempotency-Key: "<nodeId>:<epoch>:<seq>" of the outbox record; a key already applied is acknowledged, not applied again.
+ * - X-Traffic-Measured-At: the record's end time (unix ms) so the per-user day is the day the node measured it.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const UNIPROXY_PREFIX = '/api/v1/server/UniProxy';
+export const UNIPROXY_PUSH_PATH = `${UNIPROXY_PREFIX}/push`;
+export const UNIPROXY_USER_PATH = `${UNIPROXY_PREFIX}/user`;
+export const SERVER_REPORT_V2_PATH = '/api/v2/server/report';
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const MEASURED_AT_HEADER = 'x-traffic-measured-at';
+
+/** node_type aliases the panels accept. */
+export const NODE_TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({ v2ray: 'vmess', hysteria2: 'hysteria' });
+export const NODE_TYPES = Object.freeze([
+  'vmess', 'vless', 'trojan', 'shadowsocks', 'hysteria', 'tuic', 'anytls', 'socks', 'naive', 'http', 'mieru', 'v2node',
+]);
+
+/** `{"<user id>": [upload, download]}` in raw bytes. Numbers on the wire, as the panels expect. */
+export type UserTrafficPush = Record<string, [number, number]>;
+
+export function idempotencyKey(nodeId: number, epoch: string, seq: number): string {
+  return `${nodeId}:${epoch}:${seq}`;
+}
+
+/** A push body for the wire: decimal strings become numbers; the panel's PHP reads them as integers. */
+export function toPushBody(users: Record<string, [string, string]>): UserTrafficPush {
+  const body: UserTrafficPush = {};
+  for (const [uid, [up, down]] of Object.entries(users)) body[uid] = [Number(up), Number(down)];
+  return body;
+}
+
+export const PanelSuccess = Type.Object({ data: Type.Literal(true) }, { additionalProperties: true });
+export type PanelSuccess = Static<typeof PanelSuccess>;
