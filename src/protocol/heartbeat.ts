@@ -55,8 +55,8 @@ export const HeartbeatRequest = Type.Object(
   {
     epoch: Epoch,
     records: Type.Array(TrafficRecord, { maxItems: MAX_RECORDS_PER_HEARTBEAT }),
-    /** Load average 1/5/15 at send time. */
-    load: Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]),
+    /** Load average 1/5/15 at send time; null when the agent could not read it (the records still count). */
+    load: Type.Union([Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]), Type.Null()]),
     uptimeSec: Type.Number({ minimum: 0 }),
     bootId: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
     agentVersion: Type.String({ maxLength: 64 }),
