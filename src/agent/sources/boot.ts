@@ -1,0 +1,57 @@
+/**
+ * What identifies the running boot: /proc/sys/kernel/random/boot_id (a fresh UUID on every boot) when the kernel
+ * has it, and btime from /proc/stat (boot time in unix seconds, which also moves on a clock step or a VM snapshot
+ * restore, so it only decides where no boot id exists). Plus /proc/uptime for the heartbeat.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentError } from '../errors.js';
+
+export interface BootIdentity {
+  bootId: string | null;
+  btime: number | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function parseBootId(text: string): string | null {
+  const id = text.trim().toLowerCase();
+  return UUID.test(id) ? id : null;
+}
+
+export function parseStatBtime(text: string): number | null {
+  const m = /^btime\s+([0-9]+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+export function parseUptime(text: string): number {
+  const v = Number(text.trim().split(/\s+/)[0]);
+  if (!Number.isFinite(v) || v < 0) throw new AgentError('PROC_MALFORMED', `uptime: not a number: ${JSON.stringify(text.slice(0, 40))}`);
+  return v;
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, [], { cause: err });
+  }
+}
+
+export async function readBootIdentity(procRoot: string): Promise<BootIdentity> {
+  const [idText, statText] = await Promise.all([
+    readOptional(join(procRoot, 'sys', 'kernel', 'random', 'boot_id')),
+    readOptional(join(procRoot, 'stat')),
+  ]);
+  return {
+    bootId: idText === null ? null : parseBootId(idText),
+    btime: statText === null ? null : parseStatBtime(statText),
+  };
+}
+
+/** Seconds since boot, or null where /proc/uptime is missing (fixture trees may leave it out). */
+export async function readUptime(procRoot: string): Promise<number | null> {
+  const text = await readOptional(join(procRoot, 'uptime'));
+  return text === null ? null : parseUptime(text);
+}
