@@ -1,0 +1,190 @@
+/**
+ * The pure accounting core: (last state, a new sample, settings) -> (next state, the record it produced, what it
+ * noticed). It never touches the disk, the clock or the network; the caller persists the result and only then
+ * lets a sink see the record.
+ */
+import { periodStart } from '../../common/calendar.js';
+import type { BootIdentity } from '../sources/boot.js';
+import type { AgentState, InterfaceMemo, OutboxRecord } from '../state/agent-state.js';
+import { STATE_VERSION } from '../state/agent-state.js';
+import { bootChange } from './boot-change.js';
+import { counterDelta, type CounterBits, type DeltaContext } from './counter-delta.js';
+import { userDeltas, type ProxySample } from './user-deltas.js';
+
+export interface Sample {
+  /** Wall clock, unix ms. */
+  at: number;
+  /** Seconds since boot, when /proc/uptime could be read. */
+  uptimeSec: number | null;
+  boot: BootIdentity;
+  interfaces: ReadonlyMap<string, { rxBytes: bigint; txBytes: bigint }>;
+  /** Per-user counters of the proxy core; undefined when not configured, null when unavailable this tick. */
+  proxy?: ProxySample | null;
+}
+
+export interface AccountingSettings {
+  isSelected: (iface: string) => boolean;
+  bits: CounterBits;
+  maxBytesPerSec: bigint;
+  resetDay: number;
+  timeZone: string;
+  /** Maps a proxy user's email to the user id the panel knows, or null when it does not match. */
+  userIdOf: (email: string) => string | null;
+}
+
+export type AccountingEvent =
+  | { type: 'reboot'; previousBootId: string | null; bootId: string | null }
+  | { type: 'reset' | 'wrap' | 'suspicious' | 'new-interface'; iface: string; direction: 'rx' | 'tx' | 'both'; delta: string }
+  | { type: 'interface-gone' | 'interface-back'; iface: string }
+  | { type: 'period-start'; start: number }
+  | { type: 'proxy-restart' | 'proxy-baseline' }
+  | { type: 'user-reset'; email: string }
+  | { type: 'user-unmatched'; email: string };
+
+export interface TickResult {
+  state: AgentState;
+  record: OutboxRecord | null;
+  events: AccountingEvent[];
+}
+
+/** The state of a first run: today's counters become the baseline, nothing from before the agent existed counts. */
+export function baselineState(sample: Sample, epoch: string, settings: AccountingSettings): AgentState {
+  const interfaces: Record<string, InterfaceMemo> = {};
+  for (const [name, c] of sample.interfaces) interfaces[name] = { rx: c.rxBytes.toString(), tx: c.txBytes.toString() };
+  return {
+    version: STATE_VERSION,
+    epoch,
+    nextSeq: 1,
+    boot: { ...sample.boot },
+    lastSampleAt: sample.at,
+    lastUptimeSec: sample.uptimeSec,
+    interfaces,
+    proxy: sample.proxy ? userDeltas(null, sample.proxy, 0, settings.userIdOf, sample.at).memo : null,
+    totals: { rx: '0', tx: '0' },
+    period: { start: periodStart(sample.at, settings.resetDay, settings.timeZone), rx: '0', tx: '0' },
+    outbox: [],
+    cursors: {},
+    attemptedThrough: 0,
+    lastDelivery: {},
+    detected: { reboots: 0, resets: 0, wraps: 0, suspicious: 0, proxyRestarts: 0 },
+  };
+}
+
+function elapsedSeconds(state: AgentState, sample: Sample, sameBoot: boolean): number {
+  if (sameBoot && state.lastUptimeSec !== null && sample.uptimeSec !== null && sample.uptimeSec >= state.lastUptimeSec) {
+    return sample.uptimeSec - state.lastUptimeSec;
+  }
+  return Math.max(0, (sample.at - state.lastSampleAt) / 1000);
+}
+
+export function accountTick(state: AgentState, sample: Sample, settings: AccountingSettings): TickResult {
+  const events: AccountingEvent[] = [];
+  const tags = new Set<string>();
+  const detected = { ...state.detected };
+  const sameBoot = bootChange(state.boot, sample.boot) === 'same';
+  if (!sameBoot) {
+    events.push({ type: 'reboot', previousBootId: state.boot.bootId, bootId: sample.boot.bootId });
+    tags.add('reboot');
+    detected.reboots++;
+  }
+  const ctx: DeltaContext = {
+    sameBoot,
+    bits: settings.bits,
+    elapsedSec: elapsedSeconds(state, sample, sameBoot),
+    maxBytesPerSec: settings.maxBytesPerSec,
+  };
+
+  const interfaces: Record<string, InterfaceMemo> = {};
+  let rx = 0n;
+  let tx = 0n;
+  for (const [name, c] of sample.interfaces) {
+    const prev = state.interfaces[name];
+    const dRx = counterDelta(prev ? BigInt(prev.rx) : undefined, c.rxBytes, ctx);
+    const dTx = counterDelta(prev ? BigInt(prev.tx) : undefined, c.txBytes, ctx);
+    interfaces[name] = { rx: c.rxBytes.toString(), tx: c.txBytes.toString() };
+    const selected = settings.isSelected(name);
+    if (prev?.goneAt !== undefined) events.push({ type: 'interface-back', iface: name });
+    for (const [dir, d] of [['rx', dRx], ['tx', dTx]] as const) {
+      if (d.kind === 'reset' || d.kind === 'wrap') {
+        events.push({ type: d.kind, iface: name, direction: dir, delta: d.delta.toString() });
+        if (selected) tags.add(`${d.kind}:${name}`);
+        if (d.kind === 'reset') detected.resets++;
+        else detected.wraps++;
+      }
+      if (d.suspicious) {
+        events.push({ type: 'suspicious', iface: name, direction: dir, delta: d.delta.toString() });
+        if (selected) tags.add(`suspicious:${name}`);
+        detected.suspicious++;
+      }
+    }
+    if (dRx.kind === 'new') events.push({ type: 'new-interface', iface: name, direction: 'both', delta: (dRx.delta + dTx.delta).toString() });
+    if (selected) {
+      rx += dRx.delta;
+      tx += dTx.delta;
+    }
+  }
+  // Interfaces that vanished keep their last counters (a return with lower counters is then a reset), but only
+  // within this boot: after a reboot their old counters mean nothing.
+  if (sameBoot) {
+    for (const [name, memo] of Object.entries(state.interfaces)) {
+      if (sample.interfaces.has(name)) continue;
+      if (memo.goneAt === undefined) events.push({ type: 'interface-gone', iface: name });
+      interfaces[name] = { rx: memo.rx, tx: memo.tx, goneAt: memo.goneAt ?? sample.at };
+    }
+  }
+
+  let proxy = state.proxy;
+  let users: Record<string, [string, string]> | undefined;
+  if (sample.proxy) {
+    const elapsed = (sample.at - (state.proxy?.sampledAt ?? sample.at)) / 1000;
+    const u = userDeltas(state.proxy, sample.proxy, elapsed, settings.userIdOf, sample.at);
+    proxy = u.memo;
+    events.push(...u.events);
+    if (u.events.some((e) => e.type === 'proxy-restart')) {
+      detected.proxyRestarts++;
+      tags.add('proxy-restart');
+    }
+    if (Object.keys(u.users).length > 0) users = u.users;
+  } else if (sample.proxy === undefined) {
+    proxy = null; // not configured (any more): forget, so a later re-enable takes a fresh baseline
+  }
+
+  const start = periodStart(sample.at, settings.resetDay, settings.timeZone);
+  let period = state.period;
+  if (start !== period.start) {
+    period = { start, rx: '0', tx: '0' };
+    events.push({ type: 'period-start', start });
+  }
+
+  let record: OutboxRecord | null = null;
+  let nextSeq = state.nextSeq;
+  if (rx > 0n || tx > 0n || users || tags.size > 0) {
+    record = {
+      seq: nextSeq++,
+      from: Math.min(state.lastSampleAt, sample.at),
+      to: sample.at,
+      rx: rx.toString(),
+      tx: tx.toString(),
+      ...(tags.size > 0 ? { events: [...tags].slice(0, 64) } : {}),
+      ...(users ? { users } : {}),
+    };
+  }
+
+  return {
+    state: {
+      ...state,
+      nextSeq,
+      boot: { ...sample.boot },
+      lastSampleAt: sample.at,
+      lastUptimeSec: sample.uptimeSec,
+      interfaces,
+      proxy,
+      totals: { rx: (BigInt(state.totals.rx) + rx).toString(), tx: (BigInt(state.totals.tx) + tx).toString() },
+      period: { start: period.start, rx: (BigInt(period.rx) + rx).toString(), tx: (BigInt(period.tx) + tx).toString() },
+      outbox: record ? [...state.outbox, record] : state.outbox,
+      detected,
+    },
+    record,
+    events,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The state file's bytes: `{"sha256":"<hex of the state JSON>","state":<state JSON>}`. The checksum catches what
+ * JSON parsing alone would not (a flipped digit in a counter); the schema check catches a file of another shape.
+ */
+import { createHash } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import { AgentState } from './agent-state.js';
+
+const PREFIX = '{"sha256":"';
+const MIDDLE = '","state":';
+const HASH_LEN = 64;
+
+export function encodeState(state: AgentState): string {
+  const json = JSON.stringify(state);
+  const hash = createHash('sha256').update(json).digest('hex');
+  return `${PREFIX}${hash}${MIDDLE}${json}}\n`;
+}
+
+/** Returns the state, or throws an Error whose message says what is wrong with the bytes. */
+export function decodeState(text: string): AgentState {
+  if (text.length === 0) throw new Error('the file is empty');
+  if (!text.startsWith(PREFIX) || text.slice(PREFIX.length + HASH_LEN, PREFIX.length + HASH_LEN + MIDDLE.length) !== MIDDLE) {
+    throw new Error('the file does not start like a traffic-agent state file');
+  }
+  const hash = text.slice(PREFIX.length, PREFIX.length + HASH_LEN);
+  const body = text.trimEnd();
+  if (!body.endsWith('}')) throw new Error('the file is truncated');
+  const json = body.slice(PREFIX.length + HASH_LEN + MIDDLE.length, -1);
+  if (createHash('sha256').update(json).digest('hex') !== hash) throw new Error('the checksum does not match (truncated or damaged)');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`the JSON does not parse: ${(err as Error).message}`);
+  }
+  if (!Value.Check(AgentState, parsed)) {
+    const first = Value.Errors(AgentState, parsed).First();
+    throw new Error(`the state does not have the expected shape${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`);
+  }
+  return parsed;
+}
