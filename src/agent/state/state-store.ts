@@ -77,18 +77,20 @@ export class StateStore {
     return movedTo;
   }
 
-  async load(now: number): Promise<LoadedState> {
-    await this.ensureDir();
+  /** With readOnly (status, sample), nothing is created or moved: damaged files are only reported. */
+  async load(now: number, opts: { readOnly?: boolean } = {}): Promise<LoadedState> {
+    if (!opts.readOnly) await this.ensureDir();
+    const setAside = (path: string) => (opts.readOnly ? Promise.resolve('(left in place)') : this.setAside(path, now));
     const problems: LoadedState['problems'] = [];
     const primary = await this.readOne(this.primaryPath);
     if ('state' in primary) return { state: primary.state, source: 'primary', problems };
     if ('reason' in primary) {
-      problems.push({ file: this.primaryPath, movedTo: await this.setAside(this.primaryPath, now), reason: primary.reason });
+      problems.push({ file: this.primaryPath, movedTo: await setAside(this.primaryPath), reason: primary.reason });
     }
     const backup = await this.readOne(this.backupPath);
     if ('state' in backup) return { state: backup.state, source: 'backup', problems };
     if ('reason' in backup) {
-      problems.push({ file: this.backupPath, movedTo: await this.setAside(this.backupPath, now), reason: backup.reason });
+      problems.push({ file: this.backupPath, movedTo: await setAside(this.backupPath), reason: backup.reason });
     }
     return { state: null, source: 'none', problems };
   }

@@ -1,0 +1,58 @@
+/** The `traffic-agent` command line. Each command's work lives in its own module; this file only wires yargs. */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { AgentError } from './errors.js';
+import { checkConfigCommand } from './commands/check-config.js';
+import { sampleCommand } from './commands/sample.js';
+import { statusCommand } from './commands/status.js';
+import { runDaemon } from './daemon/run-daemon.js';
+import { runOnce } from './daemon/run-once.js';
+import { startAgentMetrics } from './metrics/agent-metrics-server.js';
+import { installCommand } from '../ops/install-command.js';
+
+const withConfig = (y: Argv) =>
+  y
+    .option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'the agent configuration (JSON)', normalize: true })
+    .option('log-level', { type: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], describe: 'overrides log.level' });
+
+const withJson = (y: Argv) => withConfig(y).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
+
+function fail(err: unknown): never {
+  if (err instanceof AgentError) {
+    process.stderr.write(`traffic-agent: ${err.code}: ${err.message}\n${err.details.map((d) => `  ${d}\n`).join('')}`);
+    process.exit(err.exitCode || 1);
+  }
+  process.stderr.write(`traffic-agent: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(70);
+}
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('traffic-agent')
+    .usage('$0 <command> [options]\n\nCounts a node\'s interface (and per-user) traffic exactly and delivers it to a collector.')
+    .command('run', 'run the agent daemon', withConfig, async (a) => {
+      const code = await runDaemon(a.config, a['log-level'], { onStart: startAgentMetrics }).catch(fail);
+      process.exit(code);
+    })
+    .command('once', 'one tick: sample, account, persist, deliver what is pending, exit', withConfig, async (a) => {
+      const code = await runOnce(a.config, a['log-level']).catch(fail);
+      process.exit(code);
+    })
+    .command('sample', 'show what the agent sees now (no state change)', withJson, async (a) => {
+      await sampleCommand(a.config, a.json).catch(fail);
+    })
+    .command('status', 'local totals, period totals, pending records, last delivery', withJson, async (a) => {
+      await statusCommand(a.config, a.json).catch(fail);
+    })
+    .command('check-config', 'validate the configuration; exit 1 listing every problem by its key path', withConfig, (a) => {
+      process.exit(checkConfigCommand(a.config));
+    })
+    .command(installCommand('agent'))
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .help()
+    .version()
+    .parseAsync();
+}
+
+void main();

@@ -1,0 +1,114 @@
+/**
+ * Reads, validates and resolves the agent's config once. Every problem is reported with its key path
+ * (`collector.url: must be an http(s) URL`), all of them at once, before anything starts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isValidTimeZone } from '../../common/calendar.js';
+import { AgentError } from '../errors.js';
+import { compileEmailPattern } from '../sources/proxy-stats/index.js';
+import { AgentConfigSchema, DEFAULT_EXCLUDE, DEFAULT_PROC_ROOT, DEFAULT_STATE_DIR, type AgentConfig, type AgentConfigInput } from './schema.js';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false });
+ajv.addKeyword('errorMessage');
+const validate = ajv.compile<AgentConfigInput>(AgentConfigSchema);
+
+function keyPath(err: ErrorObject): string {
+  let path = err.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (err.keyword === 'required') path = path ? `${path}.${err.params.missingProperty}` : String(err.params.missingProperty);
+  if (err.keyword === 'additionalProperties') path = path ? `${path}.${err.params.additionalProperty}` : String(err.params.additionalProperty);
+  return path || '(top level)';
+}
+
+function describe(err: ErrorObject): string {
+  if (err.keyword === 'required') return 'is required';
+  if (err.keyword === 'additionalProperties') return 'is not a known setting';
+  const custom = (err.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
+  if (custom) return custom;
+  return `${err.message ?? 'is invalid'}${err.data !== undefined && typeof err.data !== 'object' ? ` (got ${JSON.stringify(err.data)})` : ''}`;
+}
+
+/** One line per problem, deduplicated (a union reports each of its branches), in key order. */
+export function schemaProblems(errors: readonly ErrorObject[]): string[] {
+  const byPath = new Map<string, string>();
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    const path = keyPath(e);
+    if (!byPath.has(path)) byPath.set(path, `${path}: ${describe(e)}`);
+  }
+  // A failed union leaves only its branches' errors; prefer the custom message of the union where there is one.
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf') continue;
+    const path = keyPath(e);
+    const custom = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
+    if (custom || !byPath.has(path)) byPath.set(path, `${path}: ${custom ?? 'is not one of the allowed values'}`);
+  }
+  return [...byPath.values()].sort();
+}
+
+export interface ConfigEnv {
+  TRAFFIC_AGENT_TOKEN?: string;
+  CREDENTIALS_DIRECTORY?: string;
+  STATE_DIRECTORY?: string;
+}
+
+function tokenFromEnv(env: ConfigEnv): string | null {
+  if (env.TRAFFIC_AGENT_TOKEN) return env.TRAFFIC_AGENT_TOKEN.trim();
+  if (env.CREDENTIALS_DIRECTORY) {
+    try {
+      return readFileSync(join(env.CREDENTIALS_DIRECTORY, 'node-token'), 'utf8').trim();
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Validates a parsed config object; returns the resolved config or throws CONFIG_INVALID listing every problem. */
+export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as ConfigEnv): AgentConfig {
+  const input = structuredClone(raw);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AgentError('CONFIG_INVALID', 'the configuration must be a JSON object', ['(top level): must be a JSON object']);
+  }
+  const problems = validate(input) ? [] : schemaProblems(validate.errors ?? []);
+  const cfg = input as AgentConfigInput;
+  if (problems.length === 0) {
+    if (!isValidTimeZone(cfg.period.timezone)) problems.push(`period.timezone: unknown IANA time zone ${JSON.stringify(cfg.period.timezone)}`);
+    try {
+      compileEmailPattern(cfg.userTraffic.emailPattern);
+    } catch (err) {
+      problems.push(`userTraffic.emailPattern: ${(err as Error).message}`);
+    }
+    if (cfg.panel.url !== null && (cfg.panel.nodeId === null || cfg.panel.token === '')) {
+      problems.push('panel: url is set, so nodeId and token are required too');
+    }
+    if (cfg.panel.url !== null && !cfg.userTraffic.enabled) problems.push('panel: a panel takes per-user traffic; set userTraffic.enabled to true');
+    const token = tokenFromEnv(env) ?? cfg.node.token;
+    if (!token) problems.push('node.token: is empty (set it here, in TRAFFIC_AGENT_TOKEN, or as the node-token systemd credential)');
+    else cfg.node.token = token;
+  }
+  if (problems.length > 0) throw new AgentError('CONFIG_INVALID', `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''})`, problems);
+  return Object.freeze({
+    ...cfg,
+    stateDir: cfg.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? DEFAULT_STATE_DIR,
+    procRoot: cfg.procRoot ?? DEFAULT_PROC_ROOT,
+    interfaces: { include: cfg.interfaces.include ?? [], exclude: cfg.interfaces.exclude ?? [...DEFAULT_EXCLUDE] },
+  }) as AgentConfig;
+}
+
+export function loadConfig(file: string, env: ConfigEnv = process.env as ConfigEnv): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AgentError('CONFIG_UNREADABLE', `cannot read the configuration ${file}: ${(err as Error).message}`, [], { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new AgentError('CONFIG_INVALID', `${file} is not valid JSON`, [`(file): ${(err as Error).message}`]);
+  }
+  return resolveConfig(raw, env);
+}

@@ -1,0 +1,142 @@
+/**
+ * `traffic-agent run`: ticks every heartbeatIntervalSec, delivers after each tick and on the backoff timer,
+ * reloads its config on SIGHUP, and on SIGTERM/SIGINT finishes the tick in progress, takes a last sample,
+ * saves, tries one last delivery within shutdownDeadlineMs, and exits 0.
+ */
+import { loadConfig } from '../config/load-config.js';
+import { AgentError } from '../errors.js';
+import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from '../../ops/sd-notify.js';
+import { openAgentProcess, type AgentProcess } from './agent-process.js';
+
+export interface DaemonHooks {
+  /** Called once the daemon is running (the metrics server hooks in here). */
+  onStart?: (proc: AgentProcess) => Promise<void> | void;
+  onReload?: (proc: AgentProcess) => Promise<void> | void;
+  onStop?: (proc: AgentProcess) => Promise<void> | void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runDaemon(configFile: string, logLevel: string | undefined, hooks: DaemonHooks = {}): Promise<number> {
+  const proc = openAgentProcess(configFile, logLevel);
+  const { runtime, logger } = proc;
+  await runtime.open();
+  proc.hostFacts.start(proc.cfg.hostFactsRefreshSec);
+
+  let stopping = false;
+  let tickTimer: NodeJS.Timeout | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let current: Promise<unknown> = Promise.resolve();
+
+  const scheduleRetry = () => {
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = null;
+    const wait = runtime.nextRetryInMs();
+    if (wait === null || stopping) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      current = runtime.deliver({ drain: true }).then(scheduleRetry, (err) => logger.error({ err }, 'delivery round failed'));
+    }, wait);
+  };
+
+  const tickOnce = async () => {
+    try {
+      await runtime.tick(proc.readSample);
+    } catch (err) {
+      const e = err as AgentError;
+      logger.error({ code: e.code ?? 'TICK_FAILED', details: e.details }, `tick failed: ${e.message}; nothing counted is lost, the next tick tries again`);
+      return;
+    }
+    await runtime.deliver({ drain: true });
+    scheduleRetry();
+  };
+
+  let nextAt = Date.now();
+  const loop = () => {
+    if (stopping) return;
+    current = tickOnce().finally(() => {
+      if (stopping) return;
+      const interval = proc.cfg.heartbeatIntervalSec * 1000;
+      nextAt += interval;
+      const now = Date.now();
+      if (nextAt < now) nextAt = now + interval; // fell behind (suspend, slow disk): do not burst
+      tickTimer = setTimeout(loop, nextAt - now);
+    });
+  };
+
+  const stopWatchdog = startWatchdog((err) => logger.warn({ err: err.message }, 'watchdog notification failed'));
+  await hooks.onStart?.(proc);
+  loop();
+  await current;
+  try {
+    notifyReady(`counting ${Object.keys(runtime.state?.interfaces ?? {}).length} interfaces`);
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'readiness notification failed');
+  }
+  logger.info({ event: 'start', stateDir: proc.cfg.stateDir, epoch: runtime.state?.epoch, collector: proc.cfg.collector.url, intervalSec: proc.cfg.heartbeatIntervalSec }, 'traffic-agent running');
+
+  const reload = async () => {
+    try {
+      notifyReloading();
+    } catch {
+      /* logged by the watchdog path if systemd is unreachable */
+    }
+    try {
+      const next = loadConfig(configFile);
+      if (next.stateDir !== proc.cfg.stateDir) {
+        logger.warn({ event: 'reload', key: 'stateDir' }, 'stateDir cannot change while running; restart to move the state');
+      }
+      await current;
+      proc.apply({ ...next, stateDir: proc.cfg.stateDir });
+      if (tickTimer) {
+        clearTimeout(tickTimer);
+        nextAt = Date.now();
+        loop();
+      }
+      await hooks.onReload?.(proc);
+      logger.info({ event: 'reload', intervalSec: next.heartbeatIntervalSec, include: next.interfaces.include, exclude: next.interfaces.exclude, collector: next.collector.url, level: logger.level }, 'configuration reloaded');
+    } catch (err) {
+      const e = err as AgentError;
+      logger.error({ event: 'reload-refused', code: e.code, problems: e.details }, `new configuration refused, the old one stays: ${e.message}`);
+    } finally {
+      try {
+        notifyReady();
+      } catch {
+        /* ignore */
+      }
+    }
+  };
+
+  return await new Promise<number>((resolve) => {
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      try {
+        notifyStopping();
+      } catch {
+        /* ignore */
+      }
+      logger.info({ event: 'stop', signal }, 'stopping: last sample, save, last delivery');
+      if (tickTimer) clearTimeout(tickTimer);
+      if (retryTimer) clearTimeout(retryTimer);
+      stopWatchdog();
+      proc.hostFacts.stop();
+      await current.catch(() => undefined);
+      try {
+        await runtime.tick(proc.readSample);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'last sample failed; the saved state still covers everything counted');
+      }
+      const deadline = proc.cfg.shutdownDeadlineMs;
+      await Promise.race([runtime.deliver({ force: true, drain: true }).catch(() => undefined), sleep(deadline)]);
+      await runtime.flush();
+      await hooks.onStop?.(proc);
+      await Promise.race([Promise.all(runtime.activeSinks.map((s) => s.close().catch(() => undefined))), sleep(200)]);
+      logger.info({ event: 'stopped', pending: runtime.state?.outbox.length ?? 0 }, 'traffic-agent stopped');
+      resolve(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => void reload());
+  });
+}

@@ -1,0 +1,16 @@
+/** `traffic-agent once`: one tick (sample, account, persist), one delivery of what is pending, then exit. */
+import { openAgentProcess } from './agent-process.js';
+
+export async function runOnce(configFile: string, logLevel?: string): Promise<number> {
+  const proc = openAgentProcess(configFile, logLevel);
+  try {
+    await proc.runtime.open();
+    await proc.hostFacts.refresh();
+    await proc.runtime.tick(proc.readSample);
+    await proc.runtime.deliver({ force: true, drain: true });
+    await proc.runtime.flush();
+    return 0;
+  } finally {
+    for (const s of proc.runtime.activeSinks) await s.close();
+  }
+}

@@ -1,0 +1,48 @@
+/** One look at the machine: interface counters, boot identity, uptime, load, and the proxy core's user counters. */
+import { uptime as osUptime } from 'node:os';
+import type { Sample } from '../accounting/account-tick.js';
+import type { ProxySample } from '../accounting/user-deltas.js';
+import type { AgentConfig } from '../config/schema.js';
+import { readBootIdentity, readUptime } from '../sources/boot.js';
+import { readLoadavg, type LoadAverage } from '../sources/loadavg.js';
+import { readNetDev } from '../sources/net-dev.js';
+
+export type ProxyReader = () => Promise<ProxySample>;
+
+export interface SampleOutcome {
+  sample: Sample;
+  load: LoadAverage | null;
+  /** Things worth a log line that did not stop the sample (a bad /proc line, a missing loadavg, an unreachable core). */
+  problems: { code: string; message: string; details?: readonly string[] }[];
+}
+
+export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: ProxyReader): Promise<SampleOutcome> {
+  const problems: SampleOutcome['problems'] = [];
+  // net/dev and the boot identity are required: without them no delta can be computed, so their errors propagate.
+  const [netDev, boot, up] = await Promise.all([readNetDev(cfg.procRoot), readBootIdentity(cfg.procRoot), readUptime(cfg.procRoot)]);
+  if (netDev.problems.length > 0) {
+    problems.push({ code: 'PROC_MALFORMED', message: `${cfg.procRoot}/net/dev: ${netDev.problems.length} line(s) skipped`, details: netDev.problems });
+  }
+  let load: LoadAverage | null = null;
+  try {
+    load = await readLoadavg(cfg.procRoot);
+  } catch (err) {
+    problems.push({ code: (err as { code?: string }).code ?? 'PROC_UNREADABLE', message: (err as Error).message });
+  }
+  let proxySample: ProxySample | null | undefined;
+  if (proxy) {
+    try {
+      proxySample = await proxy();
+    } catch (err) {
+      proxySample = null;
+      problems.push({ code: (err as { code?: string }).code ?? 'PROXY_STATS_FAILED', message: (err as Error).message });
+    }
+  }
+  const interfaces = new Map<string, { rxBytes: bigint; txBytes: bigint }>();
+  for (const [name, c] of netDev.interfaces) interfaces.set(name, { rxBytes: c.rxBytes, txBytes: c.txBytes });
+  return {
+    sample: { at: now(), uptimeSec: up ?? osUptime(), boot, interfaces, ...(proxySample !== undefined ? { proxy: proxySample } : {}) },
+    load,
+    problems,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * A sink takes records from the outbox and says which it accepted. Only accepted records move the sink's cursor;
+ * the rest are offered again later, with the same seq and contents, so the receiver can recognise a repeat.
+ */
+import type { OutboxRecord } from '../state/agent-state.js';
+import type { SinkSpec } from '../outbox/outbox.js';
+
+export interface DeliveryContext {
+  epoch: string;
+  now: () => number;
+}
+
+export interface DeliveryResult {
+  acked: Set<number>;
+  /** Records the receiver already had (a resend after a lost response). */
+  duplicates: number;
+}
+
+export interface Sink extends SinkSpec {
+  /** At most this many records per delivery attempt. */
+  readonly batchLimit: number;
+  /** Whether the sink is called even with no record (a heartbeat keeps the node online). */
+  readonly sendsEmpty: boolean;
+  deliver(records: readonly OutboxRecord[], ctx: DeliveryContext): Promise<DeliveryResult>;
+  close(): Promise<void>;
+}
+
+/** A failed delivery: `retryable` false means the receiver refused the request itself (bad token, bad body). */
+export class DeliveryError extends Error {
+  readonly status: number | null;
+  readonly retryable: boolean;
+
+  constructor(message: string, status: number | null, retryable: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeliveryError';
+    this.status = status;
+    this.retryable = retryable;
+  }
+}
