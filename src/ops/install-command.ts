@@ -25,7 +25,7 @@ export interface InstallCommandDeps {
   out?: (text: string) => void;
 }
 
-const DEFAULT_PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const CONFIG_TEMPLATES: Readonly<Record<InstallKind, string>> = Object.freeze({
   agent: 'config.example.json',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installCommand, type InstallCommandDeps } from '../../src/ops/install-command.js';
+import { DEFAULT_PACKAGE_ROOT, installCommand, type InstallCommandDeps } from '../../src/ops/install-command.js';
 import { formatPlan, planInstall } from '../../src/ops/install.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -134,6 +134,12 @@ describe('install', () => {
       planInstall({ kind: 'collector', prefix: '/', token: 'x', configTemplate: '{}', unitTemplate: '' }),
     ).toThrow(/--token is for the agent/);
     expect(listTree(prefix)).toEqual([]);
+  });
+
+  it('finds the shipped templates two levels above src/ops/ (and dist/ops/)', () => {
+    expect(DEFAULT_PACKAGE_ROOT).toBe(REPO);
+    expect(existsSync(join(DEFAULT_PACKAGE_ROOT, 'systemd', 'traffic-agent.service'))).toBe(true);
+    expect(existsSync(join(DEFAULT_PACKAGE_ROOT, 'systemd', 'traffic-collector.service'))).toBe(true);
   });
 
   it('plans without touching the disk', () => {
