@@ -166,6 +166,18 @@ function writeFileAtomic(path: string, contents: string, mode: number): void {
   }
 }
 
+/**
+ * Creates `path` with `mode`, and any missing parent with 0755 (as /etc and /var/lib are): a
+ * recursive mkdir would give a staged tree's /var/lib the state directory's 0700. Modes are set
+ * with chmod, since mkdir's are masked by the umask.
+ */
+function makeDir(path: string, mode: number): void {
+  const parent = dirname(path);
+  if (parent !== path && !existsSync(parent)) makeDir(parent, 0o755);
+  mkdirSync(path, { mode });
+  chmodSync(path, mode);
+}
+
 /** Carries the plan out. Returns one line per action saying what was done. */
 export function applyInstall(plan: InstallPlan): string[] {
   const report: string[] = [];
@@ -174,8 +186,7 @@ export function applyInstall(plan: InstallPlan): string[] {
       if (existsSync(a.path)) {
         report.push(`exists  ${a.path}/`);
       } else {
-        mkdirSync(a.path, { recursive: true, mode: a.mode });
-        chmodSync(a.path, a.mode); // mkdir's mode is masked by the umask
+        makeDir(a.path, a.mode);
         report.push(`created ${modeText(a.mode)} ${a.path}/`);
       }
       continue;

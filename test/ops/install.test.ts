@@ -68,6 +68,8 @@ describe('install', () => {
     expect(mode(token)).toBe('0600');
     expect(mode(state)).toBe('0700');
     expect(statSync(state).isDirectory()).toBe(true);
+    // Parents created on the way keep the usual 0755, not the state directory's 0700.
+    for (const parent of ['etc', 'etc/systemd', 'etc/traffic-agent', 'var', 'var/lib']) expect(mode(join(prefix, parent))).toBe('0755');
 
     expect(readFileSync(unit, 'utf8')).toBe(readFileSync(join(REPO, 'systemd/traffic-agent.service'), 'utf8'));
     const parsed = JSON.parse(readFileSync(config, 'utf8'));
