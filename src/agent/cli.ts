@@ -7,7 +7,7 @@ import { sampleCommand } from './commands/sample.js';
 import { statusCommand } from './commands/status.js';
 import { runDaemon } from './daemon/run-daemon.js';
 import { runOnce } from './daemon/run-once.js';
-import { startAgentMetrics } from './metrics/agent-metrics-server.js';
+import { startAgentMetrics, stopAgentMetrics } from './metrics/agent-metrics-server.js';
 import { installCommand } from '../ops/install-command.js';
 
 const withConfig = (y: Argv) =>
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     .scriptName('traffic-agent')
     .usage('$0 <command> [options]\n\nCounts a node\'s interface (and per-user) traffic exactly and delivers it to a collector.')
     .command('run', 'run the agent daemon', withConfig, async (a) => {
-      const code = await runDaemon(a.config, a['log-level'], { onStart: startAgentMetrics }).catch(fail);
+      const code = await runDaemon(a.config, a['log-level'], { onStart: startAgentMetrics, onReload: startAgentMetrics, onStop: stopAgentMetrics }).catch(fail);
       process.exit(code);
     })
     .command('once', 'one tick: sample, account, persist, deliver what is pending, exit', withConfig, async (a) => {
