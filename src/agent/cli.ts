@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     .command(installCommand('agent'))
     .demandCommand(1, 'name a command (see --help)')
     .strict()
+    .wrap(100)
     .help()
     .version()
     .parseAsync();

@@ -53,16 +53,19 @@ export interface ConfigEnv {
   STATE_DIRECTORY?: string;
 }
 
-function tokenFromEnv(env: ConfigEnv): string | null {
-  if (env.TRAFFIC_AGENT_TOKEN) return env.TRAFFIC_AGENT_TOKEN.trim();
-  if (env.CREDENTIALS_DIRECTORY) {
-    try {
-      return readFileSync(join(env.CREDENTIALS_DIRECTORY, 'node-token'), 'utf8').trim();
-    } catch {
-      return null;
-    }
+/** A secret from a systemd credential file; an empty or missing file counts as absent. */
+function credential(env: ConfigEnv, name: string): string | null {
+  if (!env.CREDENTIALS_DIRECTORY) return null;
+  try {
+    return readFileSync(join(env.CREDENTIALS_DIRECTORY, name), 'utf8').trim() || null;
+  } catch {
+    return null;
   }
-  return null;
+}
+
+/** Token order: TRAFFIC_AGENT_TOKEN, then the node-token credential, then node.token in the file. */
+function tokenFromEnv(env: ConfigEnv): string | null {
+  return env.TRAFFIC_AGENT_TOKEN?.trim() || credential(env, 'node-token');
 }
 
 /** Validates a parsed config object; returns the resolved config or throws CONFIG_INVALID listing every problem. */
@@ -80,11 +83,13 @@ export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as Conf
     } catch (err) {
       problems.push(`userTraffic.emailPattern: ${(err as Error).message}`);
     }
-    if (cfg.panel.url !== null && (cfg.panel.nodeId === null || cfg.panel.token === '')) {
-      problems.push('panel: url is set, so nodeId and token are required too');
-    }
     if (cfg.panel.url !== null && !cfg.userTraffic.enabled) problems.push('panel: a panel takes per-user traffic; set userTraffic.enabled to true');
+    const panelToken = credential(env, 'panel-token');
+    if (panelToken) cfg.panel.token = panelToken;
     const token = tokenFromEnv(env) ?? cfg.node.token;
+    if (cfg.panel.url !== null && (cfg.panel.nodeId === null || cfg.panel.token === '')) {
+      problems.push('panel: url is set, so nodeId and token (or the panel-token credential) are required too');
+    }
     if (!token) problems.push('node.token: is empty (set it here, in TRAFFIC_AGENT_TOKEN, or as the node-token systemd credential)');
     else cfg.node.token = token;
   }
