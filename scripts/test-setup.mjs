@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// `npm test`'s pretest: on a fresh clone, install the locked dependencies, then build the binaries the
+// end-to-end tests run. Plain Node, no dependencies, so it works before `npm ci`.
+import { existsSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+
+const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
+if (!existsSync('node_modules/.package-lock.json') || !existsSync('node_modules/vitest')) {
+  console.log('test-setup: node_modules missing, running npm ci');
+  run('npm ci');
+}
+run('npx tsc -p tsconfig.json');
