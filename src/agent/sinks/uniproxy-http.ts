@@ -1,0 +1,63 @@
+/**
+ * What the two UniProxy push sinks and the panel poll share: building an endpoint URL under a base URL, a form of
+ * it that is safe to log (the panel's token travels in the query string), and reading the panel's JSON answers.
+ */
+
+/**
+ * `<base><path>?<query>`, keeping a path in the base (a panel served under /panel stays under /panel).
+ * Unlike `new URL('/api/…', base)`, which would drop it.
+ */
+export function endpointUrl(base: string, path: string, query: Readonly<Record<string, string | number>>): URL {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+  url.search = '';
+  url.hash = '';
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
+  return url;
+}
+
+/** Origin and path only: never the query (it may hold the token) nor credentials in the authority. */
+export function loggableUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A push or status call succeeded: `{"data":true}` (our collector, Xboard) or `{"status":"success"}` (v2board style). */
+export function isPushSuccess(text: string): boolean {
+  const answer = parseJson(text);
+  if (typeof answer !== 'object' || answer === null) return false;
+  const a = answer as { data?: unknown; status?: unknown };
+  return a.data === true || a.status === 'success';
+}
+
+/** The `message` of a JSON error answer (`{"message":"Invalid token",…}`), else the start of the text. */
+export function answerMessage(text: string): string {
+  const answer = parseJson(text);
+  if (typeof answer === 'object' && answer !== null && typeof (answer as { message?: unknown }).message === 'string') {
+    return (answer as { message: string }).message.slice(0, 300);
+  }
+  return text.slice(0, 300).trim() || '(empty body)';
+}
+
+/** Statuses that say "try later" rather than "this request is wrong". */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+/** Sum of the uploads and of the downloads of a per-user record, for the logs. */
+export function userTotals(users: Readonly<Record<string, readonly [string, string]>>): { users: number; up: string; down: string } {
+  let up = 0n;
+  let down = 0n;
+  for (const [u, d] of Object.values(users)) {
+    up += BigInt(u);
+    down += BigInt(d);
+  }
+  return { users: Object.keys(users).length, up: up.toString(), down: down.toString() };
+}
