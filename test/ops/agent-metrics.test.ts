@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startAgent, type RunningAgent } from '../support/agent-binary.js';
 import { freePort } from '../support/free-port.js';
-import { makeProcTree } from '../support/proc-tree.js';
+import { ProcFixture } from '../support/proc-fixture.js';
 import { parsePrometheus, sampleValue } from '../support/prometheus-text.js';
 
 let agent: RunningAgent | null = null;
@@ -18,7 +18,7 @@ afterEach(async () => {
 
 describe('agent metrics endpoint', () => {
   it('serves interface counters, outbox depth and delivery results in Prometheus text format', async () => {
-    const proc = makeProcTree({ lo: { rx: 5n, tx: 5n }, eth0: { rx: 1000n, tx: 2000n } });
+    const proc = await ProcFixture.create({ interfaces: { lo: { rx: 5n, tx: 5n }, eth0: { rx: 1000n, tx: 2000n } } });
     const dir = mkdtempSync(join(tmpdir(), 'agent-metrics-'));
     const [metricsPort, deadPort] = [await freePort(), await freePort()];
     const cfg = join(dir, 'config.json');
@@ -33,7 +33,7 @@ describe('agent metrics endpoint', () => {
     agent = startAgent(['run', '-c', cfg]);
     await agent.waitFor('"event":"metrics"');
     await agent.waitFor('"event":"start"');
-    proc.setCounters({ lo: { rx: 5n, tx: 5n }, eth0: { rx: 1500n, tx: 2600n } });
+    await proc.grow('eth0', 500n, 600n);
     await agent.waitFor('DELIVERY_FAILED');
 
     let families = parsePrometheus('');
