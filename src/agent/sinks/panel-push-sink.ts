@@ -1,0 +1,120 @@
+/**
+ * Per-user traffic straight to a V2Board / Xboard panel, over the V1 UniProxy push contract exactly:
+ * `POST <panel>/api/v1/server/UniProxy/push?token=…&node_id=…&node_type=…` with `{"<uid>":[up,down]}`.
+ *
+ * A panel has no idempotency key, so a push whose answer was lost after the request went out may or may not have
+ * been booked. `retryLostResponse` decides: false (default) counts it as delivered (that batch may go unbilled,
+ * nobody is billed twice); true sends it again (nothing goes unbilled, but a push the panel did book is booked
+ * twice, as XrayR #106/#570 show). Either way it is logged with the seq and the byte totals, and counted.
+ * A push that certainly did not arrive (refused connection, DNS failure, a socket that died before the request was
+ * written, a 5xx answer) is always retried.
+ */
+import { Agent } from 'undici';
+import type { Logger } from 'pino';
+import { UNIPROXY_PUSH_PATH, toPushBody } from '../../protocol/uniproxy.js';
+import type { OutboxRecord } from '../state/agent-state.js';
+import { takesUsers } from '../outbox/outbox.js';
+import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
+import { TrackedRequestError, trackedRequest } from './tracked-request.js';
+import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, userTotals } from './uniproxy-http.js';
+
+export interface PanelPushSinkOptions {
+  url: string;
+  token: string;
+  nodeId: number;
+  nodeType: string;
+  retryLostResponse: boolean;
+  timeoutMs: number;
+  batchLimit: number;
+  logger: Logger;
+}
+
+/** Pushes whose answer was lost after the request was written, by what was done about them. */
+export interface LostResponseCounts {
+  retried: number;
+  assumedDelivered: number;
+}
+
+/**
+ * Connections are kept only briefly: pushes come a minute apart, and reusing a connection the panel's web server
+ * is closing at that moment turns a push that never arrived into one that looks lost.
+ */
+const PANEL_KEEP_ALIVE_MS = 4_000;
+
+export class PanelPushSink implements Sink {
+  readonly name = 'panel' as const;
+  readonly takes = takesUsers;
+  readonly sendsEmpty = false;
+  readonly batchLimit: number;
+  readonly lostResponses: LostResponseCounts = { retried: 0, assumedDelivered: 0 };
+  private readonly opts: PanelPushSinkOptions;
+  private readonly dispatcher: Agent;
+  private readonly url: URL;
+
+  constructor(opts: PanelPushSinkOptions) {
+    this.opts = opts;
+    this.batchLimit = opts.batchLimit;
+    this.dispatcher = new Agent({ keepAliveTimeout: PANEL_KEEP_ALIVE_MS, keepAliveMaxTimeout: PANEL_KEEP_ALIVE_MS, connect: { timeout: opts.timeoutMs } });
+    this.url = endpointUrl(opts.url, UNIPROXY_PUSH_PATH, { token: opts.token, node_id: opts.nodeId, node_type: opts.nodeType });
+  }
+
+  /** One push per record, in order, stopping at the first that is not acknowledged. */
+  async deliver(records: readonly OutboxRecord[], _ctx: DeliveryContext): Promise<DeliveryResult> {
+    const acked = new Set<number>();
+    for (const r of records) {
+      try {
+        await this.pushOne(r);
+      } catch (err) {
+        if (acked.size === 0) throw err;
+        break;
+      }
+      acked.add(r.seq);
+    }
+    return { acked, duplicates: 0 };
+  }
+
+  private async pushOne(r: OutboxRecord): Promise<void> {
+    const where = loggableUrl(this.url);
+    let res;
+    try {
+      res = await trackedRequest(this.dispatcher, this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(toPushBody(r.users ?? {})),
+        timeoutMs: this.opts.timeoutMs,
+      });
+    } catch (err) {
+      if (err instanceof TrackedRequestError && err.requestSent) return this.lostResponse(r, err);
+      throw new DeliveryError(`panel ${where} unreachable, the push did not arrive: ${(err as Error).message}`, null, true, { cause: err });
+    }
+    if (res.statusCode !== 200) {
+      const retryable = isRetryableStatus(res.statusCode);
+      const what = retryable ? 'failed' : 'refused';
+      throw new DeliveryError(`panel push (seq ${r.seq}) ${what} with ${res.statusCode}: ${answerMessage(res.text)}`, res.statusCode, retryable);
+    }
+    if (!isPushSuccess(res.text)) {
+      throw new DeliveryError(`panel push (seq ${r.seq}): the answer is not a success: ${answerMessage(res.text)}`, 200, true);
+    }
+  }
+
+  /** The request went out and no answer came back: the panel may have booked it. Returns when it counts as delivered. */
+  private lostResponse(r: OutboxRecord, err: TrackedRequestError): void {
+    const totals = userTotals(r.users ?? {});
+    const retry = this.opts.retryLostResponse;
+    if (retry) this.lostResponses.retried++;
+    else this.lostResponses.assumedDelivered++;
+    this.opts.logger.warn(
+      { event: 'panel-lost-response', sink: this.name, seq: r.seq, ...totals, reason: err.code ?? err.message, retryLostResponse: retry },
+      retry
+        ? `panel push seq ${r.seq}: the answer was lost after the push was sent; sending it again (panel.retryLostResponse), so the panel may book ${totals.up} B up / ${totals.down} B down twice`
+        : `panel push seq ${r.seq}: the answer was lost after the push was sent; counted as delivered, so if the panel did not book it, ${totals.up} B up / ${totals.down} B down of ${totals.users} users go unbilled`,
+    );
+    if (retry) {
+      throw new DeliveryError(`panel push (seq ${r.seq}): answer lost after sending (${err.message}); will send it again`, null, true, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
