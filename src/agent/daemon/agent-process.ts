@@ -35,7 +35,7 @@ export function openAgentProcess(configFile: string, logLevel?: string): AgentPr
     agentVersion: AGENT_VERSION,
     host: hostFacts.facts,
   });
-  const runtime = new AgentRuntime(cfg, accountingSettings(cfg), buildSinks(cfg, extras), {
+  const runtime = new AgentRuntime(cfg, accountingSettings(cfg), buildSinks(cfg, extras, logger), {
     store: new StateStore(cfg.stateDir),
     logger,
     now: Date.now,
@@ -52,7 +52,7 @@ export function openAgentProcess(configFile: string, logLevel?: string): AgentPr
       current = next;
       proxy = proxyReaderFor(next);
       logger.level = logLevel ?? next.log.level;
-      const old = runtime.reconfigure(next, accountingSettings(next), buildSinks(next, extras));
+      const old = runtime.reconfigure(next, accountingSettings(next), buildSinks(next, extras, logger));
       for (const s of old) void s.close();
     },
   };
