@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load-config.js';
 import { AgentError } from '../errors.js';
 import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from '../../ops/sd-notify.js';
 import { openAgentProcess, type AgentProcess } from './agent-process.js';
+import { DaemonPanelPoll } from './panel-poll.js';
 
 export interface DaemonHooks {
   /** Called once the daemon is running (the metrics server hooks in here). */
@@ -22,6 +23,8 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
   const { runtime, logger } = proc;
   await runtime.open();
   proc.hostFacts.start(proc.cfg.hostFactsRefreshSec);
+  const panelPoll = new DaemonPanelPoll(logger);
+  await panelPoll.apply(proc.cfg);
 
   let stopping = false;
   let tickTimer: NodeJS.Timeout | null = null;
@@ -88,6 +91,7 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
       }
       await current;
       proc.apply({ ...next, stateDir: proc.cfg.stateDir });
+      await panelPoll.apply(proc.cfg);
       if (tickTimer) {
         clearTimeout(tickTimer);
         nextAt = Date.now();
@@ -121,6 +125,7 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
       if (retryTimer) clearTimeout(retryTimer);
       stopWatchdog();
       proc.hostFacts.stop();
+      await panelPoll.stop().catch(() => undefined);
       await current.catch(() => undefined);
       try {
         await runtime.tick(proc.readSample);
