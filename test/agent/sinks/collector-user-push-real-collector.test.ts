@@ -1,0 +1,50 @@
+/** The collector user sink against the real collector app (SQLite in memory) on 127.0.0.1. */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectorUserPushSink } from '../../../src/agent/sinks/collector-user-push-sink.js';
+import { buildApp } from '../../../src/collector/app.js';
+import { defaultConfig } from '../../../src/collector/config.js';
+import { SqliteStore } from '../../../src/collector/store/sqlite/sqlite-store.js';
+import { hashToken } from '../../../src/collector/tokens.js';
+import { EPOCH, userRecord } from './sink-fixtures.js';
+
+const NODE_TOKEN = 'real-collector-node-token';
+const ctx = { epoch: EPOCH, now: Date.now };
+
+describe('CollectorUserPushSink against the real collector', () => {
+  let store: SqliteStore;
+  let app: FastifyInstance;
+  let sink: CollectorUserPushSink;
+  let nodeId: number;
+
+  beforeAll(async () => {
+    store = new SqliteStore(':memory:');
+    await store.migrate();
+    const node = await store.addNode({ name: 'n1', tokenHash: hashToken(NODE_TOKEN), rate: '1', resetDay: 1, timezone: 'UTC', createdAt: Date.now() });
+    nodeId = node.id;
+    app = await buildApp({ store, config: defaultConfig(), logger: false, adminToken: 'admin-token-for-the-test' });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    sink = new CollectorUserPushSink({ url: address, nodeId, nodeType: 'vmess', token: NODE_TOKEN, timeoutMs: 5_000, batchLimit: 50 });
+  });
+
+  afterAll(async () => {
+    await sink?.close();
+    await app?.close();
+    await store?.close();
+  });
+
+  it('applies each record once, acknowledges a resend of the same key, and books it on the day measured', async () => {
+    const records = [userRecord(1, { '1': ['1000', '3000'], '7': ['5', '6'] }), userRecord(2, { '1': ['24', '96'] })];
+    const dayStartSec = Math.floor(Date.UTC(2026, 0, 15) / 1000);
+
+    expect([...(await sink.deliver(records, ctx)).acked]).toEqual([1, 2]);
+    expect([...(await sink.deliver(records, ctx)).acked]).toEqual([1, 2]); // a resend after a lost answer
+
+    const users = await store.nodeUsers(nodeId, dayStartSec, dayStartSec + 86_400, 10);
+    const byId = Object.fromEntries(users.map((u) => [u.userId, [u.u, u.d]]));
+    expect(byId).toEqual({ 1: [1024n, 3096n], 7: [5n, 6n] });
+    // Measured on 2026-01-15 (X-Traffic-Measured-At), so nothing on the day it was received.
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400;
+    expect(await store.nodeUsers(nodeId, today, today + 86_400, 10)).toEqual([]);
+  });
+});
