@@ -1,0 +1,122 @@
+/**
+ * The collector's configuration: one TypeBox schema that both validates and supplies defaults.
+ * Sources, later ones winning: defaults < config file < environment < command-line flags.
+ * The result is validated once, frozen, and every problem is reported with its key path.
+ */
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isValidTimeZone } from '../common/calendar.js';
+
+export const CollectorConfigSchema = Type.Object(
+  {
+    listen: Type.String({ default: '0.0.0.0:8080', description: 'HOST:PORT to listen on' }),
+    db: Type.String({ default: './data/collector.db', minLength: 1, description: 'SQLite file path or postgres:// URL' }),
+    adminToken: Type.Optional(Type.String({ minLength: 16, description: 'bearer token of the read API' })),
+    serverToken: Type.Optional(Type.String({ minLength: 8, description: 'global Xboard-style server token, accepted for every node' })),
+    heartbeatIntervalSec: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+    offlineAfterIntervals: Type.Integer({ default: 3, minimum: 1, maximum: 1000 }),
+    rawRetentionHours: Type.Integer({ default: 48, minimum: 1, maximum: 87_600 }),
+    idempotencyRetentionHours: Type.Integer({ default: 720, minimum: 1, maximum: 87_600 }),
+    pruneIntervalSec: Type.Integer({ default: 600, minimum: 1, maximum: 86_400 }),
+    timezone: Type.String({ default: 'UTC', description: 'IANA zone of the per-user day and of day buckets' }),
+    bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024, maximum: 1_073_741_824 }),
+    pushBodyLimitBytes: Type.Integer({ default: 33_554_432, minimum: 1024, maximum: 1_073_741_824 }),
+    authFailuresPerMinute: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000 }),
+    pgPoolSize: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    trustProxy: Type.Boolean({ default: false, description: 'take the client address from X-Forwarded-For' }),
+  },
+  { additionalProperties: false },
+);
+export type CollectorConfig = Readonly<Static<typeof CollectorConfigSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid collector config:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+const validate = ajv.compile(CollectorConfigSchema);
+
+function keyPath(e: ErrorObject): string {
+  const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return base ? `${base}.${extra}` : extra;
+  }
+  if (e.keyword === 'required') return (e.params as { missingProperty: string }).missingProperty;
+  return base || '(root)';
+}
+
+function describe(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') return 'unknown key';
+  if (e.keyword === 'anyOf' && e.instancePath === '/logLevel') return 'must be one of fatal, error, warn, info, debug, trace, silent';
+  return e.message ?? e.keyword;
+}
+
+/** Validates raw config (with defaults applied) and returns it frozen, or throws ConfigError listing every problem. */
+export function validateConfig(raw: unknown): CollectorConfig {
+  const value = structuredClone(raw ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(['(root): must be a JSON object']);
+  if (!validate(value)) {
+    const seen = new Set<string>();
+    for (const e of validate.errors ?? []) {
+      if (e.instancePath === '/logLevel' && e.keyword !== 'anyOf') continue;
+      const line = `${keyPath(e)}: ${describe(e)}`;
+      if (!seen.has(line)) { seen.add(line); problems.push(line); }
+    }
+  }
+  if (typeof value.listen === 'string' && !parseListen(value.listen)) problems.push('listen: must be HOST:PORT');
+  if (typeof value.timezone === 'string' && !isValidTimeZone(value.timezone)) problems.push(`timezone: unknown IANA time zone "${value.timezone}"`);
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(value) as unknown as CollectorConfig;
+}
+
+export function parseListen(listen: string): { host: string; port: number } | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(listen);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port > 65535) return undefined;
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+export interface ConfigSources {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig({ file, env = process.env, overrides = {} }: ConfigSources = {}): CollectorConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`(file): cannot read ${file}: ${(err as Error).message}`]);
+    }
+    try {
+      fromFile = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError([`(file): ${file} is not valid JSON: ${(err as Error).message}`]);
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+      throw new ConfigError([`(root): ${file} must hold a JSON object`]);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  if (env.TRAFFIC_COLLECTOR_ADMIN_TOKEN) fromEnv.adminToken = env.TRAFFIC_COLLECTOR_ADMIN_TOKEN;
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return validateConfig({ ...fromFile, ...fromEnv, ...defined });
+}
+
+/** Every default, as written to collector.example.json. */
+export function defaultConfig(): CollectorConfig {
+  return validateConfig({});
+}

@@ -1,0 +1,37 @@
+/** Prometheus metrics of one app instance, in its own Registry (several apps in one process do not collide). */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface CollectorMetrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  ingestRecords: Counter;
+  duplicates: Counter;
+  userRows: Counter;
+  nodesOnline: Gauge;
+}
+
+export function createMetrics(countOnline: () => Promise<number>, defaults = false): CollectorMetrics {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'traffic_collector_' });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'traffic_collector_http_requests_total', help: 'HTTP requests answered',
+      labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+    }),
+    ingestRecords: new Counter({
+      name: 'traffic_collector_ingest_records_total', help: 'Heartbeat records stored (new)', registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'traffic_collector_duplicate_records_total', help: 'Heartbeat records acknowledged again and dropped as duplicates',
+      registers: [registry],
+    }),
+    userRows: new Counter({
+      name: 'traffic_collector_user_rows_total', help: 'Per-user traffic rows applied from pushes', registers: [registry],
+    }),
+    nodesOnline: new Gauge({
+      name: 'traffic_collector_nodes_online', help: 'Nodes seen within the offline threshold', registers: [registry],
+      async collect() { this.set(await countOnline()); },
+    }),
+  };
+}

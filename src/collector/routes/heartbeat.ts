@@ -1,0 +1,60 @@
+/**
+ * POST /api/v1/agent/heartbeat (src/protocol/heartbeat.ts). The bearer token names the node; the body's records are
+ * stored exactly once (store.ingestHeartbeat) and every seq of the request the collector holds is acknowledged.
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { HEARTBEAT_PATH, HeartbeatRequest, HeartbeatResponse, ErrorBody } from '../../protocol/heartbeat.js';
+import { parseU64 } from '../../protocol/u64.js';
+import type { AppContext } from '../context.js';
+import { CollectorError } from '../errors.js';
+import type { IngestRecord, NodeInfo } from '../store/store.js';
+import { bearerToken, hashMatches, hashToken } from '../tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest { node?: NodeInfo }
+}
+
+export function toIngestRecords(body: HeartbeatRequest): IngestRecord[] {
+  const out: IngestRecord[] = [];
+  let prev = 0;
+  for (const [i, r] of body.records.entries()) {
+    if (r.seq <= prev) throw new CollectorError('TC_RECORDS_ORDER', `records/${i}/seq ${r.seq} after ${prev}`);
+    if (r.from > r.to) throw new CollectorError('TC_RECORDS_ORDER', `records/${i}: from > to`);
+    prev = r.seq;
+    out.push({
+      seq: r.seq, from: r.from, to: r.to,
+      rx: parseU64(r.rx, `records/${i}/rx`), tx: parseU64(r.tx, `records/${i}/tx`), events: r.events ?? [],
+    });
+  }
+  return out;
+}
+
+export const heartbeatRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
+  const authNode = async (req: FastifyRequest): Promise<void> => {
+    if (ctx.limiter.blocked(req.ip)) throw new CollectorError('TC_RATE_LIMITED');
+    const hash = hashToken(bearerToken(req.headers.authorization) ?? '');
+    const found = await ctx.store.findNodeByTokenHash(hash);
+    if (!hashMatches(hash, found?.tokenHash) || !found) {
+      ctx.limiter.fail(req.ip);
+      throw new CollectorError('TC_UNAUTHORIZED');
+    }
+    req.node = found.node;
+  };
+
+  app.post<{ Body: HeartbeatRequest }>(HEARTBEAT_PATH, {
+    onRequest: authNode,
+    schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, '4xx': ErrorBody } },
+  }, async (req) => {
+    const body = req.body;
+    const node = req.node as NodeInfo;
+    const records = toIngestRecords(body);
+    const at = ctx.now();
+    const res = await ctx.store.ingestHeartbeat(node.id, {
+      epoch: body.epoch, records, load: body.load as [number, number, number], uptimeSec: body.uptimeSec, bootId: body.bootId,
+      agentVersion: body.agentVersion, host: body.host ?? null,
+    }, at);
+    ctx.metrics.ingestRecords.inc(res.inserted);
+    ctx.metrics.duplicates.inc(res.duplicates);
+    return { nodeId: node.id, epoch: body.epoch, acked: res.acked, duplicates: res.duplicates, serverTime: at };
+  });
+};

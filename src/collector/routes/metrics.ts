@@ -1,0 +1,10 @@
+/** GET /metrics in the Prometheus text format (unauthenticated, like node_exporter; holds no secrets). */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+
+export const metricsRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
+  app.get('/metrics', async (_req, reply) => {
+    const text = await ctx.metrics.registry.metrics();
+    return reply.type(ctx.metrics.registry.contentType).send(text);
+  });
+};

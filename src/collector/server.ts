@@ -1,0 +1,73 @@
+/**
+ * Starts the collector: opens and migrates the store, builds the app, listens, prunes old raw records and
+ * idempotency keys on a timer, and on SIGTERM/SIGINT stops accepting, lets requests in flight finish, closes the store.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { resolveAdminToken } from './admin-token.js';
+import { parseListen, type CollectorConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  address: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: CollectorConfig, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  const store = await openStore(config.db, { pgPoolSize: config.pgPoolSize });
+  const admin = resolveAdminToken(config.adminToken, config.db);
+  if (admin.generated) logger.warn({ file: admin.file }, 'generated an admin token for the read API; it is stored in this file (mode 0600)');
+  else if (admin.file) logger.info({ file: admin.file }, 'admin token read from file');
+
+  const app = await buildApp({ store, config, logger, adminToken: admin.token, defaultMetrics: true });
+  const { host, port } = parseListen(config.listen)!;
+  let address: string;
+  try {
+    address = await app.listen({ host, port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+
+  const prune = async () => {
+    const now = Date.now();
+    try {
+      const r = await store.prune(now - config.rawRetentionHours * 3_600_000, now - config.idempotencyRetentionHours * 3_600_000);
+      if (r.rawRecords || r.idempotencyKeys) logger.info(r, 'pruned');
+    } catch (err) {
+      logger.error({ err }, 'prune failed');
+    }
+  };
+  const timer = setInterval(prune, config.pruneIntervalSec * 1000);
+  timer.unref();
+  void prune();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(timer);
+      await app.close();
+      await store.close();
+      logger.info('collector stopped');
+    })();
+    return stopping;
+  };
+  if (opts.handleSignals) {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(sig, () => {
+        logger.info({ signal: sig }, 'shutting down: finishing requests in flight');
+        stop().then(() => process.exit(0), (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+      });
+    }
+  }
+  return { app, store, address, stop };
+}

@@ -1,0 +1,79 @@
+/**
+ * The pure part of a heartbeat ingest, shared by both engines: which records are fresh, what the node's totals and
+ * period counters become, and what goes into the hourly rollup. No I/O, no clock.
+ */
+import { nextPeriodStart, periodStart } from '../../common/calendar.js';
+import { CollectorError } from '../errors.js';
+import { STORE_MAX, type IngestRecord, type NodeStats, type Traffic } from './store.js';
+
+export const HOUR_MS = 3_600_000;
+
+export interface Ledger {
+  totalRx: bigint;
+  totalTx: bigint;
+  periodRx: bigint;
+  periodTx: bigint;
+  periodStart: number;
+  periodEnd: number;
+  resetDay: number;
+  timezone: string;
+  /** Highest seq stored for this (node, epoch); 0 when none. */
+  highWater: number;
+}
+
+export interface IngestPlan {
+  fresh: IngestRecord[];
+  acked: number[];
+  duplicates: number;
+  ledger: Ledger;
+  /** hour start (ms) -> bytes to add. */
+  hours: Map<number, Traffic>;
+}
+
+export function hourOf(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+export function planIngest(before: Ledger, records: readonly IngestRecord[]): IngestPlan {
+  const l: Ledger = { ...before };
+  const fresh: IngestRecord[] = [];
+  const acked: number[] = [];
+  const hours = new Map<number, Traffic>();
+  let duplicates = 0;
+  for (const r of records) {
+    acked.push(r.seq);
+    if (r.seq <= l.highWater) { duplicates++; continue; }
+    fresh.push(r);
+    l.highWater = r.seq;
+    l.totalRx += r.rx;
+    l.totalTx += r.tx;
+    if (r.to >= l.periodEnd) {
+      l.periodStart = periodStart(r.to, l.resetDay, l.timezone);
+      l.periodEnd = nextPeriodStart(l.periodStart, l.resetDay, l.timezone);
+      l.periodRx = 0n;
+      l.periodTx = 0n;
+    }
+    if (r.to >= l.periodStart) {
+      l.periodRx += r.rx;
+      l.periodTx += r.tx;
+    }
+    const h = hourOf(r.to);
+    const cur = hours.get(h);
+    if (cur) { cur.rx += r.rx; cur.tx += r.tx; } else hours.set(h, { rx: r.rx, tx: r.tx });
+  }
+  if (l.totalRx > STORE_MAX || l.totalTx > STORE_MAX) throw new CollectorError('TC_COUNTER_OVERFLOW', 'node total');
+  return { fresh, acked, duplicates, ledger: l, hours };
+}
+
+/** The first period of a node created (or reset) at `at`. */
+export function initialPeriod(at: number, resetDay: number, timezone: string): { start: number; end: number } {
+  const start = periodStart(at, resetDay, timezone);
+  return { start, end: nextPeriodStart(start, resetDay, timezone) };
+}
+
+/** Period counters as of `now`: when the stored period has ended with no record since, a new one began at zero. */
+export function effectivePeriod(s: NodeStats, now: number): { start: number; end: number; rx: bigint; tx: bigint } {
+  if (now < s.periodEnd) return { start: s.periodStart, end: s.periodEnd, rx: s.periodRx, tx: s.periodTx };
+  const p = initialPeriod(now, s.resetDay, s.timezone);
+  return { start: p.start, end: p.end, rx: 0n, tx: 0n };
+}

@@ -1,0 +1,205 @@
+/**
+ * PostgreSQL implementation of Store (pg Pool). Each mutating call is one transaction on one pooled client;
+ * heartbeats of one node serialise on its traffic_stats row (SELECT ... FOR UPDATE), so two collector processes
+ * on one database never count a record twice; push idempotency keys rely on the primary key of push_keys
+ * (INSERT ... ON CONFLICT DO NOTHING waits for a concurrent inserter and then reports 0 rows).
+ */
+import pg from 'pg';
+import { CollectorError } from '../../errors.js';
+import { initialPeriod, planIngest, type Ledger } from '../ingest-plan.js';
+import { big, num, toNodeInfo, toNodeStats, toUserNodeTotal, toUserTotal } from '../rows.js';
+import type {
+  HeartbeatInput, IngestResult, NewNode, NodeInfo, NodeStats, PruneResult, SeriesPoint, Store, Traffic,
+  UserNodeTotal, UserPush, UserTotal,
+} from '../store.js';
+import { MIGRATION_LOCK_KEY, MIGRATIONS, Q } from './sql.js';
+
+type Row = Record<string, unknown>;
+const str = (v: bigint | number): string => v.toString();
+
+export class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+  readonly pool: pg.Pool;
+
+  constructor(readonly url: string, poolSize = 10) {
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize });
+    // An idle client's error (server restart) must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.pool.query(sql, params)).rows as Row[];
+  }
+
+  async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query(Q.migrationLock, [MIGRATION_LOCK_KEY]);
+      await c.query(Q.migrationsTable);
+      const done = new Set((await c.query(Q.appliedVersions)).rows.map((r: Row) => num(r.version)));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query(Q.recordMigration, [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query(Q.ping);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async addNode(n: NewNode): Promise<NodeInfo> {
+    return this.tx(async (c) => {
+      const r = (await c.query(Q.insertNode, [n.name, n.tokenHash, n.rate, n.resetDay, n.timezone, n.createdAt])).rows[0] as Row;
+      const p = initialPeriod(n.createdAt, n.resetDay, n.timezone);
+      await c.query(Q.insertStats, [r.id, p.start, p.end]);
+      return toNodeInfo(r);
+    });
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    return (await this.rows(Q.listNodes)).map(toNodeInfo);
+  }
+
+  async findNodeByTokenHash(tokenHash: Buffer): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
+    const [r] = await this.rows(Q.nodeByTokenHash, [tokenHash]);
+    return r && { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+  }
+
+  async getNodeAuth(id: number): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
+    const [r] = await this.rows(Q.nodeAuth, [id]);
+    return r && { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+  }
+
+  async rotateToken(id: number, tokenHash: Buffer): Promise<boolean> {
+    return ((await this.pool.query(Q.rotateToken, [tokenHash, id])).rowCount ?? 0) > 0;
+  }
+
+  async removeNode(id: number): Promise<boolean> {
+    return ((await this.pool.query(Q.removeNode, [id])).rowCount ?? 0) > 0;
+  }
+
+  async ingestHeartbeat(nodeId: number, hb: HeartbeatInput, at: number): Promise<IngestResult> {
+    return this.tx(async (c) => {
+      const r = (await c.query(Q.ledgerForUpdate, [hb.epoch, nodeId])).rows[0] as Row | undefined;
+      if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
+      const before: Ledger = {
+        totalRx: big(r.total_rx), totalTx: big(r.total_tx), periodRx: big(r.period_rx), periodTx: big(r.period_tx),
+        periodStart: num(r.period_start), periodEnd: num(r.period_end), resetDay: num(r.reset_day),
+        timezone: String(r.timezone), highWater: num(r.high_water),
+      };
+      const plan = planIngest(before, hb.records);
+      let inserted = 0;
+      if (plan.fresh.length) {
+        const f = plan.fresh;
+        inserted = (await c.query(Q.insertRecords, [
+          nodeId, hb.epoch, f.map((x) => x.seq), f.map((x) => x.from), f.map((x) => x.to), f.map((x) => str(x.rx)),
+          f.map((x) => str(x.tx)), f.map((x) => (x.events.length ? JSON.stringify(x.events) : null)), at,
+        ])).rowCount ?? 0;
+        const hours = [...plan.hours.entries()];
+        await c.query(Q.addHourly, [
+          nodeId, hours.map(([h]) => h), hours.map(([, t]) => str(t.rx)), hours.map(([, t]) => str(t.tx)),
+        ]);
+      }
+      const l = plan.ledger;
+      await c.query(Q.updateStats, [
+        str(l.totalRx), str(l.totalTx), str(l.periodRx), str(l.periodTx), l.periodStart, l.periodEnd,
+        hb.load[0], hb.load[1], hb.load[2], hb.uptimeSec, hb.bootId, hb.host ? JSON.stringify(hb.host) : null,
+        hb.agentVersion, hb.epoch, at, nodeId,
+      ]);
+      if (plan.fresh.length) await c.query(Q.setHighWater, [nodeId, hb.epoch, l.highWater, at]);
+      return { acked: plan.acked, duplicates: plan.duplicates, inserted };
+    });
+  }
+
+  async resetPeriod(nodeId: number, at: number): Promise<NodeStats | undefined> {
+    return this.tx(async (c) => {
+      const r = (await c.query(Q.statsForUpdate, [nodeId])).rows[0] as Row | undefined;
+      if (!r) return undefined;
+      const n = toNodeStats(r);
+      await c.query(Q.resetPeriod, [at, initialPeriod(at, n.resetDay, n.timezone).end, nodeId]);
+      return toNodeStats((await c.query(Q.statsById, [nodeId])).rows[0] as Row);
+    });
+  }
+
+  async markSeen(nodeId: number, at: number): Promise<void> {
+    await this.pool.query(Q.markSeen, [at, nodeId]);
+  }
+
+  async listNodeStats(): Promise<NodeStats[]> {
+    return (await this.rows(Q.listStats)).map(toNodeStats);
+  }
+
+  async getNodeStats(id: number): Promise<NodeStats | undefined> {
+    const [r] = await this.rows(Q.statsById, [id]);
+    return r && toNodeStats(r);
+  }
+
+  async trafficSince(sinceMs: number): Promise<Map<number, Traffic>> {
+    const out = new Map<number, Traffic>();
+    for (const r of await this.rows(Q.trafficSince, [sinceMs])) out.set(num(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
+    return out;
+  }
+
+  async hourlySeries(nodeId: number, fromMs: number, toMs: number): Promise<SeriesPoint[]> {
+    return (await this.rows(Q.hourlySeries, [nodeId, fromMs, toMs])).map((r) => ({ at: num(r.hour), rx: big(r.rx), tx: big(r.tx) }));
+  }
+
+  async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {
+    return this.tx(async (c) => ({
+      rawRecords: (await c.query(Q.pruneRecords, [rawBeforeMs])).rowCount ?? 0,
+      idempotencyKeys: (await c.query(Q.pruneKeys, [keysBeforeMs])).rowCount ?? 0,
+    }));
+  }
+
+  async pushUserTraffic(p: UserPush): Promise<{ applied: boolean }> {
+    return this.tx(async (c) => {
+      if (p.idempotencyKey !== undefined) {
+        const ins = await c.query(Q.insertPushKey, [p.nodeId, p.idempotencyKey, p.receivedAt]);
+        if ((ins.rowCount ?? 0) === 0) {
+          await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);
+          return { applied: false };
+        }
+      }
+      if (p.rows.length) {
+        await c.query(Q.upsertUserStats, [
+          p.nodeId, p.rate, p.recordAt, Math.floor(p.receivedAt / 1000),
+          p.rows.map((r) => r[0]), p.rows.map((r) => str(r[1])), p.rows.map((r) => str(r[2])),
+        ]);
+      }
+      await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);
+      return { applied: true };
+    });
+  }
+
+  async rankUsers(fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
+    return (await this.rows(Q.rankUsers, [fromSec, toSec, limit])).map(toUserTotal);
+  }
+
+  async userTraffic(userId: number, fromSec: number, toSec: number): Promise<UserNodeTotal[]> {
+    return (await this.rows(Q.userTraffic, [userId, fromSec, toSec])).map(toUserNodeTotal);
+  }
+
+  async nodeUsers(nodeId: number, fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
+    return (await this.rows(Q.nodeUsers, [nodeId, fromSec, toSec, limit])).map(toUserTotal);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Every SQL statement of the SQLite store: the versioned migrations and the queries. Times are unix ms except
+ * stat_user.record_at (unix seconds, as the panel). Byte counts are INTEGER (signed 64-bit), read back as bigint.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'nodes, traffic_stats, raw records, hourly rollup, high-water marks',
+    sql: `
+CREATE TABLE nodes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  token_hash BLOB NOT NULL UNIQUE,
+  rate TEXT NOT NULL DEFAULT '1',
+  reset_day INTEGER NOT NULL DEFAULT 1,
+  timezone TEXT NOT NULL DEFAULT 'UTC',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE traffic_stats (
+  node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,
+  total_rx INTEGER NOT NULL DEFAULT 0,
+  total_tx INTEGER NOT NULL DEFAULT 0,
+  period_rx INTEGER NOT NULL DEFAULT 0,
+  period_tx INTEGER NOT NULL DEFAULT 0,
+  period_start INTEGER NOT NULL,
+  period_end INTEGER NOT NULL,
+  load1 REAL, load5 REAL, load15 REAL,
+  uptime_sec REAL,
+  boot_id TEXT,
+  host_json TEXT,
+  agent_version TEXT,
+  last_epoch TEXT,
+  last_seen INTEGER
+);
+CREATE TABLE traffic_records (
+  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  epoch TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  from_ms INTEGER NOT NULL,
+  to_ms INTEGER NOT NULL,
+  rx INTEGER NOT NULL,
+  tx INTEGER NOT NULL,
+  events TEXT,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (node_id, epoch, seq)
+) WITHOUT ROWID;
+CREATE INDEX traffic_records_to ON traffic_records(to_ms);
+CREATE TABLE traffic_hourly (
+  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  hour INTEGER NOT NULL,
+  rx INTEGER NOT NULL,
+  tx INTEGER NOT NULL,
+  PRIMARY KEY (node_id, hour)
+) WITHOUT ROWID;
+CREATE INDEX traffic_hourly_hour ON traffic_hourly(hour);
+CREATE TABLE epoch_high_water (
+  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  epoch TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (node_id, epoch)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 2,
+    name: 'per-user records (stat_user with server_id) and push idempotency keys',
+    sql: `
+CREATE TABLE stat_user (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL,
+  server_id INTEGER,
+  server_rate TEXT NOT NULL,
+  u INTEGER NOT NULL DEFAULT 0,
+  d INTEGER NOT NULL DEFAULT 0,
+  record_type TEXT NOT NULL DEFAULT 'd',
+  record_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX stat_user_key ON stat_user(user_id, server_id, server_rate, record_at, record_type);
+CREATE INDEX stat_user_record_at ON stat_user(record_at);
+CREATE INDEX stat_user_server ON stat_user(server_id, record_at);
+CREATE TABLE push_keys (
+  node_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  applied_at INTEGER NOT NULL,
+  PRIMARY KEY (node_id, key)
+) WITHOUT ROWID;
+CREATE INDEX push_keys_applied ON push_keys(applied_at);
+`,
+  },
+];
+
+const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
+const STATS_COLS = `${NODE_COLS}, s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end,
+  s.load1, s.load5, s.load15, s.uptime_sec, s.boot_id, s.host_json, s.agent_version, s.last_epoch, s.last_seen`;
+
+export const Q = {
+  migrationsTable: 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  appliedVersions: 'SELECT version FROM schema_migrations',
+  recordMigration: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  ping: 'SELECT 1',
+
+  insertNode: 'INSERT INTO nodes (name, token_hash, rate, reset_day, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  insertStats: 'INSERT INTO traffic_stats (node_id, period_start, period_end) VALUES (?, ?, ?)',
+  listNodes: `SELECT ${NODE_COLS} FROM nodes n ORDER BY n.id`,
+  nodeById: `SELECT ${NODE_COLS} FROM nodes n WHERE n.id = ?`,
+  nodeByTokenHash: `SELECT ${NODE_COLS}, n.token_hash FROM nodes n WHERE n.token_hash = ?`,
+  nodeAuth: `SELECT ${NODE_COLS}, n.token_hash FROM nodes n WHERE n.id = ?`,
+  rotateToken: 'UPDATE nodes SET token_hash = ? WHERE id = ?',
+  removeNode: 'DELETE FROM nodes WHERE id = ?',
+
+  ledger: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone,
+    COALESCE(h.seq, 0) AS high_water
+    FROM nodes n JOIN traffic_stats s ON s.node_id = n.id
+    LEFT JOIN epoch_high_water h ON h.node_id = n.id AND h.epoch = ?
+    WHERE n.id = ?`,
+  insertRecord: `INSERT INTO traffic_records (node_id, epoch, seq, from_ms, to_ms, rx, tx, events, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  addHourly: `INSERT INTO traffic_hourly (node_id, hour, rx, tx) VALUES (?, ?, ?, ?)
+    ON CONFLICT (node_id, hour) DO UPDATE SET rx = rx + excluded.rx, tx = tx + excluded.tx`,
+  updateStats: `UPDATE traffic_stats SET total_rx = ?, total_tx = ?, period_rx = ?, period_tx = ?, period_start = ?, period_end = ?,
+    load1 = ?, load5 = ?, load15 = ?, uptime_sec = ?, boot_id = ?, host_json = COALESCE(?, host_json), agent_version = ?,
+    last_epoch = ?, last_seen = ? WHERE node_id = ?`,
+  setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at`,
+  resetPeriod: 'UPDATE traffic_stats SET period_rx = 0, period_tx = 0, period_start = ?, period_end = ? WHERE node_id = ?',
+  markSeen: 'UPDATE traffic_stats SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE node_id = ?',
+  listStats: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id ORDER BY n.id`,
+  statsById: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = ?`,
+  trafficSince: 'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= ? GROUP BY node_id',
+  hourlySeries: 'SELECT hour, rx, tx FROM traffic_hourly WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour',
+  pruneRecords: 'DELETE FROM traffic_records WHERE to_ms < ?',
+  pruneKeys: 'DELETE FROM push_keys WHERE applied_at < ?',
+
+  insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  upsertUserStat: `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, 'd', ?, ?, ?)
+    ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
+    DO UPDATE SET u = u + excluded.u, d = d + excluded.d, updated_at = excluded.updated_at`,
+  rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= ? AND record_at < ?
+    GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT ?`,
+  userTraffic: `SELECT server_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE user_id = ? AND record_at >= ? AND record_at < ?
+    GROUP BY server_id ORDER BY server_id`,
+  nodeUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE server_id = ? AND record_at >= ? AND record_at < ?
+    GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT ?`,
+} as const;

@@ -1,0 +1,189 @@
+/**
+ * SQLite implementation of Store (better-sqlite3, WAL, synchronous=NORMAL). All work is synchronous inside one
+ * db.transaction per call, so a heartbeat is atomic and needs no row locks (one writer connection per process;
+ * a second process on the same file waits on SQLite's write lock, busy_timeout 5 s).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { CollectorError } from '../../errors.js';
+import { initialPeriod, planIngest, type Ledger } from '../ingest-plan.js';
+import { big, num, toNodeInfo, toNodeStats, toUserNodeTotal, toUserTotal } from '../rows.js';
+import type {
+  HeartbeatInput, IngestResult, NewNode, NodeInfo, NodeStats, PruneResult, SeriesPoint, Store, Traffic,
+  UserNodeTotal, UserPush, UserTotal,
+} from '../store.js';
+import { MIGRATIONS, Q } from './sql.js';
+
+type Row = Record<string, unknown>;
+type Stmts = { -readonly [K in keyof typeof Q]: Database.Statement };
+
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  readonly db: Database.Database;
+  private s!: Stmts;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.ingestTxn = this.db.transaction(this.ingestTx);
+    this.pushTxn = this.db.transaction(this.pushTx);
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(Q.migrationsTable);
+    this.db.transaction(() => {
+      const done = new Set(this.db.prepare(Q.appliedVersions).all().map((r) => num((r as Row).version)));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        this.db.exec(m.sql);
+        this.db.prepare(Q.recordMigration).run(m.version, m.name, Date.now());
+      }
+    }).immediate();
+    const s: Partial<Stmts> = {};
+    for (const [k, sql] of Object.entries(Q)) s[k as keyof Stmts] = this.db.prepare(sql).safeIntegers(true);
+    this.s = s as Stmts;
+  }
+
+  async ping(): Promise<void> {
+    this.s.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async addNode(n: NewNode): Promise<NodeInfo> {
+    return this.db.transaction(() => {
+      const id = num(this.s.insertNode.run(n.name, n.tokenHash, n.rate, n.resetDay, n.timezone, n.createdAt).lastInsertRowid);
+      const p = initialPeriod(n.createdAt, n.resetDay, n.timezone);
+      this.s.insertStats.run(id, p.start, p.end);
+      return toNodeInfo(this.s.nodeById.get(id) as Row);
+    })();
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    return (this.s.listNodes.all() as Row[]).map(toNodeInfo);
+  }
+
+  async findNodeByTokenHash(tokenHash: Buffer): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
+    const r = this.s.nodeByTokenHash.get(tokenHash) as Row | undefined;
+    return r && { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+  }
+
+  async getNodeAuth(id: number): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
+    const r = this.s.nodeAuth.get(id) as Row | undefined;
+    return r && { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+  }
+
+  async rotateToken(id: number, tokenHash: Buffer): Promise<boolean> {
+    return this.s.rotateToken.run(tokenHash, id).changes > 0;
+  }
+
+  async removeNode(id: number): Promise<boolean> {
+    return this.s.removeNode.run(id).changes > 0;
+  }
+
+  private readonly ingestTx = (nodeId: number, hb: HeartbeatInput, at: number): IngestResult => {
+    const r = this.s.ledger.get(hb.epoch, nodeId) as Row | undefined;
+    if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
+    const before: Ledger = {
+      totalRx: big(r.total_rx), totalTx: big(r.total_tx), periodRx: big(r.period_rx), periodTx: big(r.period_tx),
+      periodStart: num(r.period_start), periodEnd: num(r.period_end), resetDay: num(r.reset_day),
+      timezone: String(r.timezone), highWater: num(r.high_water),
+    };
+    const plan = planIngest(before, hb.records);
+    let inserted = 0;
+    for (const rec of plan.fresh) {
+      inserted += this.s.insertRecord.run(
+        nodeId, hb.epoch, rec.seq, rec.from, rec.to, rec.rx, rec.tx, rec.events.length ? JSON.stringify(rec.events) : null, at,
+      ).changes;
+    }
+    for (const [hour, t] of plan.hours) this.s.addHourly.run(nodeId, hour, t.rx, t.tx);
+    const l = plan.ledger;
+    this.s.updateStats.run(
+      l.totalRx, l.totalTx, l.periodRx, l.periodTx, l.periodStart, l.periodEnd, hb.load[0], hb.load[1], hb.load[2],
+      hb.uptimeSec, hb.bootId, hb.host ? JSON.stringify(hb.host) : null, hb.agentVersion, hb.epoch, at, nodeId,
+    );
+    if (plan.fresh.length) this.s.setHighWater.run(nodeId, hb.epoch, l.highWater, at);
+    return { acked: plan.acked, duplicates: plan.duplicates, inserted };
+  };
+  private readonly ingestTxn: (nodeId: number, hb: HeartbeatInput, at: number) => IngestResult;
+
+  async ingestHeartbeat(nodeId: number, hb: HeartbeatInput, receivedAt: number): Promise<IngestResult> {
+    return this.ingestTxn(nodeId, hb, receivedAt);
+  }
+
+  async resetPeriod(nodeId: number, at: number): Promise<NodeStats | undefined> {
+    return this.db.transaction(() => {
+      const r = this.s.statsById.get(nodeId) as Row | undefined;
+      if (!r) return undefined;
+      const n = toNodeStats(r);
+      this.s.resetPeriod.run(at, initialPeriod(at, n.resetDay, n.timezone).end, nodeId);
+      return toNodeStats(this.s.statsById.get(nodeId) as Row);
+    })();
+  }
+
+  async markSeen(nodeId: number, at: number): Promise<void> {
+    this.s.markSeen.run(at, nodeId);
+  }
+
+  async listNodeStats(): Promise<NodeStats[]> {
+    return (this.s.listStats.all() as Row[]).map(toNodeStats);
+  }
+
+  async getNodeStats(id: number): Promise<NodeStats | undefined> {
+    const r = this.s.statsById.get(id) as Row | undefined;
+    return r && toNodeStats(r);
+  }
+
+  async trafficSince(sinceMs: number): Promise<Map<number, Traffic>> {
+    const out = new Map<number, Traffic>();
+    for (const r of this.s.trafficSince.all(sinceMs) as Row[]) out.set(num(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
+    return out;
+  }
+
+  async hourlySeries(nodeId: number, fromMs: number, toMs: number): Promise<SeriesPoint[]> {
+    return (this.s.hourlySeries.all(nodeId, fromMs, toMs) as Row[]).map((r) => ({ at: num(r.hour), rx: big(r.rx), tx: big(r.tx) }));
+  }
+
+  async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {
+    return this.db.transaction(() => ({
+      rawRecords: this.s.pruneRecords.run(rawBeforeMs).changes,
+      idempotencyKeys: this.s.pruneKeys.run(keysBeforeMs).changes,
+    }))();
+  }
+
+  private readonly pushTxn: (p: UserPush) => { applied: boolean };
+  private readonly pushTx = (p: UserPush): { applied: boolean } => {
+    if (p.idempotencyKey !== undefined && this.s.insertPushKey.run(p.nodeId, p.idempotencyKey, p.receivedAt).changes === 0) {
+      this.s.markSeen.run(p.receivedAt, p.nodeId);
+      return { applied: false };
+    }
+    const stmt = this.s.upsertUserStat;
+    const now = Math.floor(p.receivedAt / 1000);
+    for (const [uid, u, d] of p.rows) stmt.run(uid, p.nodeId, p.rate, u, d, p.recordAt, now, now);
+    this.s.markSeen.run(p.receivedAt, p.nodeId);
+    return { applied: true };
+  };
+
+  async pushUserTraffic(push: UserPush): Promise<{ applied: boolean }> {
+    return this.pushTxn(push);
+  }
+
+  async rankUsers(fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
+    return (this.s.rankUsers.all(fromSec, toSec, limit) as Row[]).map(toUserTotal);
+  }
+
+  async userTraffic(userId: number, fromSec: number, toSec: number): Promise<UserNodeTotal[]> {
+    return (this.s.userTraffic.all(userId, fromSec, toSec) as Row[]).map(toUserNodeTotal);
+  }
+
+  async nodeUsers(nodeId: number, fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
+    return (this.s.nodeUsers.all(nodeId, fromSec, toSec, limit) as Row[]).map(toUserTotal);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The collector's one storage interface. Two implementations (sqlite/, postgres/) keep their SQL in one file each
+ * (migrations + queries) and pass one shared suite (test/collector/store-contract.ts).
+ *
+ * Invariants every implementation keeps:
+ * - ingestHeartbeat applies a heartbeat in ONE transaction: raw records, hourly rollup, node totals and period
+ *   counters, node facts, and the per-(node, epoch) high-water seq. A throw leaves nothing written.
+ * - A record is fresh iff its seq is above the node's high-water seq for that epoch (the agent sends ascending and
+ *   never reuses a seq), so dedup survives pruning of the raw records. Concurrent ingests for one node serialise on
+ *   the node's row (PostgreSQL: SELECT ... FOR UPDATE).
+ * - Byte counts are bigint; stored as signed 64-bit integers on both engines, so a node total is capped at 2^63-1
+ *   (TC_COUNTER_OVERFLOW, nothing stored), about 9.2 EB.
+ * - pushUserTraffic applies one push (rows + idempotency key) in ONE transaction; a key already applied for the node
+ *   makes it a no-op that still succeeds (applied: false).
+ */
+import type { HostFacts } from '../../protocol/heartbeat.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface NodeInfo {
+  id: number;
+  name: string;
+  /** Traffic multiplier for per-user records, as a canonical decimal string ("1", "1.5"). */
+  rate: string;
+  resetDay: number;
+  timezone: string;
+  createdAt: number;
+}
+
+export interface NodeStats extends NodeInfo {
+  totalRx: bigint;
+  totalTx: bigint;
+  /** Counters of the stored period [periodStart, periodEnd); see effectivePeriod() for "now". */
+  periodRx: bigint;
+  periodTx: bigint;
+  periodStart: number;
+  periodEnd: number;
+  load: [number, number, number] | null;
+  uptimeSec: number | null;
+  bootId: string | null;
+  host: HostFacts | null;
+  agentVersion: string | null;
+  lastEpoch: string | null;
+  lastSeen: number | null;
+}
+
+export interface NewNode {
+  name: string;
+  tokenHash: Buffer;
+  rate: string;
+  resetDay: number;
+  timezone: string;
+  createdAt: number;
+}
+
+export interface IngestRecord {
+  seq: number;
+  from: number;
+  to: number;
+  rx: bigint;
+  tx: bigint;
+  events: string[];
+}
+
+export interface HeartbeatInput {
+  epoch: string;
+  records: IngestRecord[];
+  load: [number, number, number];
+  uptimeSec: number;
+  bootId: string | null;
+  agentVersion: string;
+  host: HostFacts | null;
+}
+
+export interface IngestResult {
+  acked: number[];
+  duplicates: number;
+  inserted: number;
+}
+
+export interface Traffic { rx: bigint; tx: bigint }
+export interface SeriesPoint extends Traffic { at: number }
+
+export interface UserPush {
+  nodeId: number;
+  /** The node's rate at push time, canonical decimal string; part of the row key. */
+  rate: string;
+  /** Start of the local day the traffic was measured on, unix seconds (record_type 'd'). */
+  recordAt: number;
+  /** [user id, upload, download], already multiplied by the rate. */
+  rows: Array<[number, bigint, bigint]>;
+  /** "<nodeId>:<epoch>:<seq>" or undefined. */
+  idempotencyKey?: string;
+  receivedAt: number;
+}
+
+export interface UserTotal { userId: number; u: bigint; d: bigint }
+export interface UserNodeTotal { serverId: number | null; u: bigint; d: bigint }
+
+export interface PruneResult { rawRecords: number; idempotencyKeys: number }
+
+export interface Store {
+  readonly engine: Engine;
+  /** Runs pending versioned migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  addNode(node: NewNode): Promise<NodeInfo>;
+  listNodes(): Promise<NodeInfo[]>;
+  /** The node whose token hash equals `tokenHash` (looked up by an index on the hash). */
+  findNodeByTokenHash(tokenHash: Buffer): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined>;
+  /** The node and its stored token hash, for an id-plus-token check (compare with timingSafeEqual). */
+  getNodeAuth(id: number): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined>;
+  rotateToken(id: number, tokenHash: Buffer): Promise<boolean>;
+  removeNode(id: number): Promise<boolean>;
+
+  ingestHeartbeat(nodeId: number, hb: HeartbeatInput, receivedAt: number): Promise<IngestResult>;
+  /** Operator reset: the period restarts at `at` with zero counters. */
+  resetPeriod(nodeId: number, at: number): Promise<NodeStats | undefined>;
+  markSeen(nodeId: number, at: number): Promise<void>;
+  listNodeStats(): Promise<NodeStats[]>;
+  getNodeStats(id: number): Promise<NodeStats | undefined>;
+  /** Per node, bytes of the hourly rollup with hour >= sinceMs. */
+  trafficSince(sinceMs: number): Promise<Map<number, Traffic>>;
+  /** Hourly points of one node with from <= at < to, ascending. */
+  hourlySeries(nodeId: number, fromMs: number, toMs: number): Promise<SeriesPoint[]>;
+  prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult>;
+
+  pushUserTraffic(push: UserPush): Promise<{ applied: boolean }>;
+  /** Users by u+d over every node (rows with server_id NULL included), record_at in [fromSec, toSec). */
+  rankUsers(fromSec: number, toSec: number, limit: number): Promise<UserTotal[]>;
+  userTraffic(userId: number, fromSec: number, toSec: number): Promise<UserNodeTotal[]>;
+  nodeUsers(nodeId: number, fromSec: number, toSec: number, limit: number): Promise<UserTotal[]>;
+}
+
+/** 2^63-1: the largest byte total either engine stores. */
+export const STORE_MAX = (1n << 63n) - 1n;

@@ -1,0 +1,69 @@
+/**
+ * Pure parts of an Xboard-style push: which entries count, the node's rate applied as the panel does
+ * (value x rate, floored to whole bytes), and the day the traffic is booked on.
+ */
+import { startOfLocalDay } from '../common/calendar.js';
+
+/** A canonical decimal rate ("1", "0.5", "1.25"): at most 6 decimals, no sign, no exponent. */
+export const RATE_PATTERN = /^(0|[1-9]\d{0,5})(\.\d{1,6})?$/;
+
+export function canonicalRate(rate: string | number): string {
+  const s = typeof rate === 'number' ? String(rate) : rate.trim();
+  if (!RATE_PATTERN.test(s)) throw new RangeError(`rate: must be a non-negative decimal with at most 6 decimals, got ${JSON.stringify(rate)}`);
+  const [i, f = ''] = s.split('.');
+  const frac = f.replace(/0+$/, '');
+  return frac ? `${i}.${frac}` : i;
+}
+
+/** value x rate, floored; exact in bigint. */
+export function applyRate(value: bigint, rate: string): bigint {
+  const [i, f = ''] = rate.split('.');
+  const scale = 10n ** BigInt(f.length);
+  return (value * BigInt(i + f)) / scale;
+}
+
+/**
+ * `{"<uid>": [up, down]}` -> rows sorted by uid with the rate applied; entries that are not a pair of
+ * non-negative safe integers, or whose key is not a user id, are skipped (as the panel skips them).
+ * Returns undefined when the body is not a JSON object (the panel answers 422).
+ */
+export function parsePushEntries(body: unknown, rate: string): Array<[number, bigint, bigint]> | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const byUser = new Map<number, [bigint, bigint]>();
+  for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
+    if (!/^\d{1,15}$/.test(key) || !Array.isArray(v) || v.length !== 2) continue;
+    const [up, down] = v as unknown[];
+    if (!isCount(up) || !isCount(down)) continue;
+    const uid = Number(key);
+    const cur = byUser.get(uid) ?? [0n, 0n];
+    cur[0] += BigInt(up);
+    cur[1] += BigInt(down);
+    byUser.set(uid, cur);
+  }
+  const rows: Array<[number, bigint, bigint]> = [];
+  for (const [uid, [u, d]] of byUser) {
+    const ru = applyRate(u, rate), rd = applyRate(d, rate);
+    if (ru !== 0n || rd !== 0n) rows.push([uid, ru, rd]);
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  return rows;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Day the traffic is booked on: the local day (collector timezone) of the measurement time, in unix seconds. */
+export function recordDay(measuredAtHeader: string | string[] | undefined, receivedAt: number, timeZone: string): number {
+  const raw = Array.isArray(measuredAtHeader) ? measuredAtHeader[0] : measuredAtHeader;
+  const measured = raw !== undefined && /^\d{1,16}$/.test(raw) ? Number(raw) : receivedAt;
+  return Math.floor(startOfLocalDay(measured, timeZone) / 1000);
+}
+
+/** "<nodeId>:<epoch>:<seq>" for this node, or a reason it is not one. */
+export function checkIdempotencyKey(key: string, nodeId: number): string | undefined {
+  const m = /^(\d{1,10}):([0-9a-f]{16}):(\d{1,16})$/.exec(key);
+  if (!m) return 'must be <nodeId>:<epoch>:<seq>';
+  if (Number(m[1]) !== nodeId) return 'names another node';
+  return undefined;
+}
