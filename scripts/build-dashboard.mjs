@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Bundles the dashboard (src/dashboard/web) into dist/dashboard: index.html, app.js, app.css (uPlot's CSS included).
+// esbuild only strips types; `npx tsc -p src/dashboard/web/tsconfig.json` type-checks (test/dashboard runs it).
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src/dashboard/web');
+const out = join(root, 'dist/dashboard');
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const result = await build({
+  entryPoints: { app: join(src, 'main.ts') },
+  outdir: out,
+  bundle: true,
+  format: 'esm',
+  target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+});
+copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
+const sizes = Object.entries(result.metafile.outputs)
+  .filter(([f]) => !f.endsWith('.map'))
+  .map(([f, o]) => `${f.split('/').pop()} ${(o.bytes / 1024).toFixed(1)} KiB`);
+console.log(`build-dashboard: dist/dashboard (${sizes.join(', ')})`);

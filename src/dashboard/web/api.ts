@@ -1,0 +1,96 @@
+/**
+ * The collector's admin API as the page uses it: one fetch wrapper that adds the bearer token and turns every
+ * failure into an ApiError with a kind the UI can word (unauthorized, unreachable, http).
+ */
+import {
+  listOf, toNodeRank, toNodeView, toSeriesView, toUserRank, toUserTraffic,
+  type NodeRank, type NodeView, type SeriesView, type UserRank, type UserTrafficView,
+} from './model.js';
+
+export type ApiErrorKind = 'unauthorized' | 'unreachable' | 'http';
+
+export class ApiError extends Error {
+  constructor(readonly kind: ApiErrorKind, message: string, readonly status = 0, readonly code = '') {
+    super(message);
+  }
+}
+
+export type NodeWindow = 'period' | 'total' | '24h';
+export type SeriesBucket = 'hour' | 'day';
+
+export interface FleetSnapshot { nodes: NodeView[]; serverTime: number; heartbeatIntervalSec: number | null }
+
+export interface ApiOptions {
+  token: string;
+  base?: string;
+  timeoutMs?: number;
+}
+
+export class Api {
+  constructor(private readonly opts: ApiOptions) {}
+
+  async get(path: string): Promise<unknown> {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), this.opts.timeoutMs ?? 10_000);
+    let res: Response;
+    try {
+      res = await fetch(`${this.opts.base ?? ''}${path}`, {
+        headers: { authorization: `Bearer ${this.opts.token}`, accept: 'application/json' },
+        signal: ctrl.signal,
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError('unreachable', 'The collector cannot be reached');
+    } finally {
+      clearTimeout(timer);
+    }
+    let body: unknown = null;
+    try {
+      body = await res.json();
+    } catch {
+      body = null;
+    }
+    if (res.ok) return body;
+    const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    const detail = err?.message ?? res.statusText;
+    if (res.status === 401 || res.status === 403) {
+      throw new ApiError('unauthorized', 'The admin token was refused', res.status, err?.code ?? '');
+    }
+    if (res.status === 502 || res.status === 503 || res.status === 504) {
+      throw new ApiError('unreachable', `The collector is unavailable (${res.status}): ${detail}`, res.status, err?.code ?? '');
+    }
+    throw new ApiError('http', `${res.status}: ${detail}`, res.status, err?.code ?? '');
+  }
+
+  /** The fleet, the collector's clock (for "last seen … ago") and, when it says so, its heartbeat interval. */
+  async nodes(): Promise<FleetSnapshot> {
+    const body = await this.get('/api/v1/nodes');
+    const o = (body ?? {}) as Record<string, unknown>;
+    const interval = o.heartbeatIntervalSec;
+    return {
+      nodes: listOf(body, 'nodes').map(toNodeView),
+      serverTime: typeof o.serverTime === 'number' ? o.serverTime : Date.now(),
+      heartbeatIntervalSec: typeof interval === 'number' && interval > 0 ? interval : null,
+    };
+  }
+
+  async series(nodeId: number, from: number, to: number, bucket: SeriesBucket): Promise<SeriesView> {
+    const q = new URLSearchParams({ from: String(from), to: String(to), bucket });
+    return toSeriesView(await this.get(`/api/v1/nodes/${nodeId}/series?${q}`));
+  }
+
+  async rankNodes(window: NodeWindow, limit: number): Promise<NodeRank[]> {
+    const q = new URLSearchParams({ window, limit: String(limit) });
+    return listOf(await this.get(`/api/v1/rankings/nodes?${q}`), 'nodes').map(toNodeRank);
+  }
+
+  async rankUsers(from: number, to: number, limit: number): Promise<UserRank[]> {
+    const q = new URLSearchParams({ from: String(from), to: String(to), limit: String(limit) });
+    return listOf(await this.get(`/api/v1/rankings/users?${q}`), 'users').map(toUserRank);
+  }
+
+  async userTraffic(userId: number, from: number, to: number, names: ReadonlyMap<number, string>): Promise<UserTrafficView> {
+    const q = new URLSearchParams({ from: String(from), to: String(to) });
+    return toUserTraffic(userId, await this.get(`/api/v1/users/${userId}/traffic?${q}`), names);
+  }
+}

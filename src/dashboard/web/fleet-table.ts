@@ -1,0 +1,178 @@
+/**
+ * The fleet table. Rows are built once per node and then updated in place (a cell is written only when its text
+ * changed); new rows go in through one DocumentFragment; sorting reorders the existing rows. One click and one
+ * keydown listener on the table serve every header and row (delegation), so 1,000 nodes cost 2 listeners.
+ */
+import { compareBig, formatAgo, formatBytes, formatDateTime, formatDuration, formatLoad } from './format.js';
+import type { NodeView } from './model.js';
+
+export type SortKey =
+  | 'name' | 'state' | 'lastSeen' | 'load' | 'uptime' | 'periodRx' | 'periodTx' | 'totalRx' | 'totalTx';
+
+interface Column { key: SortKey; label: string; numeric: boolean; cmp: (a: NodeView, b: NodeView) => number }
+
+const nullsLast = (a: number | null, b: number | null): number => (a ?? -Infinity) - (b ?? -Infinity);
+
+export const COLUMNS: readonly Column[] = [
+  { key: 'name', label: 'Node', numeric: false, cmp: (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }) || a.id - b.id },
+  { key: 'state', label: 'State', numeric: false, cmp: (a, b) => Number(a.online) - Number(b.online) },
+  { key: 'lastSeen', label: 'Last seen', numeric: true, cmp: (a, b) => nullsLast(a.lastSeen, b.lastSeen) },
+  { key: 'load', label: 'Load 1 / 5 / 15', numeric: true, cmp: (a, b) => nullsLast(a.load?.[0] ?? null, b.load?.[0] ?? null) },
+  { key: 'uptime', label: 'Uptime', numeric: true, cmp: (a, b) => nullsLast(a.uptimeSec, b.uptimeSec) },
+  { key: 'periodRx', label: 'Period RX', numeric: true, cmp: (a, b) => compareBig(a.period.rx, b.period.rx) },
+  { key: 'periodTx', label: 'Period TX', numeric: true, cmp: (a, b) => compareBig(a.period.tx, b.period.tx) },
+  { key: 'totalRx', label: 'Total RX', numeric: true, cmp: (a, b) => compareBig(a.total.rx, b.total.rx) },
+  { key: 'totalTx', label: 'Total TX', numeric: true, cmp: (a, b) => compareBig(a.total.tx, b.total.tx) },
+];
+
+interface RowRefs { tr: HTMLTableRowElement; cells: HTMLTableCellElement[]; texts: string[]; online: boolean | null; node: NodeView }
+
+export interface FleetTableOptions { onOpen: (node: NodeView) => void }
+
+export class FleetTable {
+  private readonly rows = new Map<number, RowRefs>();
+  private readonly tbody: HTMLTableSectionElement;
+  private readonly headers: HTMLTableCellElement[] = [];
+  private readonly rowTemplate: HTMLTableRowElement;
+  private order: number[] = [];
+  private sortKey: SortKey = 'name';
+  private sortDir: 1 | -1 = 1;
+  private filter = '';
+
+  constructor(readonly table: HTMLTableElement, private readonly opts: FleetTableOptions) {
+    const head = table.createTHead().insertRow();
+    for (const c of COLUMNS) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.dataset.sort = c.key;
+      th.tabIndex = 0;
+      th.textContent = c.label;
+      if (c.numeric) th.className = 'num';
+      head.append(th);
+      this.headers.push(th);
+    }
+    this.tbody = table.tBodies[0] ?? table.createTBody();
+    this.rowTemplate = document.createElement('tr');
+    this.rowTemplate.tabIndex = 0;
+    for (const c of COLUMNS) {
+      const td = document.createElement('td');
+      if (c.numeric) td.className = 'num';
+      this.rowTemplate.append(td);
+    }
+    table.addEventListener('click', (e) => this.onActivate(e.target));
+    table.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        this.onActivate(e.target);
+      }
+    });
+    this.paintHeaders();
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  sortBy(key: SortKey, dir?: 1 | -1): void {
+    this.sortDir = dir ?? (key === this.sortKey ? (this.sortDir === 1 ? -1 : 1) : (COLUMNS.find((c) => c.key === key)?.numeric ? -1 : 1));
+    this.sortKey = key;
+    this.paintHeaders();
+    this.reorder();
+  }
+
+  setFilter(text: string): void {
+    this.filter = text.trim().toLowerCase();
+    for (const r of this.rows.values()) r.tr.hidden = !this.matches(r.node);
+  }
+
+  /** Reconciles the table with a fresh node list: updates rows in place, adds new ones in one fragment, drops gone ones. */
+  update(nodes: readonly NodeView[], now: number): void {
+    const seen = new Set<number>();
+    const fresh = document.createDocumentFragment();
+    for (const n of nodes) {
+      seen.add(n.id);
+      let r = this.rows.get(n.id);
+      if (!r) {
+        const tr = this.rowTemplate.cloneNode(true) as HTMLTableRowElement;
+        tr.dataset.id = String(n.id);
+        r = { tr, cells: Array.from(tr.cells), texts: COLUMNS.map(() => ''), online: null, node: n };
+        this.rows.set(n.id, r);
+        fresh.append(tr);
+      }
+      this.paintRow(r, n, now);
+    }
+    for (const [id, r] of this.rows) {
+      if (!seen.has(id)) {
+        r.tr.remove();
+        this.rows.delete(id);
+      }
+    }
+    if (fresh.childNodes.length) this.tbody.append(fresh);
+    this.reorder();
+  }
+
+  private paintRow(r: RowRefs, n: NodeView, now: number): void {
+    r.node = n;
+    const texts = [
+      n.name,
+      n.online ? 'online' : 'offline',
+      formatAgo(n.lastSeen, now),
+      formatLoad(n.load),
+      formatDuration(n.uptimeSec),
+      formatBytes(n.period.rx),
+      formatBytes(n.period.tx),
+      formatBytes(n.total.rx),
+      formatBytes(n.total.tx),
+    ];
+    for (let i = 0; i < texts.length; i++) {
+      if (r.texts[i] !== texts[i]) {
+        r.texts[i] = texts[i];
+        r.cells[i].textContent = texts[i];
+      }
+    }
+    if (r.online !== n.online) {
+      r.online = n.online;
+      r.cells[1].className = n.online ? 'state online' : 'state offline';
+      r.tr.classList.toggle('is-offline', !n.online);
+    }
+    const title = formatDateTime(n.lastSeen);
+    if (r.cells[2].title !== title) r.cells[2].title = title;
+    if (this.filter) r.tr.hidden = !this.matches(n);
+  }
+
+  private matches(n: NodeView): boolean {
+    return !this.filter || n.name.toLowerCase().includes(this.filter) || String(n.id) === this.filter;
+  }
+
+  private reorder(): void {
+    const col = COLUMNS.find((c) => c.key === this.sortKey) ?? COLUMNS[0];
+    const dir = this.sortDir;
+    const refs = Array.from(this.rows.values());
+    refs.sort((a, b) => dir * col.cmp(a.node, b.node) || a.node.id - b.node.id);
+    const order = refs.map((r) => r.node.id);
+    if (order.length === this.order.length && order.every((id, i) => id === this.order[i])) return;
+    this.order = order;
+    const frag = document.createDocumentFragment();
+    for (const r of refs) frag.append(r.tr);
+    this.tbody.append(frag);
+  }
+
+  private paintHeaders(): void {
+    for (const th of this.headers) {
+      const active = th.dataset.sort === this.sortKey;
+      th.setAttribute('aria-sort', active ? (this.sortDir === 1 ? 'ascending' : 'descending') : 'none');
+    }
+  }
+
+  private onActivate(target: EventTarget | null): void {
+    if (!(target instanceof Element)) return;
+    const th = target.closest<HTMLTableCellElement>('th[data-sort]');
+    if (th) {
+      this.sortBy(th.dataset.sort as SortKey);
+      return;
+    }
+    const tr = target.closest<HTMLTableRowElement>('tr[data-id]');
+    const r = tr && this.rows.get(Number(tr.dataset.id));
+    if (r) this.opts.onOpen(r.node);
+  }
+}
