@@ -20,6 +20,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { rankingRoutes } from './routes/rankings.js';
 import { userRoutes } from './routes/users.js';
 import { panelRoutes } from './routes/panel.js';
+import { dashboardStatic } from './routes/dashboard-static.js';
 
 export interface BuildAppOptions {
   store: Store;
@@ -84,6 +85,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(rankingRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(panelRoutes(ctx));
+  await app.register(dashboardStatic);
   return app;
 }
 
