@@ -10,3 +10,4 @@ if (!existsSync('node_modules/.package-lock.json') || !existsSync('node_modules/
   run('npm ci');
 }
 run('npx tsc -p tsconfig.json');
+run('node scripts/build-dashboard.mjs');
