@@ -50,6 +50,8 @@ export interface PanelStandIn {
   dropResponses: number;
   /** The next this-many pushes are applied, then never answered (the node's wait for an answer times out). */
   stallResponses: number;
+  /** One-shot: answers the next request with this instead (e.g. a framework's HTML error page), applying nothing. */
+  nextAnswer: ((requestUrl: string) => { status: number; body: string }) | null;
   /** User totals as the panel books them (rate 1): id -> [u, d]. */
   totals(): Record<string, [number, number]>;
   close(): Promise<void>;
@@ -95,6 +97,7 @@ export async function startPanelStandIn(opts: { token?: string; nodes?: PanelNod
     lastCheckAt: new Map(),
     dropResponses: 0,
     stallResponses: 0,
+    nextAnswer: null,
     totals() {
       const out: Record<string, [number, number]> = {};
       for (const p of panel.applied) {
@@ -146,6 +149,13 @@ export async function startPanelStandIn(opts: { token?: string; nodes?: PanelNod
     const text = await readBody(req);
     const query = Object.fromEntries(url.searchParams);
     panel.requests.push({ method: req.method ?? '', path: url.pathname, query, headers: req.headers, body: text });
+    const override = panel.nextAnswer;
+    if (override) {
+      panel.nextAnswer = null;
+      const { status, body: page } = override(req.url ?? '/');
+      res.writeHead(status, { 'content-type': 'text/html' }).end(page);
+      return;
+    }
     if (!url.pathname.startsWith(PREFIX)) return json(res, 404, { message: 'Not Found' });
     const action = url.pathname.slice(PREFIX.length);
     const body = parseObject(text);

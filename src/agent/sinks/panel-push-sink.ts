@@ -16,7 +16,7 @@ import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
 import { TrackedRequestError, trackedRequest } from './tracked-request.js';
-import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, userTotals } from './uniproxy-http.js';
+import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, userTotals, withoutSecret } from './uniproxy-http.js';
 
 export interface PanelPushSinkOptions {
   url: string;
@@ -90,11 +90,15 @@ export class PanelPushSink implements Sink {
     if (res.statusCode !== 200) {
       const retryable = isRetryableStatus(res.statusCode);
       const what = retryable ? 'failed' : 'refused';
-      throw new DeliveryError(`panel push (seq ${r.seq}) ${what} with ${res.statusCode}: ${answerMessage(res.text)}`, res.statusCode, retryable);
+      throw new DeliveryError(`panel push (seq ${r.seq}) ${what} with ${res.statusCode}: ${this.answer(res.text)}`, res.statusCode, retryable);
     }
     if (!isPushSuccess(res.text)) {
-      throw new DeliveryError(`panel push (seq ${r.seq}): the answer is not a success: ${answerMessage(res.text)}`, 200, true);
+      throw new DeliveryError(`panel push (seq ${r.seq}): the answer is not a success: ${this.answer(res.text)}`, 200, true);
     }
+  }
+
+  private answer(text: string): string {
+    return withoutSecret(answerMessage(text), this.opts.token);
   }
 
   /** The request went out and no answer came back: the panel may have booked it. Returns when it counts as delivered. */

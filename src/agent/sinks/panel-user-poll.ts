@@ -8,7 +8,7 @@ import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { UNIPROXY_USER_PATH } from '../../protocol/uniproxy.js';
 import { TrackedRequestError, trackedRequest } from './tracked-request.js';
-import { answerMessage, endpointUrl, isRetryableStatus, loggableUrl } from './uniproxy-http.js';
+import { answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './uniproxy-http.js';
 
 export interface PanelUserPollOptions {
   url: string;
@@ -94,6 +94,7 @@ export class PanelUserPoll {
       const e = err as Error;
       outcome = { kind: 'failed', reason: `unreachable: ${e instanceof TrackedRequestError && e.code ? `${e.code} ` : ''}${e.message}` };
     }
+    if (outcome.kind === 'failed') outcome = { kind: 'failed', reason: withoutSecret(outcome.reason, this.opts.token) };
     this.note(outcome);
     return outcome;
   }

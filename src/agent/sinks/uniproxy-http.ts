@@ -46,6 +46,11 @@ export function answerMessage(text: string): string {
   return text.slice(0, 300).trim() || '(empty body)';
 }
 
+/** The text with every occurrence of the secret replaced (a panel's debug error page may echo the URL, token and all). */
+export function withoutSecret(text: string, secret: string): string {
+  return secret === '' ? text : text.split(secret).join('[redacted]');
+}
+
 /** Statuses that say "try later" rather than "this request is wrong". */
 export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 408;

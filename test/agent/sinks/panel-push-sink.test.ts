@@ -94,6 +94,19 @@ describe('PanelPushSink against a panel stand-in', () => {
     expect(err.message).toContain('Server does not exist');
   });
 
+  it('a 5xx is retried, and a debug page that echoes the URL does not put the token in the error', async () => {
+    panel = await startPanelStandIn({ token: TOKEN });
+    const sink = panelSink(panel.url, captureLogger());
+    panel.nextAnswer = (requestUrl) => ({ status: 500, body: `<h1>Whoops</h1> at ${requestUrl}` });
+    const err = (await sink.deliver([userRecord(1, { '1': ['1', '2'] })], ctx).catch((e: unknown) => e)) as DeliveryError;
+    expect(err.retryable).toBe(true);
+    expect(err.status).toBe(500);
+    expect(err.message).toContain('token=[redacted]');
+    expect(err.message).not.toContain(TOKEN);
+    expect(panel.applied).toEqual([]);
+    expect(sink.lostResponses).toEqual({ retried: 0, assumedDelivered: 0 });
+  });
+
   it('lost response, retryLostResponse=false: counted as delivered, logged with seq and bytes, applied once, never re-sent', async () => {
     panel = await startPanelStandIn({ token: TOKEN });
     const log = captureLogger();

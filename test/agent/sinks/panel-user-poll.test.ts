@@ -81,6 +81,15 @@ describe('PanelUserPoll against a panel stand-in', () => {
     expect(panel.lastCheckAt.size).toBe(0);
   });
 
+  it('keeps the token out of the log when an error page echoes the URL', async () => {
+    panel = await startPanelStandIn({ token: TOKEN });
+    const log = captureLogger();
+    panel.nextAnswer = (requestUrl) => ({ status: 500, body: `Whoops at ${requestUrl}` });
+    const out = await poll(panel.url, log).pollOnce();
+    expect(out.kind === 'failed' && out.reason).toContain('failed with 500: Whoops at /api/v1/server/UniProxy/user?token=[redacted]');
+    expect(log.text()).not.toContain(TOKEN);
+  });
+
   it('start() polls at once and then every everySec; stop() ends it', async () => {
     panel = await startPanelStandIn({ token: TOKEN });
     const p = poll(panel.url, captureLogger(), { everySec: 0.1 });
