@@ -118,6 +118,19 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
       this.inc({ kind: 'proxy_restart' }, d.proxyRestarts);
     },
   });
+  new Counter({
+    name: 'traffic_agent_panel_lost_responses_total',
+    help: 'Panel pushes whose answer was lost after the request went out, by what the agent did (panel.retryLostResponse): retried or assumed_delivered. Restarts from zero on reload.',
+    labelNames: ['action'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const panel = runtime().activeSinks.find((s) => s.name === 'panel') as { lostResponses?: { retried: number; assumedDelivered: number } } | undefined;
+      if (!panel?.lostResponses) return;
+      this.inc({ action: 'retried' }, panel.lostResponses.retried);
+      this.inc({ action: 'assumed_delivered' }, panel.lostResponses.assumedDelivered);
+    },
+  });
   new Gauge({
     name: 'traffic_agent_state_writable',
     help: '1 when the last state write succeeded, 0 while counting goes on in memory only.',

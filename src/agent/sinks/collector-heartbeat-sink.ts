@@ -5,6 +5,7 @@ import { HEARTBEAT_PATH, HeartbeatResponse, type HeartbeatRequest, type HostFact
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesAll } from '../outbox/outbox.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
+import { isRetryableStatus } from './uniproxy-http.js';
 
 export interface HeartbeatExtras {
   load: [number, number, number] | null;
@@ -64,8 +65,7 @@ export class CollectorHeartbeatSink implements Sink {
     }
     if (res.statusCode !== 200) {
       const text = await readErrorText(res.body);
-      const retryable = res.statusCode >= 500 || res.statusCode === 429 || res.statusCode === 408;
-      throw new DeliveryError(`collector answered ${res.statusCode}: ${text}`, res.statusCode, retryable);
+      throw new DeliveryError(`collector answered ${res.statusCode}: ${text}`, res.statusCode, isRetryableStatus(res.statusCode));
     }
     let answer: unknown;
     try {
