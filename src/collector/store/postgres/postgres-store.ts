@@ -100,12 +100,13 @@ export class PostgresStore implements Store {
 
   async ingestHeartbeat(nodeId: number, hb: HeartbeatInput, at: number): Promise<IngestResult> {
     return this.tx(async (c) => {
-      const r = (await c.query(Q.ledgerForUpdate, [hb.epoch, nodeId])).rows[0] as Row | undefined;
+      const r = (await c.query(Q.ledgerForUpdate, [nodeId])).rows[0] as Row | undefined;
       if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
+      const hw = (await c.query(Q.highWater, [nodeId, hb.epoch])).rows[0] as Row | undefined;
       const before: Ledger = {
         totalRx: big(r.total_rx), totalTx: big(r.total_tx), periodRx: big(r.period_rx), periodTx: big(r.period_tx),
         periodStart: num(r.period_start), periodEnd: num(r.period_end), resetDay: num(r.reset_day),
-        timezone: String(r.timezone), highWater: num(r.high_water),
+        timezone: String(r.timezone), highWater: hw ? num(hw.seq) : 0,
       };
       const plan = planIngest(before, hb.records);
       let inserted = 0;

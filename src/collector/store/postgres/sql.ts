@@ -116,12 +116,14 @@ export const Q = {
   rotateToken: 'UPDATE nodes SET token_hash = $1 WHERE id = $2',
   removeNode: 'DELETE FROM nodes WHERE id = $1',
 
-  /** Locks the node's stats row: concurrent heartbeats of one node (any process) serialise here. */
-  ledgerForUpdate: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone,
-    COALESCE(h.seq, 0) AS high_water
-    FROM nodes n JOIN traffic_stats s ON s.node_id = n.id
-    LEFT JOIN epoch_high_water h ON h.node_id = n.id AND h.epoch = $1
-    WHERE n.id = $2 FOR UPDATE OF s`,
+  /**
+   * Locks the node's stats row: concurrent heartbeats of one node (any process) serialise here. The high-water mark
+   * is read by a separate statement AFTER the lock is held: in READ COMMITTED a joined row would come from the
+   * snapshot taken before the wait, and a concurrent duplicate would look fresh.
+   */
+  ledgerForUpdate: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone
+    FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = $1 FOR UPDATE OF s`,
+  highWater: 'SELECT seq FROM epoch_high_water WHERE node_id = $1 AND epoch = $2',
   insertRecords: `INSERT INTO traffic_records (node_id, epoch, seq, from_ms, to_ms, rx, tx, events, received_at)
     SELECT $1, $2, t.seq, t.f, t.t, t.rx, t.tx, t.ev, $9
     FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[]) AS t(seq, f, t, rx, tx, ev)

@@ -1,0 +1,285 @@
+/**
+ * The one suite every Store implementation passes (run on SQLite by store-sqlite.test.ts and on PostgreSQL by
+ * store-postgres.test.ts). Each test makes its own nodes and user ids, so tests share one fresh database per run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectorError } from '../../src/collector/errors.js';
+import type { HeartbeatInput, IngestRecord, Store } from '../../src/collector/store/store.js';
+import { hashToken } from '../../src/collector/tokens.js';
+import type { StoreHarness } from './store-harness.js';
+
+const T0 = Date.UTC(2026, 2, 15, 12, 0, 0); // 2026-03-15 12:00 UTC, inside the March period (reset day 1)
+const H = 3_600_000;
+let tokenSeq = 0;
+
+export function rec(seq: number, rx: bigint | number, tx: bigint | number, to = T0 + seq * 1000): IngestRecord {
+  return { seq, from: to - 1000, to, rx: BigInt(rx), tx: BigInt(tx), events: [] };
+}
+
+export function hb(epoch: string, records: IngestRecord[], extra: Partial<HeartbeatInput> = {}): HeartbeatInput {
+  return { epoch, records, load: [0.5, 0.25, 0.125], uptimeSec: 1234, bootId: 'boot-1', agentVersion: '0.1.0', host: { hostname: 'h1', cpus: 2 }, ...extra };
+}
+
+export function storeContract(engine: string, makeHarness: () => Promise<StoreHarness>, skipReason?: string): void {
+  describe.skipIf(Boolean(skipReason))(`Store contract on ${engine}${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+    let h: StoreHarness;
+    let s: Store;
+    const newNode = async (opts: { resetDay?: number; timezone?: string; rate?: string; createdAt?: number } = {}) => {
+      const token = `token-${engine}-${++tokenSeq}-${Math.random()}`;
+      const node = await s.addNode({
+        name: `n${tokenSeq}`, tokenHash: hashToken(token), rate: opts.rate ?? '1', resetDay: opts.resetDay ?? 1,
+        timezone: opts.timezone ?? 'UTC', createdAt: opts.createdAt ?? T0,
+      });
+      return { node, token };
+    };
+
+    beforeAll(async () => {
+      h = await makeHarness();
+      s = h.store;
+    });
+    afterAll(async () => {
+      await h?.cleanup();
+    });
+
+    it('migrations are versioned and a second run changes nothing', async () => {
+      const before = await h.scalar('SELECT COUNT(*) FROM schema_migrations');
+      await s.migrate();
+      expect(await h.scalar('SELECT COUNT(*) FROM schema_migrations')).toBe(before);
+      expect(before).toBeGreaterThanOrEqual(2);
+      await s.ping();
+    });
+
+    it('registers nodes with integer ids and finds them by token hash only', async () => {
+      const a = await newNode({ rate: '1.5', resetDay: 7, timezone: 'Asia/Shanghai' });
+      const b = await newNode();
+      expect(Number.isInteger(a.node.id)).toBe(true);
+      expect(b.node.id).toBeGreaterThan(a.node.id);
+      expect(a.node).toMatchObject({ rate: '1.5', resetDay: 7, timezone: 'Asia/Shanghai', createdAt: T0 });
+      expect((await s.findNodeByTokenHash(hashToken(a.token)))?.node.id).toBe(a.node.id);
+      expect(await s.findNodeByTokenHash(hashToken('nope'))).toBeUndefined();
+      const auth = await s.getNodeAuth(b.node.id);
+      expect(auth?.tokenHash.equals(hashToken(b.token))).toBe(true);
+      expect((await s.listNodes()).map((n) => n.id)).toEqual(expect.arrayContaining([a.node.id, b.node.id]));
+    });
+
+    it('rotates a token (the old one stops working) and removes a node', async () => {
+      const a = await newNode();
+      expect(await s.rotateToken(a.node.id, hashToken('fresh-token-xyz'))).toBe(true);
+      expect(await s.findNodeByTokenHash(hashToken(a.token))).toBeUndefined();
+      expect((await s.findNodeByTokenHash(hashToken('fresh-token-xyz')))?.node.id).toBe(a.node.id);
+      await s.ingestHeartbeat(a.node.id, hb('00000000000000aa', [rec(1, 5, 5)]), T0);
+      expect(await s.removeNode(a.node.id)).toBe(true);
+      expect(await s.removeNode(a.node.id)).toBe(false);
+      expect(await s.getNodeStats(a.node.id)).toBeUndefined();
+      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${a.node.id}`)).toBe(0);
+      expect(await s.rotateToken(a.node.id, hashToken('x'))).toBe(false);
+    });
+
+    it('stores a heartbeat once: exact totals, a resend is acknowledged and not counted again', async () => {
+      const { node } = await newNode();
+      const big = (1n << 62n) + 12345n; // above 2^53: must stay exact
+      const r1 = await s.ingestHeartbeat(node.id, hb('0000000000000001', [rec(1, 100, 200), rec(2, big, 1)]), T0 + 5000);
+      expect(r1).toEqual({ acked: [1, 2], duplicates: 0, inserted: 2 });
+      const r2 = await s.ingestHeartbeat(node.id, hb('0000000000000001', [rec(1, 100, 200), rec(2, big, 1), rec(3, 1, 1)]), T0 + 6000);
+      expect(r2).toEqual({ acked: [1, 2, 3], duplicates: 2, inserted: 1 });
+      const st = await s.getNodeStats(node.id);
+      expect(st).toMatchObject({
+        totalRx: 101n + big, totalTx: 202n, periodRx: 101n + big, periodTx: 202n,
+        load: [0.5, 0.25, 0.125], uptimeSec: 1234, bootId: 'boot-1', agentVersion: '0.1.0',
+        host: { hostname: 'h1', cpus: 2 }, lastEpoch: '0000000000000001', lastSeen: T0 + 6000,
+      });
+      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(3);
+    });
+
+    it('keeps seqs per epoch: the same seq in a new epoch is new', async () => {
+      const { node } = await newNode();
+      await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(1, 10, 0), rec(2, 10, 0)]), T0);
+      const r = await s.ingestHeartbeat(node.id, hb('00000000000000e2', [rec(1, 7, 0)]), T0);
+      expect(r.duplicates).toBe(0);
+      const again = await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(2, 10, 0)]), T0);
+      expect(again).toEqual({ acked: [2], duplicates: 1, inserted: 0 });
+      expect((await s.getNodeStats(node.id))?.totalRx).toBe(27n);
+    });
+
+    it('a heartbeat without records still updates the node facts and last seen', async () => {
+      const { node } = await newNode();
+      await s.ingestHeartbeat(node.id, hb('0000000000000003', [], { bootId: null, host: null, load: [1, 2, 3] }), T0 + 42);
+      const st = await s.getNodeStats(node.id);
+      expect(st).toMatchObject({ totalRx: 0n, bootId: null, host: null, load: [1, 2, 3], lastSeen: T0 + 42 });
+    });
+
+    it('dedup survives pruning of the raw records', async () => {
+      const { node } = await newNode();
+      await s.ingestHeartbeat(node.id, hb('0000000000000004', [rec(1, 1, 1, T0 - 100 * H), rec(2, 1, 1, T0 - 99 * H)]), T0);
+      const pruned = await s.prune(T0 - 50 * H, 0);
+      expect(pruned.rawRecords).toBeGreaterThanOrEqual(2);
+      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(0);
+      const r = await s.ingestHeartbeat(node.id, hb('0000000000000004', [rec(1, 1, 1, T0 - 100 * H), rec(2, 1, 1, T0 - 99 * H)]), T0);
+      expect(r).toEqual({ acked: [1, 2], duplicates: 2, inserted: 0 });
+      expect((await s.getNodeStats(node.id))?.totalRx).toBe(2n);
+      // The hourly rollup keeps the pruned traffic.
+      const series = await s.hourlySeries(node.id, T0 - 101 * H, T0);
+      expect(series.reduce((a, p) => a + p.rx, 0n)).toBe(2n);
+    });
+
+    it('books periods by the record end time: current period, late record to total only, rollover, operator reset', async () => {
+      const { node } = await newNode({ resetDay: 10, timezone: 'Europe/Berlin', createdAt: T0 });
+      const st0 = await s.getNodeStats(node.id);
+      // Period containing 2026-03-15 with reset day 10 in Berlin: 2026-03-10 00:00 CET = 03-09 23:00 UTC.
+      expect(st0?.periodStart).toBe(Date.UTC(2026, 2, 9, 23));
+      expect(st0?.periodEnd).toBe(Date.UTC(2026, 3, 9, 22)); // 04-10 00:00 CEST
+      const epoch = '0000000000000005';
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(1, 100, 10, T0)]), T0);
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(2, 7, 7, Date.UTC(2026, 2, 9, 22, 59))]), T0); // before the period: total only
+      let st = await s.getNodeStats(node.id);
+      expect([st?.totalRx, st?.periodRx]).toEqual([107n, 100n]);
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(3, 1000, 1, Date.UTC(2026, 3, 9, 22))]), T0); // first instant of the next period
+      st = await s.getNodeStats(node.id);
+      expect(st).toMatchObject({ totalRx: 1107n, periodRx: 1000n, periodTx: 1n, periodStart: Date.UTC(2026, 3, 9, 22) });
+      const reset = await s.resetPeriod(node.id, Date.UTC(2026, 3, 12));
+      expect(reset).toMatchObject({ periodRx: 0n, periodTx: 0n, periodStart: Date.UTC(2026, 3, 12), totalRx: 1107n });
+      expect(reset?.periodEnd).toBe(Date.UTC(2026, 4, 9, 22));
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(4, 5, 5, Date.UTC(2026, 3, 11))]), T0); // before the reset: total only
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(5, 6, 6, Date.UTC(2026, 3, 13))]), T0);
+      st = await s.getNodeStats(node.id);
+      expect([st?.totalRx, st?.periodRx]).toEqual([1118n, 6n]);
+      expect(await s.resetPeriod(987654, T0)).toBeUndefined();
+    });
+
+    it('refuses a total above 2^63-1 and leaves nothing written', async () => {
+      const { node } = await newNode();
+      const max = (1n << 63n) - 1n;
+      await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(1, max - 10n, 0)]), T0);
+      const err = await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(2, 5, 0), rec(3, 6, 0)]), T0 + 1).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CollectorError);
+      expect((err as CollectorError).code).toBe('TC_COUNTER_OVERFLOW');
+      expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: max - 10n, lastSeen: T0 });
+      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(1);
+      const ok = await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(2, 10, 0)]), T0 + 2);
+      expect(ok.inserted).toBe(1);
+      expect((await s.getNodeStats(node.id))?.totalRx).toBe(max);
+    });
+
+    it('a failure in the middle of a heartbeat leaves nothing half-written', async () => {
+      const { node } = await newNode();
+      await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(1, 1, 1)]), T0);
+      await h.exec(h.sabotageHourly.on);
+      try {
+        await expect(s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 9)).rejects.toThrow(/sabotage/);
+      } finally {
+        await h.exec(h.sabotageHourly.off);
+      }
+      expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: 1n, lastSeen: T0 });
+      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(1);
+      expect(await h.scalar(`SELECT seq FROM epoch_high_water WHERE node_id = ${node.id}`)).toBe(1);
+      // And the record is not lost: sent again, it is stored.
+      expect((await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 10)).inserted).toBe(1);
+    });
+
+    it('throws TC_NODE_NOT_FOUND for an unknown node', async () => {
+      const err = await s.ingestHeartbeat(999_999, hb('0000000000000008', [rec(1, 1, 1)]), T0).catch((e: unknown) => e);
+      expect((err as CollectorError).code).toBe('TC_NODE_NOT_FOUND');
+    });
+
+    it('the same records sent concurrently (two stores on one database) are counted once', async () => {
+      const other = await h.openAnother();
+      const { node } = await newNode();
+      const epoch = '0000000000000009';
+      for (let round = 0; round < 20; round++) {
+        const recs = [rec(round * 2 + 1, 1000, 1), rec(round * 2 + 2, 24, 2)];
+        const results = await Promise.all([
+          s.ingestHeartbeat(node.id, hb(epoch, recs), T0), other.ingestHeartbeat(node.id, hb(epoch, recs), T0),
+          s.ingestHeartbeat(node.id, hb(epoch, recs), T0), other.ingestHeartbeat(node.id, hb(epoch, recs), T0),
+        ]);
+        expect(results.reduce((a, r) => a + r.inserted, 0)).toBe(2);
+        for (const r of results) expect(r.acked).toEqual(recs.map((x) => x.seq));
+      }
+      expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: 20n * 1024n, totalTx: 60n });
+    });
+
+    it('keeps an hourly rollup for series and the last 24 hours', async () => {
+      const { node } = await newNode();
+      const base = Date.UTC(2026, 2, 20, 10);
+      await s.ingestHeartbeat(node.id, hb('000000000000000a', [
+        rec(1, 1, 10, base + 60_000), rec(2, 2, 20, base + 120_000), rec(3, 4, 40, base + H + 5), rec(4, 8, 80, base - 30 * H),
+      ]), base);
+      expect(await s.hourlySeries(node.id, base - H, base + 2 * H)).toEqual([
+        { at: base, rx: 3n, tx: 30n }, { at: base + H, rx: 4n, tx: 40n },
+      ]);
+      const since = await s.trafficSince(base - 23 * H);
+      expect(since.get(node.id)).toEqual({ rx: 7n, tx: 70n });
+    });
+
+    it('lists every node with stats', async () => {
+      const { node } = await newNode();
+      const all = await s.listNodeStats();
+      const mine = all.find((x) => x.id === node.id);
+      expect(mine).toMatchObject({ totalRx: 0n, lastSeen: null, load: null });
+      await s.markSeen(node.id, T0 + 77);
+      expect((await s.getNodeStats(node.id))?.lastSeen).toBe(T0 + 77);
+    });
+
+    describe('per-user records', () => {
+      const day = Math.floor(Date.UTC(2026, 2, 15) / 1000);
+      const dayAfter = day + 86_400;
+
+      it('two nodes, the same user, the same day and rate: two rows, and the ranking sums them', async () => {
+        const a = await newNode();
+        const b = await newNode();
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[101, 10n, 100n]], receivedAt: T0 });
+        await s.pushUserTraffic({ nodeId: b.node.id, rate: '1', recordAt: day, rows: [[101, 1n, 2n], [102, 5n, 5n]], receivedAt: T0 });
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[101, 1n, 1n]], receivedAt: T0 });
+        expect(await h.scalar('SELECT COUNT(*) FROM stat_user WHERE user_id = 101')).toBe(2);
+        const rank = (await s.rankUsers(day, dayAfter, 100)).filter((u) => u.userId === 101 || u.userId === 102);
+        expect(rank).toEqual([{ userId: 101, u: 12n, d: 103n }, { userId: 102, u: 5n, d: 5n }]);
+        expect(await s.userTraffic(101, day, dayAfter)).toEqual([
+          { serverId: a.node.id, u: 11n, d: 101n }, { serverId: b.node.id, u: 1n, d: 2n },
+        ]);
+        expect(await s.nodeUsers(b.node.id, day, dayAfter, 10)).toEqual([{ userId: 102, u: 5n, d: 5n }, { userId: 101, u: 1n, d: 2n }]);
+        expect(await s.nodeUsers(b.node.id, dayAfter, dayAfter + 86_400, 10)).toEqual([]);
+        expect((await s.getNodeStats(a.node.id))?.lastSeen).toBe(T0);
+      });
+
+      it('a different rate or day is a different row', async () => {
+        const a = await newNode();
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[201, 1n, 1n]], receivedAt: T0 });
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '2', recordAt: day, rows: [[201, 2n, 2n]], receivedAt: T0 });
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: dayAfter, rows: [[201, 4n, 4n]], receivedAt: T0 });
+        expect(await h.scalar('SELECT COUNT(*) FROM stat_user WHERE user_id = 201')).toBe(3);
+        expect(await s.userTraffic(201, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 3n, d: 3n }]);
+      });
+
+      it('an idempotency key already applied is acknowledged and not applied again, also concurrently', async () => {
+        const a = await newNode();
+        const other = await h.openAnother();
+        const key = `${a.node.id}:00000000000000bb:1`;
+        const push = { nodeId: a.node.id, rate: '1', recordAt: day, rows: [[301, 7n, 9n]] as Array<[number, bigint, bigint]>, idempotencyKey: key, receivedAt: T0 };
+        const res = await Promise.all([s.pushUserTraffic(push), other.pushUserTraffic(push), s.pushUserTraffic(push)]);
+        expect(res.filter((r) => r.applied)).toHaveLength(1);
+        expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
+        expect(await s.userTraffic(301, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 7n, d: 9n }]);
+        // Keys are per node and prunable: after pruning the same key applies again.
+        expect((await s.prune(0, T0 + 1)).idempotencyKeys).toBeGreaterThanOrEqual(1);
+        expect(await s.pushUserTraffic(push)).toEqual({ applied: true });
+      });
+
+      it('rows from before per-node tracking (server_id NULL) stay readable and are summed with the rest', async () => {
+        const a = await newNode();
+        await h.exec(`INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
+          VALUES (401, NULL, '1', 1000, 2000, 'd', ${day}, ${day}, ${day})`);
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[401, 1n, 2n]], receivedAt: T0 });
+        expect((await s.rankUsers(day, dayAfter, 1000)).find((u) => u.userId === 401)).toEqual({ userId: 401, u: 1001n, d: 2002n });
+        expect(await s.userTraffic(401, day, dayAfter)).toEqual([{ serverId: null, u: 1000n, d: 2000n }, { serverId: a.node.id, u: 1n, d: 2n }]);
+      });
+
+      it('applies 10,000 rows of one push in one transaction', async () => {
+        const a = await newNode();
+        const rows: Array<[number, bigint, bigint]> = Array.from({ length: 10_000 }, (_, i) => [1_000_000 + i, BigInt(i), 1n]);
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
+        expect(await h.scalar(`SELECT COUNT(*) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe(10_000);
+        expect(await s.nodeUsers(a.node.id, day, dayAfter, 1)).toEqual([{ userId: 1_009_999, u: 19_998n, d: 2n }]);
+      });
+    });
+  });
+}

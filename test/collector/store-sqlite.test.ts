@@ -1,0 +1,4 @@
+import { storeContract } from './store-contract.js';
+import { sqliteHarness } from './store-harness.js';
+
+storeContract('SQLite', sqliteHarness);
