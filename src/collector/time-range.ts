@@ -10,7 +10,7 @@ export function parseInstant(value: string | undefined, name: string): number | 
 
 export function parseRange(q: { from?: string; to?: string }, now: number, defaultSpanMs: number): { from: number; to: number } {
   const to = parseInstant(q.to, 'to') ?? now;
-  const from = parseInstant(q.from, 'from') ?? to - defaultSpanMs;
+  const from = parseInstant(q.from, 'from') ?? Math.max(0, to - defaultSpanMs);
   if (from >= to) throw new CollectorError('TC_BAD_RANGE', 'from must be before to');
   return { from, to };
 }

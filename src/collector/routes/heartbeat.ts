@@ -50,7 +50,7 @@ export const heartbeatRoutes = (ctx: AppContext): FastifyPluginAsync => async (a
     const records = toIngestRecords(body);
     const at = ctx.now();
     const res = await ctx.store.ingestHeartbeat(node.id, {
-      epoch: body.epoch, records, load: body.load as [number, number, number], uptimeSec: body.uptimeSec, bootId: body.bootId,
+      epoch: body.epoch, records, load: (body.load as [number, number, number] | null), uptimeSec: body.uptimeSec, bootId: body.bootId,
       agentVersion: body.agentVersion, host: body.host ?? null,
     }, at);
     ctx.metrics.ingestRecords.inc(res.inserted);

@@ -65,7 +65,8 @@ export interface IngestRecord {
 export interface HeartbeatInput {
   epoch: string;
   records: IngestRecord[];
-  load: [number, number, number];
+  /** null when the agent could not read the load average. */
+  load: [number, number, number] | null;
   uptimeSec: number;
   bootId: string | null;
   agentVersion: string;

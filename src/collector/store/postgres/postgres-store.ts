@@ -124,7 +124,7 @@ export class PostgresStore implements Store {
       const l = plan.ledger;
       await c.query(Q.updateStats, [
         str(l.totalRx), str(l.totalTx), str(l.periodRx), str(l.periodTx), l.periodStart, l.periodEnd,
-        hb.load[0], hb.load[1], hb.load[2], hb.uptimeSec, hb.bootId, hb.host ? JSON.stringify(hb.host) : null,
+        hb.load?.[0] ?? null, hb.load?.[1] ?? null, hb.load?.[2] ?? null, hb.uptimeSec, hb.bootId, hb.host ? JSON.stringify(hb.host) : null,
         hb.agentVersion, hb.epoch, at, nodeId,
       ]);
       if (plan.fresh.length) await c.query(Q.setHighWater, [nodeId, hb.epoch, l.highWater, at]);

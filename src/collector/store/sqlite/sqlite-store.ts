@@ -106,7 +106,7 @@ export class SqliteStore implements Store {
     for (const [hour, t] of plan.hours) this.s.addHourly.run(nodeId, hour, t.rx, t.tx);
     const l = plan.ledger;
     this.s.updateStats.run(
-      l.totalRx, l.totalTx, l.periodRx, l.periodTx, l.periodStart, l.periodEnd, hb.load[0], hb.load[1], hb.load[2],
+      l.totalRx, l.totalTx, l.periodRx, l.periodTx, l.periodStart, l.periodEnd, hb.load?.[0] ?? null, hb.load?.[1] ?? null, hb.load?.[2] ?? null,
       hb.uptimeSec, hb.bootId, hb.host ? JSON.stringify(hb.host) : null, hb.agentVersion, hb.epoch, at, nodeId,
     );
     if (plan.fresh.length) this.s.setHighWater.run(nodeId, hb.epoch, l.highWater, at);
