@@ -1,0 +1,96 @@
+/**
+ * The real agent binary (bin/traffic-agent.js run) for fault runs: its config, its process, and a look at its saved
+ * state (state.json, else state.json.bak) to know what it has observed and whether its outbox is empty.
+ */
+import { readFile, truncate, stat } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeState } from '../../../src/agent/state/state-codec.js';
+import type { AgentState } from '../../../src/agent/state/agent-state.js';
+import { Child } from './child.js';
+
+export const AGENT_BIN = fileURLToPath(new URL('../../../bin/traffic-agent.js', import.meta.url));
+
+export interface AgentSetup {
+  nodeId: number;
+  token: string;
+  collectorUrl: string;
+  stateDir: string;
+  procRoot: string;
+  statsAddress: string | null;
+  dir: string;
+  label: string;
+  intervalSec?: number;
+  extra?: Record<string, unknown>;
+}
+
+/** 32-bit counters, and a maximum rate that makes the driver's wraps plausible and its resets implausible as wraps. */
+export const MAX_RATE_BITS = 1_600_000_000;
+
+export function agentConfig(s: AgentSetup): Record<string, unknown> {
+  return {
+    node: { id: s.nodeId, token: s.token },
+    collector: { url: s.collectorUrl, timeoutMs: 2000, batchSize: 50 },
+    stateDir: s.stateDir,
+    procRoot: s.procRoot,
+    interfaces: { include: ['eth*'], exclude: [] },
+    heartbeatIntervalSec: s.intervalSec ?? 0.25,
+    counterBits: 32,
+    maxRateBitsPerSec: MAX_RATE_BITS,
+    shutdownDeadlineMs: 500,
+    log: { level: 'info' },
+    ...(s.statsAddress ? { userTraffic: { enabled: true, address: s.statsAddress, api: 'v2ray', timeoutMs: 1000 } } : {}),
+    ...s.extra,
+  };
+}
+
+export class AgentProcess extends Child {
+  readonly stateDir: string;
+
+  constructor(readonly setup: AgentSetup) {
+    const cfgFile = join(setup.dir, `${setup.label}.json`);
+    writeFileSync(cfgFile, JSON.stringify(agentConfig(setup), null, 2));
+    super(setup.label, () => [AGENT_BIN, 'run', '-c', cfgFile], join(setup.dir, `${setup.label}.log`));
+    this.stateDir = setup.stateDir;
+  }
+
+  /** The saved state (primary, else the good copy), or null when neither decodes. */
+  async savedState(): Promise<AgentState | null> {
+    for (const f of ['state.json', 'state.json.bak']) {
+      try {
+        return decodeState(await readFile(join(this.stateDir, f), 'utf8'));
+      } catch {
+        /* next */
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Waits until a saved state shows a sample taken after `t` (and a proxy sample after `t` when users are on).
+   * `also` adds a condition on that state.
+   */
+  async waitSaved(t: number, ms: number, also: (s: AgentState) => boolean = () => true): Promise<AgentState> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const s = await this.savedState();
+      const proxyOk = !this.setup.statsAddress || (s?.proxy !== null && (s?.proxy?.sampledAt ?? 0) > t);
+      if (s && s.lastSampleAt > t && proxyOk && also(s)) return s;
+      if (!this.running) throw new Error(`${this.name} is not running while waiting for its state:\n${this.tailText()}`);
+      if (Date.now() > deadline) {
+        throw new Error(`${this.name}: no saved state after ${t} within ${ms} ms (last: sample ${s?.lastSampleAt}, proxy ${JSON.stringify(s?.proxy?.sampledAt)}, outbox ${s?.outbox.length}):\n${this.tailText()}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Cuts state.json to half its size (the agent must be down): a torn write the agent must survive. */
+  async truncateState(): Promise<number> {
+    if (this.running) throw new Error('truncate the state only while the agent is down');
+    const path = join(this.stateDir, 'state.json');
+    const { size } = await stat(path);
+    await truncate(path, Math.floor(size / 2));
+    return size;
+  }
+}
