@@ -34,7 +34,7 @@ describe('fault proxy', () => {
   it('passes, cuts before the collector, drops after it, delays, and refuses connections for a while', async () => {
     const up = await startHeartbeatServer({ token: TOKEN });
     servers.push(up);
-    proxy = await startFaultProxy({ upstreams: [up.url], random: createRng(1).next, rates: { refuse: 0, delay: 0, cut: 0, drop: 0 }, refuseMs: [300, 300], delayMs: [150, 150] });
+    proxy = await startFaultProxy({ upstreams: [up.url], random: createRng(1).next, rates: { refuse: 0, delay: 0, cut: 0, drop: 0, twice: 0 }, refuseMs: [300, 300], delayMs: [150, 150] });
 
     expect(await post(proxy.url, 1)).toMatchObject({ status: 200, body: { acked: [1], duplicates: 0 } });
 
@@ -46,6 +46,11 @@ describe('fault proxy', () => {
     expect(await post(proxy.url, 3)).toHaveProperty('error');
     expect(up.records.has('0123456789abcdef:3')).toBe(true);
     expect(await post(proxy.url, 3)).toMatchObject({ status: 200, body: { acked: [3], duplicates: 1 } });
+
+    proxy.forceNext('twice');
+    expect(await post(proxy.url, 6)).toMatchObject({ status: 200, body: { acked: [6] } });
+    expect(up.counters.requests).toBe(5);
+    expect(up.counters.duplicates).toBe(2);
 
     proxy.forceNext('delay');
     const t0 = Date.now();
@@ -62,14 +67,14 @@ describe('fault proxy', () => {
       back = await post(proxy.url, 5);
     }
     expect(back).toMatchObject({ status: 200, body: { acked: [5] } });
-    expect(proxy.counts).toMatchObject({ cut: 1, dropped: 1, delayed: 1, refused: 1, duplicates: 1 });
+    expect(proxy.counts).toMatchObject({ cut: 1, dropped: 1, doubled: 1, delayed: 1, refused: 1, duplicates: 2 });
   });
 
   it('alternates between upstreams and skips one that is down', async () => {
     const a = await startHeartbeatServer({ token: TOKEN });
     const b = await startHeartbeatServer({ token: TOKEN });
     servers.push(a, b);
-    proxy = await startFaultProxy({ upstreams: [a.url, b.url], random: createRng(2).next, rates: { refuse: 0, delay: 0, cut: 0, drop: 0 } });
+    proxy = await startFaultProxy({ upstreams: [a.url, b.url], random: createRng(2).next, rates: { refuse: 0, delay: 0, cut: 0, drop: 0, twice: 0 } });
     for (let seq = 1; seq <= 4; seq++) expect(await post(proxy.url, seq)).toMatchObject({ status: 200 });
     expect(a.counters.requests).toBe(2);
     expect(b.counters.requests).toBe(2);

@@ -6,6 +6,8 @@
  * - 'cut':    the connection is closed after the request was read; the collector never sees it;
  * - 'drop':   the request is forwarded and answered by the collector, then the answer is thrown away and the
  *             connection closed: the agent cannot know that its records were stored (the resend must be a duplicate);
+ * - 'twice':  forwarded to two upstreams at once (the same one twice when there is one), as a load balancer that
+ *             retries a slow request races the original; the first answer goes back, the other is read and counted;
  * - 'pass':   forwarded as it is.
  * Upstreams are taken in turn (two collectors alternate); one that cannot be reached is skipped for the next one,
  * as a load balancer would. Heartbeat answers that pass through (dropped or not) are read for `duplicates`.
@@ -14,13 +16,14 @@ import { createServer, request as httpRequest, Agent, type IncomingMessage, type
 import type { AddressInfo, Socket } from 'node:net';
 import { HEARTBEAT_PATH } from '../../src/protocol/heartbeat.js';
 
-export type Fault = 'pass' | 'refuse' | 'delay' | 'cut' | 'drop';
+export type Fault = 'pass' | 'refuse' | 'delay' | 'cut' | 'drop' | 'twice';
 
 export interface FaultRates {
   refuse: number;
   delay: number;
   cut: number;
   drop: number;
+  twice: number;
 }
 
 export interface FaultProxyOptions {
@@ -40,6 +43,8 @@ export interface FaultCounts {
   delayed: number;
   cut: number;
   dropped: number;
+  /** Requests sent to two upstreams at once. */
+  doubled: number;
   /** Requests no upstream could take (answered 502). */
   upstreamDown: number;
   /** Requests that went to the next upstream because the first could not be reached. */
@@ -63,7 +68,7 @@ export interface FaultProxy {
 }
 
 const HOST = '127.0.0.1';
-const DEFAULT_RATES: FaultRates = { refuse: 0.03, delay: 0.08, cut: 0.06, drop: 0.08 };
+const DEFAULT_RATES: FaultRates = { refuse: 0.03, delay: 0.08, cut: 0.06, drop: 0.08, twice: 0.04 };
 
 interface UpstreamAnswer {
   status: number;
@@ -84,7 +89,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const rates: FaultRates = { ...DEFAULT_RATES, ...opts.rates };
   const delayMs = opts.delayMs ?? [50, 600];
   const refuseMs = opts.refuseMs ?? [200, 1200];
-  const counts: FaultCounts = { requests: 0, passed: 0, refused: 0, delayed: 0, cut: 0, dropped: 0, upstreamDown: 0, failovers: 0, duplicates: 0, heartbeatAnswers: 0 };
+  const counts: FaultCounts = { requests: 0, passed: 0, refused: 0, delayed: 0, cut: 0, dropped: 0, doubled: 0, upstreamDown: 0, failovers: 0, duplicates: 0, heartbeatAnswers: 0 };
   const sockets = new Set<Socket>();
   const upstreamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   let upstreams = [...opts.upstreams];
@@ -101,7 +106,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     if (f) return f;
     if (!proxy.enabled) return 'pass';
     let r = opts.random();
-    for (const fault of ['refuse', 'delay', 'cut', 'drop'] as const) {
+    for (const fault of ['refuse', 'delay', 'cut', 'drop', 'twice'] as const) {
       if (r < rates[fault]) return fault;
       r -= rates[fault];
     }
@@ -178,7 +183,17 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       counts.delayed++;
       await new Promise((r) => setTimeout(r, between(delayMs)));
     }
-    const ans = await forward(req, body);
+    let ans: UpstreamAnswer | null;
+    if (fault === 'twice') {
+      counts.doubled++;
+      const n = upstreams.length;
+      const second = n > 1 ? upstreams[(turn + 1) % n] : upstreams[0];
+      const other = forwardTo(second, req, body).then((a) => noteAnswer(req, a), () => undefined);
+      ans = await forward(req, body);
+      await other;
+    } else {
+      ans = await forward(req, body);
+    }
     if (!ans) {
       counts.upstreamDown++;
       const text = JSON.stringify({ error: { code: 'PROXY_UPSTREAM_DOWN', message: 'no collector answered' } });

@@ -3,7 +3,7 @@ import type { ScenarioReport } from './scenario.js';
 
 const SHOWN = [
   'agentKills', 'agentRestarts', 'collectorKills', 'collectorRestarts', 'truncations', 'stateRecovered',
-  'refused', 'delayed', 'cut', 'dropped', 'upstreamDown', 'failovers', 'duplicatesRejected', 'userPushReplays',
+  'refused', 'delayed', 'cut', 'dropped', 'doubled', 'upstreamDown', 'failovers', 'duplicatesRejected', 'userPushReplays',
   'reboots', 'resets', 'jumps', 'wraps', 'ifaceAdded', 'ifaceRemoved', 'proxyRestarts',
   'agentDetected_reboots', 'agentDetected_resets', 'agentDetected_wraps', 'agentDetected_proxyRestarts',
 ];

@@ -112,7 +112,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     }
     proxy.enabled = true;
     // One of each proxy fault early on, whatever the rolls say later.
-    for (const f of rng.shuffle(['drop', 'cut', 'delay', 'refuse'] as const)) proxy.forceNext(f);
+    for (const f of rng.shuffle(['drop', 'cut', 'delay', 'refuse', 'twice'] as const)) proxy.forceNext(f);
     log(`seed ${opts.seed}: ${nodes.length} node(s), ${collectors.length} collector(s) on ${db.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}, ${opts.durationMs} ms of chaos in ${dir}`);
 
     const growAll = async (n: NodeRun) => {
