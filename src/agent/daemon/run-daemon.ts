@@ -68,9 +68,44 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
   };
 
   const stopWatchdog = startWatchdog((err) => logger.warn({ err: err.message }, 'watchdog notification failed'));
+  // Signals are taken before the first tick: a SIGTERM while it runs (a slow collector can hold it for timeoutMs)
+  // still finishes it, takes the last sample, saves, delivers and exits 0.
+  let exit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (exit = r));
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      notifyStopping();
+    } catch {
+      /* ignore */
+    }
+    logger.info({ event: 'stop', signal }, 'stopping: last sample, save, last delivery');
+    if (tickTimer) clearTimeout(tickTimer);
+    if (retryTimer) clearTimeout(retryTimer);
+    stopWatchdog();
+    proc.hostFacts.stop();
+    await panelPoll.stop().catch(() => undefined);
+    await current.catch(() => undefined);
+    try {
+      await runtime.tick(proc.readSample);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'last sample failed; the saved state still covers everything counted');
+    }
+    const deadline = proc.cfg.shutdownDeadlineMs;
+    await Promise.race([runtime.deliver({ force: true, drain: true }).catch(() => undefined), sleep(deadline)]);
+    await runtime.flush();
+    await hooks.onStop?.(proc);
+    await Promise.race([Promise.all(runtime.activeSinks.map((s) => s.close().catch(() => undefined))), sleep(200)]);
+    logger.info({ event: 'stopped', pending: runtime.state?.outbox.length ?? 0 }, 'traffic-agent stopped');
+    exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   await hooks.onStart?.(proc);
   loop();
   await current;
+  if (stopping) return await exited;
   try {
     notifyReady(`counting ${Object.keys(runtime.state?.interfaces ?? {}).length} interfaces`);
   } catch (err) {
@@ -111,37 +146,6 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
     }
   };
 
-  return await new Promise<number>((resolve) => {
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      try {
-        notifyStopping();
-      } catch {
-        /* ignore */
-      }
-      logger.info({ event: 'stop', signal }, 'stopping: last sample, save, last delivery');
-      if (tickTimer) clearTimeout(tickTimer);
-      if (retryTimer) clearTimeout(retryTimer);
-      stopWatchdog();
-      proc.hostFacts.stop();
-      await panelPoll.stop().catch(() => undefined);
-      await current.catch(() => undefined);
-      try {
-        await runtime.tick(proc.readSample);
-      } catch (err) {
-        logger.error({ err: (err as Error).message }, 'last sample failed; the saved state still covers everything counted');
-      }
-      const deadline = proc.cfg.shutdownDeadlineMs;
-      await Promise.race([runtime.deliver({ force: true, drain: true }).catch(() => undefined), sleep(deadline)]);
-      await runtime.flush();
-      await hooks.onStop?.(proc);
-      await Promise.race([Promise.all(runtime.activeSinks.map((s) => s.close().catch(() => undefined))), sleep(200)]);
-      logger.info({ event: 'stopped', pending: runtime.state?.outbox.length ?? 0 }, 'traffic-agent stopped');
-      resolve(0);
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => void reload());
-  });
+  process.on('SIGHUP', () => void reload());
+  return await exited;
 }
