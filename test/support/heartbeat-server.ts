@@ -6,14 +6,15 @@
  *
  * Failure modes a test can switch on: 'drop' (read the whole request, store it, then destroy the socket without an
  * answer: the agent cannot know it arrived), 'error' (answer 500 without storing), 'refuse' (stop listening: the
- * connection is refused; the same port is taken again on the way back), or a per-request decision via `decide`.
+ * connection is refused; the same port is taken again on the way back), 'stall' (read the request, store nothing, never
+ * answer: the agent's timeout decides), or a per-request decision via `decide`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
 import { HEARTBEAT_PATH, HeartbeatRequest, type HeartbeatResponse, type TrafficRecord } from '../../src/protocol/heartbeat.js';
 
-export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse';
+export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse' | 'stall';
 
 export interface HeartbeatServerCounters {
   requests: number;
@@ -23,6 +24,8 @@ export interface HeartbeatServerCounters {
   dropped: number;
   /** Requests answered 500 without storing anything. */
   errors: number;
+  /** Requests left without an answer, nothing stored. */
+  stalled: number;
   /** Requests refused for a bad or missing token (401). */
   unauthorized: number;
   /** Requests refused for a body that breaks the contract (400). */
@@ -65,7 +68,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startHeartbeatServer(opts: { token: string; nodeId?: number; port?: number }): Promise<HeartbeatServer> {
   const records = new Map<string, TrafficRecord>();
   const bodies: HeartbeatRequest[] = [];
-  const counters: HeartbeatServerCounters = { requests: 0, answered: 0, dropped: 0, errors: 0, unauthorized: 0, invalid: 0, duplicates: 0, conflicts: 0 };
+  const counters: HeartbeatServerCounters = { requests: 0, answered: 0, dropped: 0, errors: 0, stalled: 0, unauthorized: 0, invalid: 0, duplicates: 0, conflicts: 0 };
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = opts.port ?? 0;
@@ -105,6 +108,10 @@ export async function startHeartbeatServer(opts: { token: string; nodeId?: numbe
     if (mode === 'error') {
       counters.errors++;
       return json(res, 500, { error: { code: 'INTERNAL', message: 'told to fail' } });
+    }
+    if (mode === 'stall') {
+      counters.stalled++;
+      return;
     }
     bodies.push(body);
     if (bodies.length > 50) bodies.shift();
