@@ -1,0 +1,49 @@
+/**
+ * Child process of the collector benches: serves either the real collector app on a fresh SQLite file
+ * (mode "collector", N nodes registered) or a plain Fastify route that does nothing (mode "noop"); tells the parent
+ * its port and node tokens over IPC.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { buildApp } from '../src/collector/app.js';
+import { validateConfig } from '../src/collector/config.js';
+import { SqliteStore } from '../src/collector/store/sqlite/sqlite-store.js';
+import { generateToken, hashToken } from '../src/collector/tokens.js';
+
+const mode = process.argv[2];
+const nodes = Number(process.argv[3] ?? 100);
+const dir = mkdtempSync(join(tmpdir(), 'tc-bench-'));
+
+async function main() {
+  if (mode === 'noop') {
+    const app = Fastify({ logger: false });
+    app.post('/noop', async () => ({ ok: true }));
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    process.send?.({ address, tokens: [] });
+    return;
+  }
+  const store = new SqliteStore(join(dir, 'collector.db'));
+  await store.migrate();
+  const tokens: Array<{ id: number; token: string }> = [];
+  for (let i = 0; i < nodes; i++) {
+    const token = generateToken();
+    const n = await store.addNode({ name: `bench-${i}`, tokenHash: hashToken(token), rate: '1', resetDay: 1, timezone: 'UTC', createdAt: Date.now() });
+    tokens.push({ id: n.id, token });
+  }
+  const config = validateConfig({ db: join(dir, 'collector.db'), pushBodyLimitBytes: 64 * 1024 * 1024, authFailuresPerMinute: 1_000_000 });
+  const app = await buildApp({ store, config, logger: false, adminToken: 'bench-admin-token-123456' });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.({ address, tokens });
+  process.on('message', async (m) => {
+    if (m === 'count') {
+      const total = (store.db.prepare('SELECT COUNT(*) AS n FROM traffic_records').get() as { n: number }).n;
+      const rows = (store.db.prepare('SELECT COUNT(*) AS n FROM stat_user').get() as { n: number }).n;
+      process.send?.({ records: total, userRows: rows });
+    }
+  });
+}
+
+process.on('SIGTERM', () => { rmSync(dir, { recursive: true, force: true }); process.exit(0); });
+void main();
