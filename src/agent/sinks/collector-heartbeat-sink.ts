@@ -5,7 +5,7 @@ import { HEARTBEAT_PATH, HeartbeatResponse, type HeartbeatRequest, type HostFact
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesAll } from '../outbox/outbox.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
-import { isRetryableStatus } from './uniproxy-http.js';
+import { isRetryableStatus, withoutSecret } from './uniproxy-http.js';
 
 export interface HeartbeatExtras {
   load: [number, number, number] | null;
@@ -27,9 +27,10 @@ function wireRecord(r: OutboxRecord): TrafficRecord {
   return { seq: r.seq, from: r.from, to: r.to, rx: r.rx, tx: r.tx, ...(r.events ? { events: r.events } : {}) };
 }
 
-export async function readErrorText(body: { text(): Promise<string> }): Promise<string> {
+/** The start of an error answer, for a log line; the secret we sent is cut out first (some error pages echo headers). */
+export async function readErrorText(body: { text(): Promise<string> }, secret = ''): Promise<string> {
   const text = await body.text().catch(() => '');
-  return text.slice(0, 300);
+  return withoutSecret(text, secret).slice(0, 300);
 }
 
 export class CollectorHeartbeatSink implements Sink {
@@ -64,7 +65,7 @@ export class CollectorHeartbeatSink implements Sink {
       throw new DeliveryError(`collector ${url.origin} unreachable: ${(err as Error).message}`, null, true, { cause: err });
     }
     if (res.statusCode !== 200) {
-      const text = await readErrorText(res.body);
+      const text = await readErrorText(res.body, this.opts.token);
       throw new DeliveryError(`collector answered ${res.statusCode}: ${text}`, res.statusCode, isRetryableStatus(res.statusCode));
     }
     let answer: unknown;

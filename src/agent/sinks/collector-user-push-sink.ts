@@ -71,7 +71,7 @@ export class CollectorUserPushSink implements Sink {
     } catch (err) {
       throw new DeliveryError(`collector ${where} unreachable: ${(err as Error).message}`, null, true, { cause: err });
     }
-    const text = res.statusCode === 200 ? await res.body.text().catch(() => '') : await readErrorText(res.body);
+    const text = res.statusCode === 200 ? await res.body.text().catch(() => '') : await readErrorText(res.body, this.opts.token);
     if (res.statusCode !== 200) {
       throw new DeliveryError(`collector user push (seq ${r.seq}) answered ${res.statusCode}: ${answerMessage(text)}`, res.statusCode, isRetryableStatus(res.statusCode));
     }
