@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the dashboard (src/dashboard/web) into dist/dashboard: index.html, app.js, app.css (uPlot's CSS included).
+// Bundles the dashboard (src/dashboard/web) into dist/dashboard: index.html, app.js, app.css (uPlot's CSS included),
+// and uPlot's code as a chunk app.js imports on the first chart.
 // esbuild only strips types; `npx tsc -p src/dashboard/web/tsconfig.json` type-checks (test/dashboard runs it).
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,9 @@ const result = await build({
   outdir: out,
   bundle: true,
   format: 'esm',
+  // uPlot goes in its own chunk, loaded when a chart is first opened; fixed names, no hashes.
+  splitting: true,
+  chunkNames: '[name]',
   target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
   minify: true,
   sourcemap: 'linked',

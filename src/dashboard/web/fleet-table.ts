@@ -40,10 +40,16 @@ export class FleetTable {
   private filter = '';
 
   constructor(readonly table: HTMLTableElement, private readonly opts: FleetTableOptions) {
-    const head = table.createTHead().insertRow();
+    // The CSS lays the table out as grid rows (see app.css); explicit roles keep it a table for assistive tech.
+    table.setAttribute('role', 'table');
+    const thead = table.createTHead();
+    thead.setAttribute('role', 'rowgroup');
+    const head = thead.insertRow();
+    head.setAttribute('role', 'row');
     for (const c of COLUMNS) {
       const th = document.createElement('th');
       th.scope = 'col';
+      th.setAttribute('role', 'columnheader');
       th.dataset.sort = c.key;
       th.tabIndex = 0;
       th.textContent = c.label;
@@ -52,10 +58,13 @@ export class FleetTable {
       this.headers.push(th);
     }
     this.tbody = table.tBodies[0] ?? table.createTBody();
+    this.tbody.setAttribute('role', 'rowgroup');
     this.rowTemplate = document.createElement('tr');
     this.rowTemplate.tabIndex = 0;
+    this.rowTemplate.setAttribute('role', 'row');
     for (const c of COLUMNS) {
       const td = document.createElement('td');
+      td.setAttribute('role', 'cell');
       if (c.numeric) td.className = 'num';
       this.rowTemplate.append(td);
     }

@@ -22,7 +22,11 @@ export function formatBytes(bytes: bigint): string {
     unit++;
   }
   // Thousandths of the unit, exact in BigInt, then small enough for a double.
-  const value = Number((bytes * 1000n) / divisor) / 1000;
+  let value = Number((bytes * 1000n) / divisor) / 1000;
+  if (value >= 1023.5 && unit < UNITS.length - 1) {
+    value /= 1024; // 1023.9 KiB would print as "1024 KiB": say "1.00 MiB"
+    unit++;
+  }
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
   return `${value.toFixed(digits)} ${UNITS[unit]}`;
 }
@@ -39,6 +43,12 @@ export function formatBytesNumber(bytes: number): string {
   }
   const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
   return `${v.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** An axis label: "1.5 TiB", "512 GiB", "1 TiB" (no trailing zeros). */
+export function formatBytesCompact(bytes: number): string {
+  const s = formatBytesNumber(bytes);
+  return s.includes('.') ? s.replace(/0+ /, ' ').replace('. ', ' ') : s;
 }
 
 export function formatLoad(load: readonly [number, number, number] | null): string {

@@ -22,6 +22,7 @@ let api: Api | null = null;
 let nodes: NodeView[] = [];
 let names = new Map<number, string>();
 let firstFill = true;
+let lastOk: number | null = null;
 
 const loginView = $<HTMLElement>('#login');
 const appView = $<HTMLElement>('#app');
@@ -36,7 +37,8 @@ const getApi = (): Api => {
 };
 
 const chart = new NodeChartDialog($<HTMLDialogElement>('#node-dialog'), getApi);
-const table = new FleetTable($<HTMLTableElement>('#fleet'), { onOpen: (n) => void chart.open(n) });
+const fleetTable = $<HTMLTableElement>('#fleet');
+const table = new FleetTable(fleetTable, { onOpen: (n) => void chart.open(n) });
 const openNode = (id: number): void => {
   const n = nodes.find((x) => x.id === id);
   if (n) void chart.open(n);
@@ -56,14 +58,18 @@ function intervalMs(): number {
 
 async function refreshFleet(): Promise<void> {
   const res = await getApi().nodes();
+  if (firstFill) performance.mark('fleet-data');
   heartbeatSec = res.heartbeatIntervalSec;
   nodes = res.nodes;
   names = new Map(nodes.map((n) => [n.id, n.name]));
+  const t0 = performance.now();
   table.update(nodes, res.serverTime);
+  performance.measure('fleet-update', { start: t0 });
   const online = nodes.reduce((s, n) => s + (n.online ? 1 : 0), 0);
   counts.textContent = `${nodes.length} nodes · ${online} online · ${nodes.length - online} offline`;
   if (firstFill) {
     firstFill = false;
+    void fleetTable.offsetHeight; // the first fill counts once it is laid out, not just built
     performance.mark('fleet-filled');
     document.body.dataset.filledMs = String(Math.round(performance.now()));
   }
@@ -76,6 +82,7 @@ const live = new LiveLoop({
     await rankings.refresh();
   },
   onOk: (at) => {
+    lastOk = at;
     status.className = 'status ok';
     status.textContent = `Live · updated ${new Date(at).toLocaleTimeString()} · every ${Math.round(intervalMs() / 1000)} s`;
   },
@@ -91,7 +98,8 @@ function showError(err: unknown): void {
   const what = err instanceof ApiError && err.kind === 'unreachable'
     ? 'The collector cannot be reached'
     : `Refresh failed: ${(err as Error).message}`;
-  status.textContent = `${what} — showing the last data, retrying every ${Math.round(intervalMs() / 1000)} s`;
+  const since = lastOk === null ? '' : ` from ${new Date(lastOk).toLocaleTimeString()}`;
+  status.textContent = `${what} — showing the data${since}, retrying every ${Math.round(intervalMs() / 1000)} s`;
 }
 
 function signOut(message: string): void {

@@ -1,10 +1,11 @@
 /**
  * A node's traffic over the last 24 hours (hourly) and the last 30 days (daily), drawn with uPlot as RX/TX bars,
- * in a modal dialog opened from the fleet table.
+ * in a modal dialog opened from the fleet table. uPlot is loaded on the first open (its own chunk), so the fleet
+ * table does not wait for a charting library it does not use.
  */
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import type { Api } from './api.js';
-import { formatAgo, formatBytes, formatBytesNumber, formatDuration, formatLoad } from './format.js';
+import { formatAgo, formatBytes, formatBytesCompact, formatBytesNumber, formatDuration, formatLoad } from './format.js';
 import type { NodeView, SeriesView } from './model.js';
 
 const HOUR = 3_600_000;
@@ -26,23 +27,45 @@ export function toDaily(s: SeriesView): SeriesView {
   return { at: keys, rx: keys.map((k) => byDay.get(k)![0]), tx: keys.map((k) => byDay.get(k)![1]), bucketMs: DAY };
 }
 
-function chartOptions(title: string, width: number, stepSec: number): uPlot.Options {
-  const bars = uPlot.paths.bars!({ size: [0.4, 40], gap: 1 });
-  const fmt = (_u: uPlot, v: number | null) => (v === null ? '–' : formatBytesNumber(v));
+/** Axis steps that stay round across unit boundaries: 1, 2, 4 … 512 of B, KiB, MiB, … EiB (512 GiB, 1 TiB, 1.5 TiB). */
+export const BYTE_INCRS: number[] = [];
+for (let k = 0; k <= 6; k++) for (let m = 1; m <= 512; m *= 2) BYTE_INCRS.push(m * 1024 ** k);
+
+/** The top of the y scale: the data's max rounded up to a whole number of a byte step, about 4 steps high. */
+export function niceTop(max: number | null): number {
+  if (!max || max <= 0) return 1024;
+  const incr = BYTE_INCRS.find((i) => max / i <= 4) ?? BYTE_INCRS[BYTE_INCRS.length - 1];
+  return Math.ceil((max * 1.02) / incr) * incr;
+}
+
+/** Empty buckets are drawn as nothing (null) rather than as a flat stroke; the legend still says "0 B". */
+const gaps = (values: number[]): Array<number | null> => values.map((v) => (v > 0 ? v : null));
+
+type UPlotCtor = typeof uPlot;
+let uPlotModule: Promise<UPlotCtor> | undefined;
+const loadUPlot = (): Promise<UPlotCtor> => (uPlotModule ??= import('uplot').then((m) => m.default));
+
+function chartOptions(U: UPlotCtor, title: string, width: number, stepSec: number, s: SeriesView): uPlot.Options {
+  // RX left of the bucket's tick, TX right of it: grouped, so neither hides the other.
+  const rxBars = U.paths.bars!({ size: [0.4, 24], align: -1, gap: 1 });
+  const txBars = U.paths.bars!({ size: [0.4, 24], align: 1, gap: 1 });
+  const raw = [s.at, s.rx, s.tx];
+  const fmt = (_u: uPlot, _v: number | null, series: number, idx: number | null) =>
+    (idx === null || idx === undefined ? '–' : formatBytesNumber(raw[series][idx] ?? 0));
   return {
     title,
     width,
     height: 220,
     // Half-step padding so the first and last bars are not cut in half by the plot edge.
-    scales: { x: { time: true, range: (_u, min, max) => [min - stepSec / 2, max + stepSec / 2] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: { x: { time: true, range: (_u, min, max) => [min - stepSec / 2, max + stepSec / 2] }, y: { range: (_u, _min, max) => [0, niceTop(max)] } },
     axes: [
       { stroke: '#5b6472', grid: { stroke: '#eceff3' } },
-      { stroke: '#5b6472', grid: { stroke: '#eceff3' }, size: 72, values: (_u, splits) => splits.map((v) => formatBytesNumber(v)) },
+      { stroke: '#5b6472', grid: { stroke: '#eceff3' }, size: 72, incrs: BYTE_INCRS, values: (_u, splits) => splits.map(formatBytesCompact) },
     ],
     series: [
       {},
-      { label: 'RX', stroke: '#2f6fdf', fill: 'rgba(47,111,223,0.55)', paths: bars, value: fmt, points: { show: false } },
-      { label: 'TX', stroke: '#e0812b', fill: 'rgba(224,129,43,0.55)', paths: bars, value: fmt, points: { show: false } },
+      { label: 'RX', stroke: '#2f6fdf', fill: 'rgba(47,111,223,0.75)', paths: rxBars, value: fmt, points: { show: false } },
+      { label: 'TX', stroke: '#e0812b', fill: 'rgba(224,129,43,0.75)', paths: txBars, value: fmt, points: { show: false } },
     ],
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
@@ -86,7 +109,8 @@ export class NodeChartDialog {
     if (!d.open) d.showModal();
     const to = Math.ceil(now / HOUR) * HOUR;
     try {
-      const [hourly, daily] = await Promise.all([
+      const [U, hourly, daily] = await Promise.all([
+        loadUPlot(),
         this.api().series(node.id, to - 24 * HOUR, to, 'hour'),
         this.api().series(node.id, to - 30 * DAY, to, 'day').then(toDaily),
       ]);
@@ -97,8 +121,8 @@ export class NodeChartDialog {
         const box = document.createElement('div');
         box.className = 'chart';
         host.append(box);
-        this.charts.push(new uPlot(chartOptions(title, width, step), [s.at, s.rx, s.tx], box));
-        if (s.at.length === 0) {
+        this.charts.push(new U(chartOptions(U, title, width, step, s), [s.at, gaps(s.rx), gaps(s.tx)], box));
+        if (!s.rx.some((v) => v > 0) && !s.tx.some((v) => v > 0)) {
           const empty = document.createElement('p');
           empty.className = 'muted';
           empty.textContent = 'No traffic recorded in this range.';
