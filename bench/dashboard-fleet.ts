@@ -13,13 +13,13 @@ const nodes = Number(values.nodes);
 const runs = Number(values.runs);
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 
-ensureBuilt();
+await ensureBuilt();
 const dir = tempDir('dashboard-bench-');
 const db = dbIn(dir);
 let t = Date.now();
 await seedFleet(db, nodes);
 console.log(`seeded ${nodes} nodes in ${Date.now() - t} ms`);
-const collector = await startCollector({ dir, db, adminToken: ADMIN });
+const collector = await startCollector({ db, adminToken: ADMIN });
 const browser = await launchChromium();
 try {
   // One warm-up navigation (Chromium's first start of the renderer), not counted.

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { FakeAgent } from './support/agent-http.js';
 import { launchChromium, until } from './support/browser.js';
-import { addNodeCli, ensureBuilt, REPO, removeDir, startCollector, tempDir, type CollectorProcess } from './support/collector.js';
+import { ensureBuilt, REPO, startCollector, type CollectorProcess } from './support/collector.js';
 
 const ADMIN = 'dashboard-admin-token-0123456789';
 const SHOTS = join(REPO, 'test-output/screenshots');
@@ -17,7 +17,6 @@ const GiB = 1n << 30n;
 const TiB = 1n << 40n;
 const MiB = 1n << 20n;
 
-let dir: string;
 let collector: CollectorProcess;
 let browser: Browser;
 let page: Page;
@@ -51,13 +50,12 @@ function hourlyHistory(now: number): Array<{ to: number; rx: bigint; tx: bigint 
 }
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   mkdirSync(SHOTS, { recursive: true });
-  dir = tempDir();
-  const db = join(dir, 'collector.db');
-  const nodes = ['tokyo-1', 'frankfurt-2', 'ashburn-3', 'singapore-4'].map((name) => addNodeCli(db, name));
   // Offline after 2 intervals of 2 s without a heartbeat.
-  collector = await startCollector({ dir, db, adminToken: ADMIN, config: { heartbeatIntervalSec: 2, offlineAfterIntervals: 2 } });
+  collector = await startCollector({ adminToken: ADMIN, config: { heartbeatIntervalSec: 2, offlineAfterIntervals: 2 } });
+  const nodes = [];
+  for (const name of ['tokyo-1', 'frankfurt-2', 'ashburn-3', 'singapore-4']) nodes.push(await collector.addNode({ name }));
   tokyo = new FakeAgent(collector.url, nodes[0], [1.5, 1.25, 1], 3 * 86_400 + 4 * 3600 + 5 * 60);
   frankfurt = new FakeAgent(collector.url, nodes[1], [0.1, 0.2, 0.3], 45 * 60);
   ashburn = new FakeAgent(collector.url, nodes[2], [3, 2, 1], 7200);
@@ -80,7 +78,6 @@ afterAll(async () => {
   if (keepAlive) clearInterval(keepAlive);
   await browser?.close();
   await collector?.stop();
-  if (dir) removeDir(dir);
 });
 
 describe('dashboard in headless Chromium', () => {

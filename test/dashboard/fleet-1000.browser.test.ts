@@ -2,7 +2,8 @@
  * 1,000 seeded nodes in headless Chromium against the real collector: every row is there with the right numbers,
  * filtering and sorting stay fast, and the time from navigation to a filled (laid out) table is printed.
  * The figure to quote comes from `npm run bench:dashboard` (more runs); here the ceiling only catches a regression
- * by a factor (a shared 2-core CI machine cannot hold a 500 ms line reliably).
+ * by a factor (a shared 2-core CI machine, with the other browser test running beside this one, cannot hold a 500 ms
+ * line reliably: 1.2 s was seen there while the bench alone measured under 400 ms).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -17,10 +18,10 @@ let collector: CollectorProcess;
 let browser: Browser;
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   dir = tempDir('dashboard-1000-');
   await seedFleet(dbIn(dir), NODES);
-  collector = await startCollector({ dir, db: dbIn(dir), adminToken: ADMIN });
+  collector = await startCollector({ db: dbIn(dir), adminToken: ADMIN });
   browser = await launchChromium();
 });
 
@@ -39,7 +40,7 @@ it('fills the fleet table with 1,000 nodes quickly and keeps sorting and live up
   const update = median(runs.flatMap((r) => r.updateMs));
   console.log(`[dashboard] ${NODES} nodes: navigation -> filled table ${runs.map((r) => r.filledMs).join('/')} ms, median ${filled} ms; re-sort ${sort.toFixed(1)} ms; live update ${update.toFixed(1)} ms`);
   for (const r of runs) expect(r.rows).toBe(NODES);
-  expect(filled).toBeLessThan(2000);
+  expect(filled).toBeLessThan(3000);
   expect(sort).toBeLessThan(500);
   expect(update).toBeLessThan(200);
 });

@@ -23,6 +23,9 @@ let nodes: NodeView[] = [];
 let names = new Map<number, string>();
 let firstFill = true;
 let lastOk: number | null = null;
+/** The collector's clock minus ours: "last seen … ago" is counted on the collector's clock. */
+let clockSkew = 0;
+const serverNow = (): number => Date.now() + clockSkew;
 
 const loginView = $<HTMLElement>('#login');
 const appView = $<HTMLElement>('#app');
@@ -38,10 +41,10 @@ const getApi = (): Api => {
 
 const chart = new NodeChartDialog($<HTMLDialogElement>('#node-dialog'), getApi);
 const fleetTable = $<HTMLTableElement>('#fleet');
-const table = new FleetTable(fleetTable, { onOpen: (n) => void chart.open(n) });
+const table = new FleetTable(fleetTable, { onOpen: (n) => void chart.open(n, serverNow()) });
 const openNode = (id: number): void => {
   const n = nodes.find((x) => x.id === id);
-  if (n) void chart.open(n);
+  if (n) void chart.open(n, serverNow());
 };
 const userView = new UserView($<HTMLElement>('#user-view'), getApi, () => names);
 const rankings = new Rankings($<HTMLElement>('#rankings'), {
@@ -60,6 +63,7 @@ async function refreshFleet(): Promise<void> {
   const res = await getApi().nodes();
   if (firstFill) performance.mark('fleet-data');
   heartbeatSec = res.heartbeatIntervalSec;
+  clockSkew = res.serverTime - Date.now();
   nodes = res.nodes;
   names = new Map(nodes.map((n) => [n.id, n.name]));
   const t0 = performance.now();
