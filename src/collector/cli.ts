@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { isValidTimeZone } from '../common/calendar.js';
 import { ConfigError, loadConfig, type CollectorConfig } from './config.js';
 import { startServer } from './server.js';
+import { installCommand } from '../ops/install-command.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { generateToken, hashToken } from './tokens.js';
@@ -50,9 +51,10 @@ export async function main(args: string[]): Promise<void> {
       .option('admin-token', { type: 'string', describe: 'bearer token of the read API' }),
     async (argv) => {
       const cfg = config(argv, { listen: argv.listen, adminToken: argv['admin-token'] });
-      const server = await startServer(cfg, { handleSignals: true });
+      const server = await startServer(cfg, { handleSignals: true, reloadConfig: () => config(argv, { listen: argv.listen, adminToken: argv['admin-token'] }) });
       process.stderr.write(`traffic-collector listening on ${server.address} (${server.store.engine})\n`);
     })
+    .command(installCommand('collector'))
     .command('node', 'manage the node registry', (y) => y
       .command('add', 'register a node; prints {"id":N,"token":"…"}', (n) => n
         .option('name', { type: 'string', demandOption: true })

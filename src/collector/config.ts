@@ -3,6 +3,7 @@
  * Sources, later ones winning: defaults < config file < environment < command-line flags.
  * The result is validated once, frozen, and every problem is reported with its key path.
  */
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -92,6 +93,29 @@ export interface ConfigSources {
   overrides?: Record<string, unknown>;
 }
 
+/**
+ * systemd's LoadCredential=secrets.json: a JSON object merged over the config file (the PostgreSQL URL with its
+ * password, the admin token, the server token), so secrets need not sit in the world-readable config.
+ */
+function secretsCredential(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  if (!env.CREDENTIALS_DIRECTORY) return {};
+  const file = join(env.CREDENTIALS_DIRECTORY, 'secrets.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  if (text.trim() === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  throw new ConfigError([`(credential): ${file} must hold a JSON object`]);
+}
+
 export function loadConfig({ file, env = process.env, overrides = {} }: ConfigSources = {}): CollectorConfig {
   let fromFile: Record<string, unknown> = {};
   if (file) {
@@ -110,7 +134,7 @@ export function loadConfig({ file, env = process.env, overrides = {} }: ConfigSo
       throw new ConfigError([`(root): ${file} must hold a JSON object`]);
     }
   }
-  const fromEnv: Record<string, unknown> = {};
+  const fromEnv: Record<string, unknown> = { ...secretsCredential(env) };
   if (env.TRAFFIC_COLLECTOR_ADMIN_TOKEN) fromEnv.adminToken = env.TRAFFIC_COLLECTOR_ADMIN_TOKEN;
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   return validateConfig({ ...fromFile, ...fromEnv, ...defined });

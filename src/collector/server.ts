@@ -2,6 +2,7 @@
  * Starts the collector: opens and migrates the store, builds the app, listens, prunes old raw records and
  * idempotency keys on a timer, and on SIGTERM/SIGINT stops accepting, lets requests in flight finish, closes the store.
  */
+import { notifyReady, notifyStopping, startWatchdog } from '../ops/sd-notify.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -17,7 +18,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: CollectorConfig, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: CollectorConfig, opts: { handleSignals?: boolean; reloadConfig?: () => CollectorConfig } = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   const store = await openStore(config.db, { pgPoolSize: config.pgPoolSize });
   const admin = resolveAdminToken(config.adminToken, config.db);
@@ -59,8 +60,32 @@ export async function startServer(config: CollectorConfig, opts: { handleSignals
     return stopping;
   };
   if (opts.handleSignals) {
+    try {
+      notifyReady(`listening on ${address}`);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'readiness notification failed');
+    }
+    const stopWatchdog = startWatchdog((err) => logger.warn({ err: err.message }, 'watchdog notification failed'));
+    // SIGHUP (systemctl reload): the log level changes at once; other settings are reported as needing a restart.
+    process.on('SIGHUP', () => {
+      if (!opts.reloadConfig) return;
+      try {
+        const next = opts.reloadConfig();
+        logger.level = next.logLevel;
+        const changed = (Object.keys(next) as (keyof CollectorConfig)[]).filter((k) => k !== 'logLevel' && JSON.stringify(next[k]) !== JSON.stringify(config[k]));
+        logger.info({ event: 'reload', logLevel: next.logLevel, needRestart: changed }, changed.length ? `reloaded; restart to apply ${changed.join(', ')}` : 'reloaded');
+      } catch (err) {
+        logger.error({ event: 'reload-refused', problems: (err as { problems?: string[] }).problems }, `new configuration refused: ${(err as Error).message}`);
+      }
+    });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.once(sig, () => {
+        stopWatchdog();
+        try {
+          notifyStopping();
+        } catch {
+          /* systemd gone: nothing to tell */
+        }
         logger.info({ signal: sig }, 'shutting down: finishing requests in flight');
         stop().then(() => process.exit(0), (err) => {
           logger.error({ err }, 'shutdown failed');
