@@ -15,7 +15,6 @@ import { runDiskTrouble } from '../test/faults/lib/disk-scenario.js';
 import { canMount } from '../test/faults/lib/mounts.js';
 import { formatReport } from '../test/faults/lib/print-report.js';
 import { runScenario } from '../test/faults/lib/scenario.js';
-import { createTestDatabase } from '../test/support/pg.js';
 
 const minutes = Number(process.env.TRAFFIC_FAULT_MINUTES ?? 3);
 const seed = seedFrom(process.env.TRAFFIC_FAULT_SEED);
@@ -42,6 +41,8 @@ if (!process.env.TRAFFIC_TEST_PG_URL && existsSync('/usr/lib/postgresql/15/bin/i
 }
 try {
   if (process.env.TRAFFIC_TEST_PG_URL) {
+    // Imported here: test/support/pg.ts reads TRAFFIC_TEST_PG_URL when it loads, which is after the start above.
+    const { createTestDatabase } = await import('../test/support/pg.js');
     const db = await createTestDatabase('faults');
     try {
       const b = await runScenario({ seed: seed + 1, durationMs, db: db.url, collectors: 2, nodes: 2, eventChance: 0.03, log });
