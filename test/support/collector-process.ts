@@ -75,7 +75,8 @@ export interface CollectorProcess {
   output(): string;
   cli(args: string[]): Promise<string>;
   addNode(opts?: { name?: string; rate?: string; resetDay?: number; timezone?: string }): Promise<{ id: number; token: string }>;
-  stop(): Promise<number | null>;
+  /** SIGTERM, then SIGKILL after 10 s; removes the temp dir (and the SQLite file in it) unless keepData. */
+  stop(opts?: { keepData?: boolean }): Promise<number | null>;
 }
 
 export interface StartOptions {
@@ -86,13 +87,15 @@ export interface StartOptions {
   /** Extra config keys written to the --config file. */
   config?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** Listen on this port (a restart on the same URL); default: a free one. */
+  port?: number;
 }
 
 export async function startCollector(opts: StartOptions = {}): Promise<CollectorProcess> {
   await ensureCollectorBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'tc-proc-'));
   const db = opts.db ?? join(dir, 'collector.db');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const adminToken = opts.adminToken ?? `admin-${Math.random().toString(36).slice(2)}-${Date.now()}`;
   const configFile = join(dir, 'collector.json');
   writeFileSync(configFile, JSON.stringify({ logLevel: 'warn', ...opts.config }));
@@ -130,12 +133,12 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
       if (o.timezone) args.push('--timezone', o.timezone);
       return JSON.parse(await cli(args)) as { id: number; token: string };
     },
-    async stop() {
+    async stop(o = {}) {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       const code = await exited;
       clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.keepData) rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };
