@@ -101,6 +101,7 @@ describe('dashboard in headless Chromium', () => {
     await expect.poll(() => page.textContent('#login-error')).toContain('Wrong admin token');
     expect(await page.isVisible('#app')).toBe(false);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'login-wrong-token.png') });
   });
 
   it('signs in with the token and shows each node with its numbers in binary units', async () => {

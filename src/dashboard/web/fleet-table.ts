@@ -11,10 +11,11 @@ export type SortKey =
 
 interface Column { key: SortKey; label: string; numeric: boolean; cmp: (a: NodeView, b: NodeView) => number }
 
+const collator = new Intl.Collator(undefined, { numeric: true });
 const nullsLast = (a: number | null, b: number | null): number => (a ?? -Infinity) - (b ?? -Infinity);
 
 export const COLUMNS: readonly Column[] = [
-  { key: 'name', label: 'Node', numeric: false, cmp: (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }) || a.id - b.id },
+  { key: 'name', label: 'Node', numeric: false, cmp: (a, b) => collator.compare(a.name, b.name) || a.id - b.id },
   { key: 'state', label: 'State', numeric: false, cmp: (a, b) => Number(a.online) - Number(b.online) },
   { key: 'lastSeen', label: 'Last seen', numeric: true, cmp: (a, b) => nullsLast(a.lastSeen, b.lastSeen) },
   { key: 'load', label: 'Load 1 / 5 / 15', numeric: true, cmp: (a, b) => nullsLast(a.load?.[0] ?? null, b.load?.[0] ?? null) },
@@ -97,16 +98,17 @@ export class FleetTable {
   /** Reconciles the table with a fresh node list: updates rows in place, adds new ones in one fragment, drops gone ones. */
   update(nodes: readonly NodeView[], now: number): void {
     const seen = new Set<number>();
-    const fresh = document.createDocumentFragment();
+    let added = false;
     for (const n of nodes) {
       seen.add(n.id);
       let r = this.rows.get(n.id);
       if (!r) {
+        // Painted while detached; inserted below, already in sorted order.
         const tr = this.rowTemplate.cloneNode(true) as HTMLTableRowElement;
         tr.dataset.id = String(n.id);
         r = { tr, cells: Array.from(tr.cells), texts: COLUMNS.map(() => ''), online: null, node: n };
         this.rows.set(n.id, r);
-        fresh.append(tr);
+        added = true;
       }
       this.paintRow(r, n, now);
     }
@@ -116,8 +118,7 @@ export class FleetTable {
         this.rows.delete(id);
       }
     }
-    if (fresh.childNodes.length) this.tbody.append(fresh);
-    this.reorder();
+    this.reorder(added);
   }
 
   private paintRow(r: RowRefs, n: NodeView, now: number): void {
@@ -153,13 +154,14 @@ export class FleetTable {
     return !this.filter || n.name.toLowerCase().includes(this.filter) || String(n.id) === this.filter;
   }
 
-  private reorder(): void {
+  /** Puts the rows in sort order with one DocumentFragment; touches the DOM only when the order changed or rows were added. */
+  private reorder(force = false): void {
     const col = COLUMNS.find((c) => c.key === this.sortKey) ?? COLUMNS[0];
     const dir = this.sortDir;
     const refs = Array.from(this.rows.values());
     refs.sort((a, b) => dir * col.cmp(a.node, b.node) || a.node.id - b.node.id);
     const order = refs.map((r) => r.node.id);
-    if (order.length === this.order.length && order.every((id, i) => id === this.order[i])) return;
+    if (!force && order.length === this.order.length && order.every((id, i) => id === this.order[i])) return;
     this.order = order;
     const frag = document.createDocumentFragment();
     for (const r of refs) frag.append(r.tr);
