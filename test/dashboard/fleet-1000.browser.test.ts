@@ -5,14 +5,17 @@
  * by a factor (a shared 2-core CI machine, with the other browser test running beside this one, cannot hold a 500 ms
  * line reliably: 1.2 s was seen there while the bench alone measured under 400 ms).
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
-import { ensureBuilt, removeDir, startCollector, tempDir, type CollectorProcess } from './support/collector.js';
+import { ensureBuilt, REPO, removeDir, startCollector, tempDir, type CollectorProcess } from './support/collector.js';
 import { dbIn, measureFleetOnce, median, seedFleet, TOKEN_KEY } from './support/fleet-bench.js';
 
 const ADMIN = 'fleet-1000-admin-token-0123456789';
 const NODES = 1000;
+const SHOTS = join(REPO, 'test-output/screenshots');
 let dir: string;
 let collector: CollectorProcess;
 let browser: Browser;
@@ -46,7 +49,7 @@ it('fills the fleet table with 1,000 nodes quickly and keeps sorting and live up
 });
 
 it('shows the seeded numbers, offline nodes and a working filter among 1,000 rows', async () => {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addInitScript(([k, t]) => sessionStorage.setItem(k, t), [TOKEN_KEY, ADMIN] as const);
   const page = await context.newPage();
   await page.goto(collector.url);
@@ -62,5 +65,7 @@ it('shows the seeded numbers, offline nodes and a working filter among 1,000 row
   expect(await page.$$eval('#fleet tbody tr:not([hidden])', (trs) => trs.length)).toBe(NODES);
   await page.click('#fleet th[data-sort="totalRx"]');
   expect(await page.$$eval('#fleet tbody tr', (trs) => trs.slice(0, 2).map((tr) => (tr as HTMLTableRowElement).cells[0].textContent))).toEqual(['node-1000', 'node-0999']);
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, 'fleet-1000.png') });
   await context.close();
 });
