@@ -11,9 +11,9 @@
  *   c.output()            stdout+stderr so far
  *   await c.stop()        SIGTERM, resolves with the exit code (kills after 10 s)
  */
+import { freePort } from './free-port.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,16 +54,7 @@ export async function ensureCollectorBuilt(): Promise<void> {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 export interface CollectorProcess {
   url: string;
