@@ -1,6 +1,7 @@
 /**
- * The dashboard's view of the collector's JSON. Every response goes through one normaliser here, so a change of
- * the collector's shapes is absorbed in this file only. Byte counts become bigint; missing fields become null/0n.
+ * The dashboard's view of the collector's JSON (src/collector/views.ts and routes/*.ts). Every response goes through
+ * one normaliser here, so a change of the collector's shapes is absorbed in this file only. Byte counts (decimal
+ * strings) become bigint; missing fields become null or 0n rather than a throw in the middle of a render.
  */
 import { toBig } from './format.js';
 
@@ -32,39 +33,20 @@ const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as J
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-/** `{nodes: [...]}`, `{data: [...]}` or a bare array: the list inside. */
-export function listOf(body: unknown, ...keys: string[]): unknown[] {
-  if (Array.isArray(body)) return body;
-  const o = obj(body);
-  for (const k of [...keys, 'items', 'data']) if (Array.isArray(o[k])) return o[k] as unknown[];
-  return [];
+/** The list under `key` of a response (`{nodes: [...]}`), or [] when it is missing. */
+export function listOf(body: unknown, key: string): unknown[] {
+  const list = obj(body)[key];
+  return Array.isArray(list) ? list : [];
 }
 
-/** {rx, tx} of "period"/"total" from the collector's `traffic: {periodRx, …}`, a nested `{period: {rx, tx}}` or flat fields. */
-function traffic(o: Json, prefix: string): Traffic {
+/** `traffic: {periodRx, periodTx, totalRx, totalTx, periodStart, periodEnd}` of the collector's node view (views.ts). */
+function traffic(o: Json, prefix: 'period' | 'total'): Traffic {
   const t = obj(o.traffic);
-  const nested = obj(o[prefix]);
-  return {
-    rx: toBig(t[`${prefix}Rx`] ?? nested.rx ?? o[`${prefix}Rx`]),
-    tx: toBig(t[`${prefix}Tx`] ?? nested.tx ?? o[`${prefix}Tx`]),
-  };
+  return { rx: toBig(t[`${prefix}Rx`]), tx: toBig(t[`${prefix}Tx`]) };
 }
 
 function loadOf(v: unknown): [number, number, number] | null {
-  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number')) return [v[0], v[1], v[2]];
-  const o = obj(v);
-  if (typeof o.load1 === 'number') return [o.load1, Number(o.load5), Number(o.load15)];
-  return null;
-}
-
-/** Accepts a unix-ms number or an ISO string. */
-function timeOf(v: unknown): number | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v) {
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? null : t;
-  }
-  return null;
+  return Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? [v[0], v[1], v[2]] : null;
 }
 
 export function toNodeView(raw: unknown): NodeView {
@@ -73,14 +55,14 @@ export function toNodeView(raw: unknown): NodeView {
   return {
     id: Number(o.id),
     name: String(o.name ?? `node ${String(o.id)}`),
-    online: o.online === true || o.status === 'online',
-    lastSeen: timeOf(o.lastSeen ?? o.lastSeenAt),
+    online: o.online === true,
+    lastSeen: numOrNull(o.lastSeen),
     load: loadOf(o.load),
     uptimeSec: numOrNull(o.uptimeSec),
     period: traffic(o, 'period'),
     total: traffic(o, 'total'),
-    periodStart: timeOf(t.periodStart ?? o.periodStart),
-    periodEnd: timeOf(t.periodEnd ?? o.periodEnd),
+    periodStart: numOrNull(t.periodStart),
+    periodEnd: numOrNull(t.periodEnd),
     agentVersion: strOrNull(o.agentVersion),
     hostname: strOrNull(obj(o.host).hostname),
   };
@@ -88,17 +70,17 @@ export function toNodeView(raw: unknown): NodeView {
 
 export function toSeriesView(body: unknown): SeriesView {
   const o = obj(body);
-  const points = listOf(body, 'points', 'series');
+  const points = listOf(body, 'points');
   const at: number[] = [];
   const rx: number[] = [];
   const tx: number[] = [];
   for (const p of points) {
     const q = obj(p);
-    at.push((timeOf(q.at ?? q.t ?? q.from) ?? 0) / 1000);
+    at.push(Number(q.at) / 1000);
     rx.push(Number(toBig(q.rx)));
     tx.push(Number(toBig(q.tx)));
   }
-  const bucketMs = numOrNull(o.bucketMs) ?? numOrNull(o.stepMs) ?? ((o.step ?? o.bucket) === 'day' ? 86_400_000 : 3_600_000);
+  const bucketMs = o.step === 'day' ? 86_400_000 : 3_600_000;
   return { at, rx, tx, bucketMs };
 }
 
@@ -107,25 +89,24 @@ export function toNodeRank(raw: unknown): NodeRank {
   const rx = toBig(o.rx);
   const tx = toBig(o.tx);
   const total = o.total !== undefined ? toBig(o.total) : rx + tx;
-  return { id: Number(o.id ?? o.nodeId), name: String(o.name ?? `node ${String(o.id ?? o.nodeId)}`), rx, tx, total };
+  return { id: Number(o.id), name: String(o.name ?? `node ${String(o.id)}`), rx, tx, total };
 }
 
 function upDown(o: Json): { up: bigint; down: bigint; total: bigint } {
-  const up = toBig(o.u ?? o.up ?? o.upload);
-  const down = toBig(o.d ?? o.down ?? o.download);
+  const up = toBig(o.u);
+  const down = toBig(o.d);
   return { up, down, total: o.total !== undefined ? toBig(o.total) : up + down };
 }
 
 export function toUserRank(raw: unknown): UserRank {
   const o = obj(raw);
-  return { userId: Number(o.userId ?? o.user_id ?? o.id), ...upDown(o) };
+  return { userId: Number(o.userId), ...upDown(o) };
 }
 
 export function toUserTraffic(userId: number, body: unknown, names: ReadonlyMap<number, string>): UserTrafficView {
-  const nodes = listOf(body, 'nodes', 'perNode').map((raw): UserNodeRow => {
+  const nodes = listOf(body, 'nodes').map((raw): UserNodeRow => {
     const o = obj(raw);
-    const id = o.nodeId ?? o.serverId ?? o.server_id ?? o.id;
-    const nodeId = id === null || id === undefined ? null : Number(id);
+    const nodeId = o.nodeId === null || o.nodeId === undefined ? null : Number(o.nodeId);
     const name = typeof o.name === 'string' ? o.name : nodeId === null ? '(before per-node records)' : names.get(nodeId) ?? `node ${nodeId}`;
     return { nodeId, name, ...upDown(o) };
   });
@@ -133,7 +114,7 @@ export function toUserTraffic(userId: number, body: unknown, names: ReadonlyMap<
   const sumUp = nodes.reduce((s, n) => s + n.up, 0n);
   const sumDown = nodes.reduce((s, n) => s + n.down, 0n);
   const t = obj(obj(body).total);
-  const up = t.u !== undefined || t.up !== undefined ? toBig(t.u ?? t.up) : sumUp;
-  const down = t.d !== undefined || t.down !== undefined ? toBig(t.d ?? t.down) : sumDown;
+  const up = t.u !== undefined ? toBig(t.u) : sumUp;
+  const down = t.d !== undefined ? toBig(t.d) : sumDown;
   return { userId, nodes, up, down, total: up + down };
 }
