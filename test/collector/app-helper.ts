@@ -1,4 +1,5 @@
 /** Builds the collector app on a fresh SQLite file for inject-based tests; logs captured in memory. */
+import type { LightMyRequestResponse } from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +20,8 @@ export interface TestApp {
   logs: string[];
   clock: { now: number };
   addNode(opts?: { rate?: string; resetDay?: number; timezone?: string }): Promise<{ id: number; token: string }>;
-  heartbeat(token: string, body: Partial<HeartbeatRequest> & { epoch?: string }): ReturnType<FastifyInstance['inject']>;
-  admin(url: string, method?: 'GET' | 'POST'): ReturnType<FastifyInstance['inject']>;
+  heartbeat(token: string, body: Partial<HeartbeatRequest> & { epoch?: string }): Promise<LightMyRequestResponse>;
+  admin(url: string, method?: 'GET' | 'POST'): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
