@@ -24,7 +24,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openAgentProcess } from '../src/agent/daemon/agent-process.js';
+import { accountTick } from '../src/agent/accounting/account-tick.js';
+import { accountingSettings } from '../src/agent/daemon/accounting-settings.js';
 import { parseNetDev } from '../src/agent/sources/net-dev.js';
+import { encodeState } from '../src/agent/state/state-codec.js';
+import { StateStore } from '../src/agent/state/state-store.js';
 import { ProcFixture, type Counters } from '../test/support/proc-fixture.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -88,6 +92,8 @@ function pct(values: number[], p: number): number {
 }
 
 interface Series {
+  /** The tick's parts, measured apart on the same data: sample (5 /proc reads), account (pure), encode, save (2 atomic files). */
+  parts: { sample: number[]; account: number[]; encode: number[]; save: number[] };
   raw: number[];
   tick: number[];
   tickWall: number[];
@@ -118,7 +124,10 @@ async function runInProcess(label: string, stateParent: string, ticks: number, w
   const { runtime } = proc;
   await runtime.open();
   const netDev = join(fx.root, 'net', 'dev');
-  const s: Series = { raw: [], tick: [], tickWall: [], full: [], rss: [] };
+  const s: Series = { parts: { sample: [], account: [], encode: [], save: [] }, raw: [], tick: [], tickWall: [], full: [], rss: [] };
+  const settings = accountingSettings(proc.cfg);
+  const spare = new StateStore(join(work, 'spare-state'));
+  await spare.load(Date.now()); // creates the directory
   let uptime = 1000;
   for (let t = 0; t < warmup + ticks; t++) {
     grow(counters, t);
@@ -139,7 +148,25 @@ async function runInProcess(label: string, stateParent: string, ticks: number, w
     await runtime.deliver({ drain: true });
     const deliver = ms(process.cpuUsage(c2));
 
+    // the same work again, part by part (not part of the tick figures above)
+    let p = process.cpuUsage();
+    const outcome = await proc.readSample();
+    const sampleMs = ms(process.cpuUsage(p));
+    p = process.cpuUsage();
+    const next = accountTick(runtime.state!, outcome.sample, settings).state;
+    const accountMs = ms(process.cpuUsage(p));
+    p = process.cpuUsage();
+    encodeState(next);
+    const encodeMs = ms(process.cpuUsage(p));
+    p = process.cpuUsage();
+    await spare.save(next);
+    const saveMs = ms(process.cpuUsage(p));
+
     if (t >= warmup) {
+      s.parts.sample.push(sampleMs);
+      s.parts.account.push(accountMs);
+      s.parts.encode.push(encodeMs);
+      s.parts.save.push(saveMs);
       s.raw.push(raw);
       s.tick.push(tick);
       s.tickWall.push(tickWall);
@@ -160,7 +187,7 @@ async function runInProcess(label: string, stateParent: string, ticks: number, w
 }
 
 /** The real daemon on the same kind of fixture: CPU per tick and peak RSS from /proc/<pid>. */
-async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks: number; cpuMsPerTick: number; hwmMb: number; rssMb: number; delivered: number } | null> {
+async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks: number; cpuMsPerTick: number; hwmMb: number; rssMb: number; delivered: number; rawCpuMsPerTick: number; rawRssMb: number } | null> {
   if (!existsSync(join(REPO, 'dist', 'agent', 'cli.js'))) return null;
   const work = await mkdtemp(join('/dev/shm', 'ta-bench-daemon-'));
   const counters = initialCounters();
@@ -182,17 +209,23 @@ async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks
     }),
   );
   const child = spawn(process.execPath, [join(REPO, 'bin', 'traffic-agent.js'), 'run', '-c', cfgPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The floor in the same form, at the same time: a bare node process reading and splitting net/dev every 50 ms.
+  const rawLoop = `import { readFile } from 'node:fs/promises'; setInterval(async () => { (await readFile(${JSON.stringify(join(fx.root, 'net', 'dev'))}, 'utf8')).split('\\n').map((l) => l.trim().split(/\\s+/)); }, ${intervalSec * 1000});`;
+  const raw = spawn(process.execPath, ['--input-type=module', '-e', rawLoop], { stdio: 'ignore' });
   const clk = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  const cpuTicks = async () => {
-    const f = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  const cpuOf = async (pid: number | undefined) => {
+    const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
     return (Number(f[11]) + Number(f[12])) / clk; // utime + stime, seconds
   };
-  const status = async (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const cpuTicks = () => cpuOf(child.pid);
+  const statusOf = async (pid: number | undefined, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const status = (key: string) => statusOf(child.pid, key);
   // let it start (module loading is not a tick), then measure
   for (let i = 0; i < 100 && !existsSync(join(work, 'state', 'state.json')); i++) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 1000));
   const before = await collector.sums();
   const cpu0 = await cpuTicks();
+  const rawCpu0 = await cpuOf(raw.pid);
   const t0 = Date.now();
   let t = 0;
   while (Date.now() - t0 < seconds * 1000) {
@@ -201,6 +234,9 @@ async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks
     await new Promise((r) => setTimeout(r, intervalSec * 1000));
   }
   const cpu1 = await cpuTicks();
+  const rawCpu1 = await cpuOf(raw.pid);
+  const rawRssMb = await statusOf(raw.pid, 'VmRSS');
+  raw.kill('SIGKILL');
   const elapsed = (Date.now() - t0) / 1000;
   const after = await collector.sums();
   const hwmMb = await status('VmHWM');
@@ -210,7 +246,7 @@ async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks
   await fx.remove();
   await rm(work, { recursive: true, force: true });
   const ticks = Math.round(elapsed / intervalSec);
-  return { ticks, cpuMsPerTick: ((cpu1 - cpu0) * 1000) / ticks, hwmMb, rssMb, delivered: after.requests - before.requests };
+  return { ticks, cpuMsPerTick: ((cpu1 - cpu0) * 1000) / ticks, hwmMb, rssMb, delivered: after.requests - before.requests, rawCpuMsPerTick: ((rawCpu1 - rawCpu0) * 1000) / ticks, rawRssMb };
 }
 
 function row(name: string, v: number[]): string {
@@ -235,6 +271,11 @@ async function main(): Promise<void> {
     console.log(row('agent tick + delivery, tmpfs', tmpfs.full));
     console.log(row('agent tick, disk (with fsync)', disk.tick));
     console.log(row('agent tick + delivery, disk', disk.full));
+    console.log('  the tick in parts (tmpfs, measured apart on the same data):');
+    console.log(row('  sample: 5 /proc files', tmpfs.parts.sample));
+    console.log(row('  account (pure)', tmpfs.parts.account));
+    console.log(row('  encode (JSON + sha256)', tmpfs.parts.encode));
+    console.log(row('  save: state.json + .bak, atomic', tmpfs.parts.save));
     console.log('wall time per tick:');
     console.log(row('agent tick, tmpfs', tmpfs.tickWall));
     console.log(row('agent tick, disk (fsync wait)', disk.tickWall));
@@ -244,13 +285,17 @@ async function main(): Promise<void> {
     console.log(`  RSS after warm-up ${tmpfs.rss[0].toFixed(1)} MB, at the end ${disk.rss.at(-1)!.toFixed(1)} MB, max ${rssMax.toFixed(1)} MB`);
     if (daemon) {
       console.log(`real daemon (bin/traffic-agent.js run, 50 ms ticks, ~${daemon.ticks} ticks, ${daemon.delivered} heartbeats acknowledged): CPU ${daemon.cpuMsPerTick.toFixed(3)} ms/tick (timers, GC, delivery included), peak RSS ${daemon.hwmMb.toFixed(1)} MB, RSS ${daemon.rssMb.toFixed(1)} MB`);
+      console.log(`  beside it, a bare node loop reading + splitting net/dev every 50 ms: CPU ${daemon.rawCpuMsPerTick.toFixed(3)} ms/tick, RSS ${daemon.rawRssMb.toFixed(1)} MB (ratio ${(daemon.cpuMsPerTick / daemon.rawCpuMsPerTick).toFixed(1)}x)`);
     } else {
       console.log('real daemon: skipped (dist/ missing: run `npm run build` first)');
     }
     console.log(`\nratio agent tick / raw read+parse (median, tmpfs): ${ratio.toFixed(1)}x`);
     const cpuOk = pct(tmpfs.tick, 50) < 1;
     const rssOk = rssMax < 60 && (!daemon || daemon.hwmMb < 60);
-    console.log(`goal: < 1 ms CPU per tick, persisting included, fsync excluded: ${cpuOk ? 'met' : 'MISSED'} (median ${pct(tmpfs.tick, 50).toFixed(3)} ms, p99 ${pct(tmpfs.tick, 99).toFixed(3)} ms)`);
+    console.log(
+      `goal: < 1 ms CPU per tick, persisting included, fsync excluded: ${cpuOk ? 'met' : 'MISSED'} by the measured tick (median ${pct(tmpfs.tick, 50).toFixed(3)} ms, p99 ${pct(tmpfs.tick, 99).toFixed(3)} ms)` +
+        (daemon ? `; ${daemon.cpuMsPerTick < 1 ? 'met' : 'MISSED'} by the running daemon all-in (${daemon.cpuMsPerTick.toFixed(3)} ms/tick, delivery and idle work included)` : ''),
+    );
     console.log(`goal: < 60 MB RSS: ${rssOk ? 'met' : 'MISSED'} (bench process max ${rssMax.toFixed(1)} MB${daemon ? `, daemon peak ${daemon.hwmMb.toFixed(1)} MB` : ''})`);
   } finally {
     await collector.stop();
