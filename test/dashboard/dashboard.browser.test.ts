@@ -156,6 +156,9 @@ describe('dashboard in headless Chromium', () => {
     expect(series.map((s) => s.body.step).sort()).toEqual(['day', 'hour']);
     for (const s of series) expect(s.body.points.reduce((acc, p) => acc + BigInt(p.rx), 0n)).toBe(5n * GiB);
     expect(await page.isVisible('#node-dialog .chart .muted')).toBe(false);
+    // The node's own top users (GET /api/v1/nodes/:id/users).
+    const nodeUsers = await page.$$eval('#node-dialog [data-field="users"] tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
+    expect(nodeUsers).toEqual([['1', '42', '1.00 MiB', '2.00 GiB', '2.00 GiB'], ['2', '7', '10 B', '20 B', '30 B']]);
     await page.click('#node-dialog [data-action="close"]');
     await page.waitForSelector('#node-dialog:not([open])', { state: 'attached' });
     // A node with 30 days of hourly history: a bar in every hour and every day.

@@ -89,6 +89,12 @@ export class Api {
     return listOf(await this.get(`/api/v1/rankings/users?${q}`), 'users').map(toUserRank);
   }
 
+  /** The node's top users by traffic in [from, to). */
+  async nodeUsers(nodeId: number, from: number, to: number, limit: number): Promise<UserRank[]> {
+    const q = new URLSearchParams({ from: String(from), to: String(to), limit: String(limit) });
+    return listOf(await this.get(`/api/v1/nodes/${nodeId}/users?${q}`), 'users').map(toUserRank);
+  }
+
   async userTraffic(userId: number, from: number, to: number, names: ReadonlyMap<number, string>): Promise<UserTrafficView> {
     const q = new URLSearchParams({ from: String(from), to: String(to) });
     return toUserTraffic(userId, await this.get(`/api/v1/users/${userId}/traffic?${q}`), names);

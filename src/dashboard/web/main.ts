@@ -39,7 +39,7 @@ const getApi = (): Api => {
   return api;
 };
 
-const chart = new NodeChartDialog($<HTMLDialogElement>('#node-dialog'), getApi);
+const chart = new NodeChartDialog($<HTMLDialogElement>('#node-dialog'), getApi, (id) => void userView.show(id));
 const fleetTable = $<HTMLTableElement>('#fleet');
 const table = new FleetTable(fleetTable, { onOpen: (n) => void chart.open(n, serverNow()) });
 const openNode = (id: number): void => {

@@ -6,6 +6,7 @@
 import type uPlot from 'uplot';
 import type { Api } from './api.js';
 import { formatAgo, formatBytes, formatBytesCompact, formatBytesNumber, formatDuration, formatLoad } from './format.js';
+import { dayRange, fillRows } from './dom.js';
 import type { NodeView, SeriesView } from './model.js';
 
 const HOUR = 3_600_000;
@@ -76,11 +77,16 @@ export class NodeChartDialog {
   private charts: uPlot[] = [];
   private current: number | null = null;
 
-  constructor(private readonly dialog: HTMLDialogElement, private readonly api: () => Api) {
+  constructor(private readonly dialog: HTMLDialogElement, private readonly api: () => Api, onUser: (id: number) => void) {
     dialog.addEventListener('close', () => this.dispose());
     dialog.addEventListener('click', (e) => {
       // A click on the backdrop (the dialog element itself, outside its content box) closes it.
       if (e.target === dialog) dialog.close();
+      const tr = e.target instanceof Element ? e.target.closest<HTMLTableRowElement>('tr[data-user]') : null;
+      if (tr) {
+        dialog.close();
+        onUser(Number(tr.dataset.user));
+      }
     });
   }
 
@@ -103,19 +109,27 @@ export class NodeChartDialog {
     ].join(' · ');
     const status = d.querySelector<HTMLElement>('[data-field="status"]')!;
     const host = d.querySelector<HTMLElement>('[data-field="charts"]')!;
+    const users = d.querySelector<HTMLTableElement>('[data-field="users"]')!.tBodies[0];
     host.replaceChildren();
+    users.replaceChildren();
     status.textContent = 'Loading…';
     status.className = 'chart-status';
     if (!d.open) d.showModal();
     const to = Math.ceil(now / HOUR) * HOUR;
     try {
-      const [U, hourly, daily] = await Promise.all([
+      const month = dayRange(30, now);
+      const [U, hourly, daily, top] = await Promise.all([
         loadUPlot(),
         this.api().series(node.id, to - 24 * HOUR, to, 'hour'),
         this.api().series(node.id, to - 30 * DAY, to, 'day').then(toDaily),
+        this.api().nodeUsers(node.id, month.from, month.to, 10),
       ]);
       if (this.current !== node.id) return;
       status.textContent = '';
+      fillRows(users, top.map((u, i) => ({
+        data: { user: String(u.userId) },
+        cells: [{ text: String(i + 1), num: true }, { text: String(u.userId) }, { text: formatBytes(u.up), num: true }, { text: formatBytes(u.down), num: true }, { text: formatBytes(u.total), num: true }],
+      })), 'No per-user traffic on this node in the last 30 days.', 5);
       const width = Math.max(320, host.clientWidth || 860);
       for (const [title, s, step] of [['Last 24 hours, per hour', hourly, 3600], ['Last 30 days, per day', daily, 86_400]] as const) {
         const box = document.createElement('div');
