@@ -24,7 +24,7 @@ function prng(seed: number): () => number {
 }
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_250_310);
-const KILLS = 32;
+const KILLS = 30;
 const RESET_AT = 10;
 const TRUNCATE_AT = 17;
 const REBOOT_AT = 24;
