@@ -13,16 +13,20 @@ export class LiveLoop {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private stopped = true;
+  /** Bumped by start/stop: a tick still in flight from before a stop neither reports nor reschedules. */
+  private generation = 0;
 
   constructor(private readonly opts: LiveOptions) {}
 
   start(): void {
+    this.stop();
     this.stopped = false;
     void this.run();
   }
 
   stop(): void {
     this.stopped = true;
+    this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -35,15 +39,20 @@ export class LiveLoop {
   }
 
   private async run(): Promise<void> {
+    const gen = this.generation;
     this.running = true;
+    let outcome: { ok: true } | { ok: false; err: unknown };
     try {
       await this.opts.tick();
-      this.opts.onOk(Date.now());
+      outcome = { ok: true };
     } catch (err) {
-      this.opts.onError(err);
+      outcome = { ok: false, err };
     } finally {
       this.running = false;
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.run(), this.opts.intervalMs());
+    if (gen !== this.generation) return;
+    if (outcome.ok) this.opts.onOk(Date.now());
+    else this.opts.onError(outcome.err);
+    if (!this.stopped && gen === this.generation) this.timer = setTimeout(() => void this.run(), this.opts.intervalMs());
   }
 }

@@ -149,6 +149,10 @@ loginForm.addEventListener('submit', (e) => {
 $<HTMLButtonElement>('#sign-out').addEventListener('click', () => signOut('Signed out.'));
 $<HTMLInputElement>('#fleet-filter').addEventListener('input', (e) => table.setFilter((e.target as HTMLInputElement).value));
 $<HTMLDialogElement>('#node-dialog').querySelector('[data-action="close"]')!.addEventListener('click', () => $<HTMLDialogElement>('#node-dialog').close());
+// Between refreshes (60 s by default) "last seen … ago" keeps counting; only cells whose text changed are written.
+setInterval(() => {
+  if (api && nodes.length) table.update(nodes, serverNow());
+}, 5000);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') live.now();
 });
