@@ -22,6 +22,7 @@ export interface FleetSnapshot { nodes: NodeView[]; serverTime: number; heartbea
 
 export interface ApiOptions {
   token: string;
+  /** Prefix of the API paths; '.' (the default) keeps them relative to the page, so a reverse proxy may mount the collector under a sub-path. */
   base?: string;
   timeoutMs?: number;
 }
@@ -34,7 +35,7 @@ export class Api {
     const timer = setTimeout(() => ctrl.abort(), this.opts.timeoutMs ?? 10_000);
     let res: Response;
     try {
-      res = await fetch(`${this.opts.base ?? ''}${path}`, {
+      res = await fetch(`${this.opts.base ?? '.'}${path}`, {
         headers: { authorization: `Bearer ${this.opts.token}`, accept: 'application/json' },
         signal: ctrl.signal,
         cache: 'no-store',
