@@ -49,7 +49,7 @@ AGENT=$!
 cat <<MSG
 
   collector  $URL   (dashboard at $URL/ , API under $URL/api/v1/)
-  admin token: printed by the collector above, and kept beside the database in $DATA
+  admin token: in $DATA/admin-token (cat it, then paste it into the dashboard)
   agent      config $AGENT_CFG, state in $DATA/agent-state, heartbeat every 10 s
   Ctrl-C stops both.
 
