@@ -176,6 +176,24 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
       expect((await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 10)).inserted).toBe(1);
     });
 
+    it('heartbeats arriving together each stand alone: one that fails takes nothing of the others with it', async () => {
+      const a = await newNode(), b = await newNode(), c = await newNode();
+      const max = (1n << 63n) - 1n;
+      await s.ingestHeartbeat(b.node.id, hb('000000000000000b', [rec(1, max - 1n, 0)]), T0);
+      const [ra, rb, rc] = await Promise.allSettled([
+        s.ingestHeartbeat(a.node.id, hb('000000000000000b', [rec(1, 10, 1), rec(2, 20, 2)]), T0 + 1),
+        s.ingestHeartbeat(b.node.id, hb('000000000000000b', [rec(2, 5, 0)]), T0 + 1),
+        s.ingestHeartbeat(c.node.id, hb('000000000000000b', [rec(1, 30, 3)]), T0 + 1),
+      ]);
+      expect(ra).toMatchObject({ status: 'fulfilled', value: { acked: [1, 2], inserted: 2 } });
+      expect(rb.status === 'rejected' && (rb.reason as CollectorError).code).toBe('TC_COUNTER_OVERFLOW');
+      expect(rc).toMatchObject({ status: 'fulfilled', value: { acked: [1], inserted: 1 } });
+      expect(await s.getNodeStats(a.node.id)).toMatchObject({ totalRx: 30n, totalTx: 3n });
+      expect(await s.getNodeStats(b.node.id)).toMatchObject({ totalRx: max - 1n, lastSeen: T0 });
+      expect(await s.getNodeStats(c.node.id)).toMatchObject({ totalRx: 30n, totalTx: 3n });
+      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${b.node.id}`)).toBe(1);
+    });
+
     it('throws TC_NODE_NOT_FOUND for an unknown node', async () => {
       const err = await s.ingestHeartbeat(999_999, hb('0000000000000008', [rec(1, 1, 1)]), T0).catch((e: unknown) => e);
       expect((err as CollectorError).code).toBe('TC_NODE_NOT_FOUND');

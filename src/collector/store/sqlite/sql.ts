@@ -101,6 +101,9 @@ export const Q = {
   appliedVersions: 'SELECT version FROM schema_migrations',
   recordMigration: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   ping: 'SELECT 1',
+  savepoint: 'SAVEPOINT heartbeat',
+  releaseSavepoint: 'RELEASE heartbeat',
+  rollbackToSavepoint: 'ROLLBACK TO heartbeat',
 
   insertNode: 'INSERT INTO nodes (name, token_hash, rate, reset_day, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   insertStats: 'INSERT INTO traffic_stats (node_id, period_start, period_end) VALUES (?, ?, ?)',
