@@ -3,6 +3,7 @@
  * Time from navigation to a filled fleet table with N seeded nodes, in headless Chromium against the real collector
  * process; also one re-sort and the in-place live updates. Prints every run and the medians. Goal: filled < 500 ms.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../test/dashboard/support/browser.js';
 import { ensureBuilt, removeDir, startCollector, tempDir } from '../test/dashboard/support/collector.js';
@@ -33,6 +34,7 @@ try {
   }
   const filled = median(results.map((r) => r.filledMs));
   console.log(`\n${nodes} nodes: navigation -> filled table, median of ${runs}: ${filled} ms (goal < 500 ms)`);
+  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (the figure moves with it on a shared machine)`);
   console.log(`re-sort median ${median(results.map((r) => r.sortMs)).toFixed(1)} ms; in-place live update median ${median(results.flatMap((r) => r.updateMs)).toFixed(1)} ms`);
 } finally {
   await browser.close();
