@@ -17,12 +17,15 @@ npm run --silent build
 node bin/traffic-collector.js serve --listen "$LISTEN" --db "$DB" &
 COLLECTOR=$!
 AGENT=
-stop() {
+# Ctrl-C reaches the whole process group; a TERM to this script alone stops the agent first (its last sample and
+# delivery), then the collector. Either way nothing counted is lost: what was not delivered stays in the agent's state.
+cleanup() {
   trap - INT TERM EXIT
-  [ -n "$AGENT" ] && kill -TERM "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null || true
-  kill -TERM "$COLLECTOR" 2>/dev/null && wait "$COLLECTOR" 2>/dev/null || true
+  if [ -n "$AGENT" ]; then kill -TERM "$AGENT" 2>/dev/null || true; wait "$AGENT" 2>/dev/null || true; fi
+  kill -TERM "$COLLECTOR" 2>/dev/null || true
+  wait "$COLLECTOR" 2>/dev/null || true
 }
-trap stop INT TERM EXIT
+trap cleanup INT TERM EXIT
 
 for _ in $(seq 1 100); do
   if node -e "fetch('$URL/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then break; fi
@@ -42,6 +45,12 @@ if [ ! -f "$AGENT_CFG" ]; then
     require("fs").writeFileSync(process.argv[1], JSON.stringify(cfg, null, 2) + "\n");
   ' "$AGENT_CFG")
   echo "registered this machine as node $(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$NODE_JSON"); agent config in $AGENT_CFG"
+else
+  # The same node on a later start; follow TRAFFIC_LISTEN if it changed.
+  URL="$URL" node -e '
+    const f = process.argv[1], cfg = JSON.parse(require("fs").readFileSync(f, "utf8"));
+    if (cfg.collector.url !== process.env.URL) { cfg.collector.url = process.env.URL; require("fs").writeFileSync(f, JSON.stringify(cfg, null, 2) + "\n"); }
+  ' "$AGENT_CFG"
 fi
 
 node bin/traffic-agent.js run -c "$AGENT_CFG" &
