@@ -2,12 +2,6 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AgentError } from './errors.js';
-import { checkConfigCommand } from './commands/check-config.js';
-import { sampleCommand } from './commands/sample.js';
-import { statusCommand } from './commands/status.js';
-import { runDaemon } from './daemon/run-daemon.js';
-import { runOnce } from './daemon/run-once.js';
-import { startAgentMetrics, stopAgentMetrics } from './metrics/agent-metrics-server.js';
 import { installCommand } from '../ops/install-command.js';
 
 const withConfig = (y: Argv) =>
@@ -31,20 +25,27 @@ async function main(): Promise<void> {
     .scriptName('traffic-agent')
     .usage('$0 <command> [options]\n\nCounts a node\'s interface (and per-user) traffic exactly and delivers it to a collector.')
     .command('run', 'run the agent daemon', withConfig, async (a) => {
+      // Each command loads only what it needs: the daemon's memory is what an operator sees on every node.
+      const { runDaemon } = await import('./daemon/run-daemon.js');
+      const { startAgentMetrics, stopAgentMetrics } = await import('./metrics/agent-metrics-server.js');
       const code = await runDaemon(a.config, a['log-level'], { onStart: startAgentMetrics, onReload: startAgentMetrics, onStop: stopAgentMetrics }).catch(fail);
       process.exit(code);
     })
     .command('once', 'one tick: sample, account, persist, deliver what is pending, exit', withConfig, async (a) => {
+      const { runOnce } = await import('./daemon/run-once.js');
       const code = await runOnce(a.config, a['log-level']).catch(fail);
       process.exit(code);
     })
     .command('sample', 'show what the agent sees now (no state change)', withJson, async (a) => {
+      const { sampleCommand } = await import('./commands/sample.js');
       await sampleCommand(a.config, a.json).catch(fail);
     })
     .command('status', 'local totals, period totals, pending records, last delivery', withJson, async (a) => {
+      const { statusCommand } = await import('./commands/status.js');
       await statusCommand(a.config, a.json).catch(fail);
     })
-    .command('check-config', 'validate the configuration; exit 1 listing every problem by its key path', withConfig, (a) => {
+    .command('check-config', 'validate the configuration; exit 1 listing every problem by its key path', withConfig, async (a) => {
+      const { checkConfigCommand } = await import('./commands/check-config.js');
       process.exit(checkConfigCommand(a.config));
     })
     .command(installCommand('agent'))

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isValidTimeZone } from '../../common/calendar.js';
 import { AgentError } from '../errors.js';
-import { compileEmailPattern } from '../sources/proxy-stats/index.js';
+import { compileEmailPattern } from '../sources/proxy-stats/parse-user-counters.js';
 import { AgentConfigSchema, DEFAULT_EXCLUDE, DEFAULT_PROC_ROOT, DEFAULT_STATE_DIR, type AgentConfig, type AgentConfigInput } from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false });

@@ -4,7 +4,7 @@ import type { AccountingSettings } from '../accounting/account-tick.js';
 import { counterBitsFor } from '../accounting/counter-bits.js';
 import type { AgentConfig } from '../config/schema.js';
 import { interfaceFilter } from '../sources/interface-filter.js';
-import { compileEmailPattern } from '../sources/proxy-stats/index.js';
+import { compileEmailPattern } from '../sources/proxy-stats/parse-user-counters.js';
 
 export function userIdMapper(pattern: string): (email: string) => string | null {
   const re = compileEmailPattern(pattern);

@@ -4,14 +4,15 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AgentProcess } from '../daemon/agent-process.js';
-import { agentRegistry } from './agent-metrics.js';
 
 function splitHostPort(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
 }
 
-export function serveMetrics(proc: AgentProcess, listen: string): Promise<Server> {
+export async function serveMetrics(proc: AgentProcess, listen: string): Promise<Server> {
+  // prom-client is loaded only when metrics.listen is set.
+  const { agentRegistry } = await import('./agent-metrics.js');
   const registry = agentRegistry(() => proc.runtime);
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url !== '/metrics' && !req.url?.startsWith('/metrics?'))) {

@@ -1,8 +1,8 @@
 /** Host facts for the heartbeat, from systeminformation. Gathered at start and refreshed rarely, never per tick. */
-import si from 'systeminformation';
 import type { HostFacts } from '../../protocol/heartbeat.js';
 
 export async function gatherHostFacts(): Promise<HostFacts> {
+  const si = (await import('systeminformation')).default;
   const [os, mem, cpu] = await Promise.all([si.osInfo(), si.mem(), si.cpu()]);
   return {
     hostname: os.hostname.slice(0, 255),
