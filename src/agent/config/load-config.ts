@@ -76,23 +76,32 @@ export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as Conf
   }
   const problems = validate(input) ? [] : schemaProblems(validate.errors ?? []);
   const cfg = input as AgentConfigInput;
-  if (problems.length === 0) {
-    if (!isValidTimeZone(cfg.period.timezone)) problems.push(`period.timezone: unknown IANA time zone ${JSON.stringify(cfg.period.timezone)}`);
+  // The checks a schema cannot express run on whatever parts are well-typed, so every problem is listed at once.
+  const str = (v: unknown): v is string => typeof v === 'string';
+  const period = cfg.period as Partial<AgentConfigInput['period']> | undefined;
+  const user = cfg.userTraffic as Partial<AgentConfigInput['userTraffic']> | undefined;
+  const panel = cfg.panel as Partial<AgentConfigInput['panel']> | undefined;
+  if (str(period?.timezone) && !isValidTimeZone(period.timezone)) problems.push(`period.timezone: unknown IANA time zone ${JSON.stringify(period.timezone)}`);
+  if (str(user?.emailPattern)) {
     try {
-      compileEmailPattern(cfg.userTraffic.emailPattern);
+      compileEmailPattern(user.emailPattern);
     } catch (err) {
       problems.push(`userTraffic.emailPattern: ${(err as Error).message}`);
     }
-    if (cfg.panel.url !== null && !cfg.userTraffic.enabled) problems.push('panel: a panel takes per-user traffic; set userTraffic.enabled to true');
-    const panelToken = credential(env, 'panel-token');
-    if (panelToken) cfg.panel.token = panelToken;
-    const token = tokenFromEnv(env) ?? cfg.node.token;
-    if (cfg.panel.url !== null && (cfg.panel.nodeId === null || cfg.panel.token === '')) {
-      problems.push('panel: url is set, so nodeId and token (or the panel-token credential) are required too');
-    }
-    if (!token) problems.push('node.token: is empty (set it here, in TRAFFIC_AGENT_TOKEN, or as the node-token systemd credential)');
-    else cfg.node.token = token;
   }
+  if (panel && str(panel.url) && user?.enabled === false) problems.push('panel: a panel takes per-user traffic; set userTraffic.enabled to true');
+  const panelToken = credential(env, 'panel-token');
+  if (panel && panelToken) panel.token = panelToken;
+  if (panel && str(panel.url) && (panel.nodeId === null || panel.token === '')) {
+    problems.push('panel: url is set, so nodeId and token (or the panel-token credential) are required too');
+  }
+  const node = cfg.node as Partial<AgentConfigInput['node']> | undefined;
+  if (node && typeof node === 'object') {
+    const token = tokenFromEnv(env) ?? (str(node.token) ? node.token : '');
+    if (!token) problems.push('node.token: is empty (set it here, in TRAFFIC_AGENT_TOKEN, or as the node-token systemd credential)');
+    else node.token = token;
+  }
+  problems.sort();
   if (problems.length > 0) throw new AgentError('CONFIG_INVALID', `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''})`, problems);
   return Object.freeze({
     ...cfg,

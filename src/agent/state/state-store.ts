@@ -98,9 +98,19 @@ export class StateStore {
   /** Throws (AgentError STATE_WRITE_FAILED) when the disk refuses; the previous files are then untouched or whole. */
   async save(state: AgentState): Promise<void> {
     const bytes = encodeState(state);
-    try {
+    const writeBoth = async () => {
       await writeFileAtomic(this.primaryPath, bytes);
       await writeFileAtomic(this.backupPath, bytes);
+    };
+    try {
+      try {
+        await writeBoth();
+      } catch (err) {
+        // The directory was removed under a running agent: make it again rather than fail every save until a restart.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await mkdir(this.dir, { recursive: true, mode: 0o700 });
+        await writeBoth();
+      }
     } catch (err) {
       throw new AgentError('STATE_WRITE_FAILED', `cannot write the state in ${this.dir}: ${(err as Error).message}`, [], { cause: err });
     }
