@@ -11,6 +11,11 @@
  * - if the transaction as a whole fails (COMMIT refused, or SQLite rolled the whole transaction back on an I/O, full
  *   or busy error), nothing of the batch was written and each heartbeat is applied again alone, in its own
  *   transaction, exactly as without batching.
+ *
+ * WAL auto-checkpoint every WAL_AUTOCHECKPOINT_PAGES (SQLite's default is 1000): a checkpoint writes each page once
+ * however many frames of it the WAL holds, and a heartbeat touches a few hot pages (stats, high-water, hourly and the
+ * raw records' tail), so a longer WAL between checkpoints means far fewer page writes and fsyncs per heartbeat. The
+ * WAL file grows to about 40 MB; durability is unchanged (a commit is in the WAL before its answer, as before).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -34,6 +39,7 @@ interface IngestJob {
 }
 /** At most this many heartbeats in one group commit (bounds the time the event loop spends in one transaction). */
 const MAX_GROUP = 256;
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 type Stmts = { -readonly [K in keyof typeof Q]: Database.Statement };
 
 export class SqliteStore implements Store {
@@ -48,6 +54,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     this.ingestTxn = this.db.transaction(this.ingestTx);
     this.pushTxn = this.db.transaction(this.pushTx);
     this.groupTxn = this.db.transaction(this.groupTx);
