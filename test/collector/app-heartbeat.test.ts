@@ -31,6 +31,7 @@ describe('POST /api/v1/agent/heartbeat', () => {
     const list = (await t.admin('/api/v1/nodes')).json();
     expect(list.nodes).toHaveLength(1);
     expect(list.nodes[0].traffic.totalRx).toBe('18446744073709562');
+    expect(list.heartbeatIntervalSec).toBe(60);
   });
 
   it('marks a node offline after offlineAfterIntervals heartbeat intervals', async () => {

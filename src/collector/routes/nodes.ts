@@ -23,7 +23,8 @@ export const nodeRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) =
 
   app.get('/api/v1/nodes', { schema: { querystring: EmptyQuery } }, async () => {
     const now = ctx.now();
-    return { nodes: (await ctx.store.listNodeStats()).map((s) => nodeView(s, now, ctx.config)), serverTime: now };
+    // The heartbeat cadence lets a client (the dashboard) refresh as often as the data can change.
+    return { nodes: (await ctx.store.listNodeStats()).map((s) => nodeView(s, now, ctx.config)), serverTime: now, heartbeatIntervalSec: ctx.config.heartbeatIntervalSec };
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/v1/nodes/:id', { schema: { params: IdParams, querystring: EmptyQuery } }, async (req) => {
