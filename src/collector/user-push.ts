@@ -17,9 +17,16 @@ export function canonicalRate(rate: string | number): string {
 
 /** value x rate, floored; exact in bigint. */
 export function applyRate(value: bigint, rate: string): bigint {
+  return rateMultiplier(rate)(value);
+}
+
+/** `applyRate(_, rate)` with the rate parsed once (identity for "1"). */
+export function rateMultiplier(rate: string): (value: bigint) => bigint {
+  if (rate === '1') return (v) => v;
   const [i, f = ''] = rate.split('.');
   const scale = 10n ** BigInt(f.length);
-  return (value * BigInt(i + f)) / scale;
+  const factor = BigInt(i + f);
+  return (v) => (v * factor) / scale;
 }
 
 /**
@@ -41,8 +48,9 @@ export function parsePushEntries(body: unknown, rate: string): Array<[number, bi
     byUser.set(uid, cur);
   }
   const rows: Array<[number, bigint, bigint]> = [];
+  const times = rateMultiplier(rate);
   for (const [uid, [u, d]] of byUser) {
-    const ru = applyRate(u, rate), rd = applyRate(d, rate);
+    const ru = times(u), rd = times(d);
     if (ru !== 0n || rd !== 0n) rows.push([uid, ru, rd]);
   }
   rows.sort((a, b) => a[0] - b[0]);

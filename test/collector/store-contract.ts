@@ -290,6 +290,19 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         expect(await s.userTraffic(401, day, dayAfter)).toEqual([{ serverId: null, u: 1000n, d: 2000n }, { serverId: a.node.id, u: 1n, d: 2n }]);
       });
 
+      it('applies a push of 1,023 rows (every chunk size) exactly, big counts included', async () => {
+        const a = await newNode();
+        const big = (1n << 62n) + 7n;
+        const rows: Array<[number, bigint, bigint]> = Array.from({ length: 1023 }, (_, i) => [2_000_000 + i, BigInt(i + 1), i === 1022 ? big : 3n]);
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
+        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: rows.slice(0, 3), receivedAt: T0 });
+        expect(await h.scalar(`SELECT COUNT(*) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe(1023);
+        expect(await h.scalar(`SELECT SUM(u) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe((1023 * 1024) / 2 + 6);
+        expect(await s.userTraffic(2_000_000, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 2n, d: 6n }]);
+        expect(await s.userTraffic(2_000_512, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 513n, d: 3n }]);
+        expect(await s.userTraffic(2_001_022, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 1023n, d: big }]);
+      });
+
       it('applies 10,000 rows of one push in one transaction', async () => {
         const a = await newNode();
         const rows: Array<[number, bigint, bigint]> = Array.from({ length: 10_000 }, (_, i) => [1_000_000 + i, BigInt(i), 1n]);

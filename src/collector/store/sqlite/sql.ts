@@ -138,10 +138,6 @@ export const Q = {
   pruneKeys: 'DELETE FROM push_keys WHERE applied_at < ?',
 
   insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-  upsertUserStat: `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, 'd', ?, ?, ?)
-    ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
-    DO UPDATE SET u = u + excluded.u, d = d + excluded.d, updated_at = excluded.updated_at`,
   rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= ? AND record_at < ?
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT ?`,
   userTraffic: `SELECT server_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE user_id = ? AND record_at >= ? AND record_at < ?
@@ -149,3 +145,16 @@ export const Q = {
   nodeUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE server_id = ? AND record_at >= ? AND record_at < ?
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT ?`,
 } as const;
+
+/**
+ * One statement upserting `n` per-user rows of one push: 3 parameters a row (user id, u, d) plus the push's named
+ * ones (@node, @rate, @recordAt, @now). Each row is inserted, or added to the row of the same key (user, node, rate,
+ * day, 'd'). `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+ */
+export function upsertUserStatsSql(n: number): string {
+  return `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
+    SELECT v.column1, @node, @rate, v.column2, v.column3, 'd', @recordAt, @now, @now
+    FROM (VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}) AS v WHERE true
+    ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
+    DO UPDATE SET u = u + excluded.u, d = d + excluded.d, updated_at = excluded.updated_at`;
+}

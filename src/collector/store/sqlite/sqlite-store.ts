@@ -27,7 +27,7 @@ import type {
   HeartbeatInput, IngestResult, NewNode, NodeInfo, NodeStats, PruneResult, SeriesPoint, Store, Traffic,
   UserNodeTotal, UserPush, UserTotal,
 } from '../store.js';
-import { MIGRATIONS, Q } from './sql.js';
+import { MIGRATIONS, Q, upsertUserStatsSql } from './sql.js';
 
 type Row = Record<string, unknown>;
 interface IngestJob {
@@ -40,6 +40,8 @@ interface IngestJob {
 /** At most this many heartbeats in one group commit (bounds the time the event loop spends in one transaction). */
 const MAX_GROUP = 256;
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** Per-user rows per upsert statement: 512 at a time, then the rest in powers of two (at most 10 statements cached). */
+const USER_CHUNKS = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1];
 type Stmts = { -readonly [K in keyof typeof Q]: Database.Statement };
 
 export class SqliteStore implements Store {
@@ -253,12 +255,34 @@ export class SqliteStore implements Store {
       this.s.markSeen.run(p.receivedAt, p.nodeId);
       return { applied: false };
     }
-    const stmt = this.s.upsertUserStat;
-    const now = Math.floor(p.receivedAt / 1000);
-    for (const [uid, u, d] of p.rows) stmt.run(uid, p.nodeId, p.rate, u, d, p.recordAt, now, now);
+    // Rows go in multi-row statements of USER_CHUNKS sizes (largest first), one prepared statement per size.
+    const named = { node: p.nodeId, rate: p.rate, recordAt: p.recordAt, now: Math.floor(p.receivedAt / 1000) };
+    const rows = p.rows;
+    let i = 0;
+    for (const size of USER_CHUNKS) {
+      if (rows.length - i < size) continue;
+      const stmt = this.userStmt(size);
+      const params = new Array<number | bigint>(size * 3);
+      while (rows.length - i >= size) {
+        for (let j = 0; j < size; j++, i++) {
+          const r = rows[i];
+          params[3 * j] = r[0];
+          params[3 * j + 1] = r[1];
+          params[3 * j + 2] = r[2];
+        }
+        stmt.run(...params, named);
+      }
+    }
     this.s.markSeen.run(p.receivedAt, p.nodeId);
     return { applied: true };
   };
+
+  private readonly userStmts = new Map<number, Database.Statement>();
+  private userStmt(size: number): Database.Statement {
+    let st = this.userStmts.get(size);
+    if (!st) this.userStmts.set(size, (st = this.db.prepare(upsertUserStatsSql(size))));
+    return st;
+  }
 
   async pushUserTraffic(push: UserPush): Promise<{ applied: boolean }> {
     return this.pushTxn(push);
