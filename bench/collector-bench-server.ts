@@ -7,13 +7,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { createWriteStream } from 'node:fs';
 import { buildApp } from '../src/collector/app.js';
+import { createLogger } from '../src/collector/logger.js';
 import { validateConfig } from '../src/collector/config.js';
 import { SqliteStore } from '../src/collector/store/sqlite/sqlite-store.js';
 import { generateToken, hashToken } from '../src/collector/tokens.js';
 
 const mode = process.argv[2];
 const nodes = Number(process.argv[3] ?? 100);
+/** "off", or a log level: the collector logs with its production logger at that level into /dev/null. */
+const log = process.argv[4] ?? 'off';
 const dir = mkdtempSync(join(tmpdir(), 'tc-bench-'));
 
 async function main() {
@@ -32,8 +36,11 @@ async function main() {
     const n = await store.addNode({ name: `bench-${i}`, tokenHash: hashToken(token), rate: '1', resetDay: 1, timezone: 'UTC', createdAt: Date.now() });
     tokens.push({ id: n.id, token });
   }
-  const config = validateConfig({ db: join(dir, 'collector.db'), pushBodyLimitBytes: 64 * 1024 * 1024, authFailuresPerMinute: 1_000_000 });
-  const app = await buildApp({ store, config, logger: false, adminToken: 'bench-admin-token-123456' });
+  const config = validateConfig({
+    db: join(dir, 'collector.db'), pushBodyLimitBytes: 64 * 1024 * 1024, authFailuresPerMinute: 1_000_000, ...(log === 'off' ? {} : { logLevel: log }),
+  });
+  const logger = log === 'off' ? false : createLogger(log, createWriteStream('/dev/null'));
+  const app = await buildApp({ store, config, logger, adminToken: 'bench-admin-token-123456' });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   process.send?.({ address, tokens });
   process.on('message', async (m) => {

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface BenchServer { child: ChildProcess; address: string; tokens: Array<{ id: number; token: string }> }
 
-export function startBenchServer(mode: 'collector' | 'noop', nodes = 100): Promise<BenchServer> {
-  const child = fork(fileURLToPath(new URL('./collector-bench-server.ts', import.meta.url)), [mode, String(nodes)], {
+export function startBenchServer(mode: 'collector' | 'noop', nodes = 100, log = 'off'): Promise<BenchServer> {
+  const child = fork(fileURLToPath(new URL('./collector-bench-server.ts', import.meta.url)), [mode, String(nodes), log], {
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -24,6 +24,11 @@ export function stop(child: ChildProcess): Promise<void> {
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export function strArg(name: string, def: string): string {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : def;
+}
 
 export function arg(name: string, def: number): number {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));

@@ -2,30 +2,32 @@
  * Heartbeats per second ingested by the collector on SQLite over HTTP keep-alive (autocannon), next to a plain
  * Fastify route that does nothing, in the same run; prints both and the ratio. Every request carries a new record
  * (seq grows per node) for one of many nodes, so nothing is a duplicate; the record count is checked at the end.
- *   npx tsx bench/collector-heartbeat.ts [--runs=3] [--duration=10] [--connections=32] [--nodes=200] [--warmup=3]
+ *   npx tsx bench/collector-heartbeat.ts [--runs=3] [--duration=10] [--connections=32] [--nodes=200] [--warmup=3] [--log=off|info|...]
  *
  * Fairness on a small shared machine: both servers are child processes (one event loop each) and autocannon runs in
  * this process, the same way for both; both get the very same requests (headers, a fresh heartbeat body each), so the
  * client does the same work; both are warmed up first (JIT, SQLite page cache); then the plain route and the collector
  * are measured in alternating back-to-back segments (order flipped every run), so each ratio compares two segments
- * taken under nearly the same background load. The load average is printed at start and end: read the figures with it.
+ * taken under nearly the same background load. --log=info runs the collector with its production logger at that level
+ * (into /dev/null) instead of none. The load average is printed at start and end: read the figures with it.
  */
 import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { HEARTBEAT_PATH } from '../src/protocol/heartbeat.js';
-import { arg, ask, median, startBenchServer, stop, type BenchServer } from './collector-bench-util.js';
+import { arg, ask, median, startBenchServer, stop, strArg, type BenchServer } from './collector-bench-util.js';
 
 const runs = arg('runs', 3);
 const duration = arg('duration', 10);
 const connections = arg('connections', 32);
 const nodes = arg('nodes', 200);
 const warmup = arg('warmup', 3);
+const log = strArg('log', 'off');
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`${cpus().length} CPUs, load average at start: ${load()}`);
 
 const noop = await startBenchServer('noop');
-const col = await startBenchServer('collector', nodes);
+const col = await startBenchServer('collector', nodes, log);
 const seqs = new Array<number>(col.tokens.length).fill(0);
 let k = 0;
 const t0 = Date.now();

@@ -62,6 +62,21 @@ describe('POST /api/v1/agent/heartbeat', () => {
     expect((await t.heartbeat(n.token, {})).statusCode).toBe(200);
   });
 
+  it('logs no line per heartbeat at info (only at debug), but still logs a failed one', async () => {
+    t = await makeTestApp();
+    const n = await t.addNode();
+    expect((await t.heartbeat(n.token, { records: [r(1, '1', '1', t.clock.now)] })).statusCode).toBe(200);
+    expect(t.logs.join('')).not.toContain('incoming request');
+    t.store.db.exec("CREATE TRIGGER tc_fail BEFORE INSERT ON traffic_hourly BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+    expect((await t.heartbeat(n.token, { records: [r(2, '1', '1', t.clock.now)] })).statusCode).toBe(500);
+    expect(t.logs.join('')).toContain('disk says no');
+    await t.close();
+    t = await makeTestApp({ logLevel: 'debug' });
+    const m = await t.addNode();
+    expect((await t.heartbeat(m.token, {})).statusCode).toBe(200);
+    expect(t.logs.join('')).toContain(HEARTBEAT_PATH);
+  });
+
   it('never writes a token into the log', async () => {
     t = await makeTestApp();
     const n = await t.addNode();
