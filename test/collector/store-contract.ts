@@ -176,6 +176,26 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
       expect((await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 10)).inserted).toBe(1);
     });
 
+    it('finds a node by token hash again after a rotation or removal, whether by this store or another on the same database', async () => {
+      const other = await h.openAnother();
+      const a = await newNode();
+      const oldHash = hashToken(a.token);
+      for (let i = 0; i < 2; i++) expect((await s.findNodeByTokenHash(oldHash))?.node.id).toBe(a.node.id);
+      const newHash = hashToken(`${a.token}-rotated`);
+      expect(await other.rotateToken(a.node.id, newHash)).toBe(true);
+      expect(await s.findNodeByTokenHash(oldHash)).toBeUndefined();
+      expect((await s.findNodeByTokenHash(newHash))?.node.id).toBe(a.node.id);
+      expect(await s.rotateToken(a.node.id, oldHash)).toBe(true);
+      expect(await s.findNodeByTokenHash(newHash)).toBeUndefined();
+      expect((await s.findNodeByTokenHash(oldHash))?.tokenHash.equals(oldHash)).toBe(true);
+      expect(await other.removeNode(a.node.id)).toBe(true);
+      expect(await s.findNodeByTokenHash(oldHash)).toBeUndefined();
+      const b = await newNode();
+      expect((await s.findNodeByTokenHash(hashToken(b.token)))?.node.id).toBe(b.node.id);
+      expect(await s.removeNode(b.node.id)).toBe(true);
+      expect(await s.findNodeByTokenHash(hashToken(b.token))).toBeUndefined();
+    });
+
     it('heartbeats arriving together each stand alone: one that fails takes nothing of the others with it', async () => {
       const a = await newNode(), b = await newNode(), c = await newNode();
       const max = (1n << 63n) - 1n;

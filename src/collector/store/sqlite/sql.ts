@@ -101,6 +101,7 @@ export const Q = {
   appliedVersions: 'SELECT version FROM schema_migrations',
   recordMigration: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   ping: 'SELECT 1',
+  dataVersion: 'PRAGMA data_version',
   savepoint: 'SAVEPOINT heartbeat',
   releaseSavepoint: 'RELEASE heartbeat',
   rollbackToSavepoint: 'ROLLBACK TO heartbeat',

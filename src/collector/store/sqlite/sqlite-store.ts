@@ -40,6 +40,8 @@ interface IngestJob {
 /** At most this many heartbeats in one group commit (bounds the time the event loop spends in one transaction). */
 const MAX_GROUP = 256;
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** Nodes kept by findNodeByTokenHash before the cache starts over. */
+const AUTH_CACHE_MAX = 100_000;
 /** Per-user rows per upsert statement: 512 at a time, then the rest in powers of two (at most 10 statements cached). */
 const USER_CHUNKS = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1];
 type Stmts = { -readonly [K in keyof typeof Q]: Database.Statement };
@@ -99,9 +101,30 @@ export class SqliteStore implements Store {
     return (this.s.listNodes.all() as Row[]).map(toNodeInfo);
   }
 
+  /**
+   * Nodes found by token hash, kept while nothing can have changed them: this connection clears the cache when it
+   * rotates or removes, and PRAGMA data_version (which moves whenever ANOTHER connection commits, e.g. the CLI or a
+   * second collector on the same file) clears it for the rest. Only hits are cached; callers still compare the
+   * returned hash in constant time.
+   */
+  private readonly authCache = new Map<string, { node: NodeInfo; tokenHash: Buffer }>();
+  private authCacheVersion: unknown = undefined;
+
   async findNodeByTokenHash(tokenHash: Buffer): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
+    const version = (this.s.dataVersion.get() as Row).data_version;
+    if (version !== this.authCacheVersion) {
+      this.authCache.clear();
+      this.authCacheVersion = version;
+    }
+    const key = tokenHash.toString('latin1');
+    const hit = this.authCache.get(key);
+    if (hit) return hit;
     const r = this.s.nodeByTokenHash.get(tokenHash) as Row | undefined;
-    return r && { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+    if (!r) return undefined;
+    const found = { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+    this.authCache.set(key, found);
+    return found;
   }
 
   async getNodeAuth(id: number): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
@@ -110,10 +133,12 @@ export class SqliteStore implements Store {
   }
 
   async rotateToken(id: number, tokenHash: Buffer): Promise<boolean> {
+    this.authCache.clear();
     return this.s.rotateToken.run(tokenHash, id).changes > 0;
   }
 
   async removeNode(id: number): Promise<boolean> {
+    this.authCache.clear();
     return this.s.removeNode.run(id).changes > 0;
   }
 
