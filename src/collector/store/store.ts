@@ -4,7 +4,9 @@
  *
  * Invariants every implementation keeps:
  * - ingestHeartbeat applies a heartbeat in ONE transaction: raw records, hourly rollup, node totals and period
- *   counters, node facts, and the per-(node, epoch) high-water seq. A throw leaves nothing written.
+ *   counters, node facts, and the per-(node, epoch) high-water seq. A throw leaves nothing written. (SQLite may commit
+ *   several heartbeats in one transaction, each inside its own SAVEPOINT and each promise settled after the COMMIT:
+ *   still all of a heartbeat's writes or none; see sqlite/sqlite-store.ts.)
  * - A record is fresh iff its seq is above the node's high-water seq for that epoch (the agent sends ascending and
  *   never reuses a seq), so dedup survives pruning of the raw records. Concurrent ingests for one node serialise on
  *   the node's row (PostgreSQL: SELECT ... FOR UPDATE).
