@@ -86,7 +86,11 @@ export async function runDiskTrouble(opts: { seed: number; phaseMs: number; log?
         log('  agent SIGKILLed and started again while the disk still refuses');
         await a.kill();
         await growFor(300);
+        const restartedAt = a.lines().length;
         a.start();
+        // The restarted agent must meet the refusing disk itself before the disk comes back (a slow start on a
+        // loaded machine would otherwise see only a healthy disk and have nothing to recover from).
+        await a.waitFor('"code":"STATE_WRITE_FAILED"', 20_000, restartedAt);
         await growFor(opts.phaseMs / 2);
       }
       sentWhileRefused += Number((await collected()) - before > 0n ? 1 : 0);
