@@ -13,7 +13,8 @@
  *   etc/K/secrets.json (collector)      service through LoadCredential= (root reads it, not the service)
  *   var/lib/K/                    0700  systemd re-owns it for the transient user at start
  */
-import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, chmodSync } from 'node:fs';
+import { writeFileDurably } from '../common/atomic-file.js';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fillConfig } from './fill-config.js';
 
@@ -143,29 +144,6 @@ export function formatPlan(plan: InstallPlan): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes through a 0600 temporary file, fsync and rename, so a reader never sees half a file. */
-function writeFileAtomic(path: string, contents: string, mode: number): void {
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.install.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, contents);
-    fchmodSync(fd, mode);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  const dirFd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-}
-
 /**
  * Creates `path` with `mode`, and any missing parent with 0755 (as /etc and /var/lib are): a
  * recursive mkdir would give a staged tree's /var/lib the state directory's 0700. Modes are set
@@ -196,7 +174,7 @@ export function applyInstall(plan: InstallPlan): string[] {
       report.push(`kept    ${a.path} (it exists; --force replaces it)`);
       continue;
     }
-    writeFileAtomic(a.path, a.contents, a.mode);
+    writeFileDurably(a.path, a.contents, a.mode);
     report.push(`${present ? 'replaced' : 'wrote  '} ${modeText(a.mode)} ${a.path}`);
   }
   return report;

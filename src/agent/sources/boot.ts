@@ -3,7 +3,7 @@
  * has it, and btime from /proc/stat (boot time in unix seconds, which also moves on a clock step or a VM snapshot
  * restore, so it only decides where no boot id exists). Plus /proc/uptime for the heartbeat.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 
@@ -32,7 +32,7 @@ export function parseUptime(text: string): number {
 
 async function readOptional(path: string): Promise<string | null> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, [], { cause: err });

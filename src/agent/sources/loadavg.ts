@@ -1,5 +1,5 @@
 /** /proc/loadavg: `0.12 0.34 0.56 1/234 5678`; only the three load averages are used. */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 
@@ -18,7 +18,7 @@ export async function readLoadavg(procRoot: string): Promise<LoadAverage> {
   const path = join(procRoot, 'loadavg');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, [], { cause: err });
   }

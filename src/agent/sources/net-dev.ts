@@ -2,8 +2,10 @@
  * /proc/net/dev: every interface's RX/TX byte and packet counters, read exactly as unsigned 64-bit values.
  * The kernel prints `  name: rx_bytes rx_packets errs drop fifo frame compressed multicast tx_bytes tx_packets ...`;
  * an interface name may itself contain a colon (aliases), so it ends at the LAST colon before the numbers.
+ * /proc files are read synchronously, as every /proc reader does: the kernel answers from memory, and a thread-pool
+ * round trip per file costs more CPU than the read itself.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 
@@ -69,7 +71,7 @@ export async function readNetDev(procRoot: string): Promise<NetDevParse> {
   const path = join(procRoot, 'net', 'dev');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, [], { cause: err });
   }

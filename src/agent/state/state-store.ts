@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 import type { AgentState } from './agent-state.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { fsyncDir, replaceFileSync } from '../../common/atomic-file.js';
 import { decodeState, encodeState } from './state-codec.js';
 
 export const STATE_FILE = 'state.json';
@@ -98,9 +98,11 @@ export class StateStore {
   /** Throws (AgentError STATE_WRITE_FAILED) when the disk refuses; the previous files are then untouched or whole. */
   async save(state: AgentState): Promise<void> {
     const bytes = encodeState(state);
+    // state.json first, then its good copy; one directory fsync makes both renames durable before anything is sent.
     const writeBoth = async () => {
-      await writeFileAtomic(this.primaryPath, bytes);
-      await writeFileAtomic(this.backupPath, bytes);
+      replaceFileSync(this.primaryPath, bytes);
+      replaceFileSync(this.backupPath, bytes);
+      fsyncDir(this.dir);
     };
     try {
       try {
