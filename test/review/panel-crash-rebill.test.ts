@@ -1,0 +1,58 @@
+/**
+ * REPRODUCTION (review finding): the panel sink's acknowledgement is only kept in memory
+ * (agent-runtime.ts:231-235 moves the cursor, nothing saves it until the next tick's save or a clean stop).
+ * An agent killed in that window (kill -9, OOM, power loss: up to heartbeatIntervalSec after every push)
+ * restarts from a state whose panel cursor is behind and pushes the same batch to the panel again. A panel has no
+ * idempotency key, so every user in that batch is billed twice, although README promises that by default
+ * (panel.retryLostResponse: false) "no user is ever billed twice".
+ * Real parts: AgentRuntime, StateStore on a temp dir, PanelPushSink against the panel stand-in.
+ * This test FAILS while the bug is present.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/agent/config/load-config.js';
+import { accountingSettings } from '../../src/agent/daemon/accounting-settings.js';
+import { AgentRuntime } from '../../src/agent/daemon/agent-runtime.js';
+import { PanelPushSink } from '../../src/agent/sinks/panel-push-sink.js';
+import { StateStore } from '../../src/agent/state/state-store.js';
+import { startPanelStandIn, type PanelStandIn } from '../support/panel-stand-in.js';
+import { captureLogger, stateWith, userRecord } from '../agent/sinks/sink-fixtures.js';
+
+const TOKEN = 'panel-secret-token';
+let panel: PanelStandIn | undefined;
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0)) await c();
+  await panel?.close();
+});
+
+describe('review: panel push acknowledged, agent killed before the next save', () => {
+  it('does not push the same batch to the panel a second time after the restart', async () => {
+    panel = await startPanelStandIn({ token: TOKEN });
+    const dir = await mkdtemp(join(tmpdir(), 'review-panel-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const log = captureLogger();
+    const cfg = resolveConfig({ node: { id: 3, token: 't' }, collector: { url: 'http://127.0.0.1:9' }, stateDir: dir, userTraffic: { enabled: true }, panel: { url: panel.url, nodeId: 5, token: TOKEN } }, {});
+    const mkRuntime = () => {
+      const sink = new PanelPushSink({ url: panel!.url, token: TOKEN, nodeId: 5, nodeType: 'vmess', retryLostResponse: false, timeoutMs: 2000, batchLimit: 50, logger: log.logger });
+      cleanup.push(() => sink.close());
+      return new AgentRuntime(cfg, accountingSettings(cfg), [sink], { store: new StateStore(dir), logger: log.logger, now: Date.now });
+    };
+
+    // The first life: a tick saved a record with user traffic, then the delivery pushed it and the panel answered.
+    const a = mkRuntime();
+    a.state = stateWith([userRecord(1, { '1': ['100', '200'] })]);
+    expect(await a.flush()).toBe(true);
+    await a.deliver({ force: true });
+    expect(a.state.cursors.panel).toBe(1);
+    expect(panel.totals()).toEqual({ '1': [100, 200] });
+    // kill -9 here (before the next tick's save): nothing else runs.
+
+    const b = mkRuntime();
+    await b.open();
+    await b.deliver({ force: true });
+    expect(panel.totals()).toEqual({ '1': [100, 200] }); // actually [200, 400]: user 1 billed twice
+  });
+});

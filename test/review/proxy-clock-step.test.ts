@@ -1,0 +1,30 @@
+/**
+ * REPRODUCTION (review finding): a forward step of the wall clock (NTP/chrony `makestep`, VM restore, suspend)
+ * between two samples makes userDeltas() call the proxy core "restarted", because restart detection compares the
+ * core's uptime with WALL-CLOCK elapsed time (account-tick.ts:139, user-deltas.ts:308). Every user's whole
+ * cumulative counter is then counted again: bytes already billed are billed a second time.
+ * Expected: only the bytes since the last sample count. This test FAILS while the bug is present.
+ */
+import { describe, expect, it } from 'vitest';
+import { accountTick, baselineState } from '../../src/agent/accounting/account-tick.js';
+import type { ProxySample } from '../../src/agent/accounting/user-deltas.js';
+import { EPOCH, T0, sample, settings } from '../agent/accounting/values.js';
+
+const proxy = (uptimeSec: number, users: Record<string, [bigint, bigint]>): ProxySample => ({
+  uptimeSec,
+  users: new Map(Object.entries(users).map(([e, [up, down]]) => [e, { up, down }])),
+});
+
+describe('review: per-user deltas across a wall-clock step', () => {
+  it('a 30 s forward clock step is not a proxy restart and does not count the users again', () => {
+    const s = settings();
+    const GB = 1_000_000_000n;
+    let state = baselineState(sample(T0, { eth0: [0, 0] }, { uptimeSec: 5000, proxy: proxy(1000, { '7': [5n * GB, 50n * GB] }) }), EPOCH, s);
+    // 60 s later by every monotonic clock (host uptime and the core's uptime both +60), but the wall clock was
+    // stepped forward by 30 s in between (chrony makestep): sample.at is T0 + 90 s.
+    const r = accountTick(state, sample(T0 + 90_000, { eth0: [0, 0] }, { uptimeSec: 5060, proxy: proxy(1060, { '7': [5n * GB + 1000n, 50n * GB + 2000n] }) }), s);
+    state = r.state;
+    expect(r.events).not.toContainEqual({ type: 'proxy-restart' });
+    expect(r.record?.users).toEqual({ '7': ['1000', '2000'] }); // actually: 5 GB + 1000 / 50 GB + 2000 booked again
+  });
+});
