@@ -108,6 +108,22 @@ export class AgentRuntime {
     }
     this.state = loaded.state;
     this.savedAttemptedThrough = loaded.state?.attemptedThrough ?? 0;
+    await this.settleInterrupted();
+  }
+
+  /** Records that were in flight to a non-idempotent sink when the agent stopped: the sink decides, once. */
+  private async settleInterrupted(): Promise<void> {
+    const state = this.state;
+    if (!state?.inFlight || Object.keys(state.inFlight).length === 0) return;
+    let cursors = state.cursors;
+    for (const [name, seq] of Object.entries(state.inFlight)) {
+      const sink = this.sinks.find((s) => s.name === name);
+      const record = state.outbox.find((r) => r.seq === seq);
+      if (!sink?.interrupted || !record || (cursors[name] ?? 0) >= seq) continue;
+      if (sink.interrupted(record)) cursors = { ...cursors, [name]: seq };
+    }
+    this.state = prune({ ...state, cursors, inFlight: {} }, this.sinks);
+    await this.save();
   }
 
   private async save(): Promise<boolean> {
@@ -205,18 +221,27 @@ export class AgentRuntime {
   private async deliverTo(sink: Sink, force: boolean): Promise<boolean> {
     const h = this.healthOf(sink.name);
     if (!force && h.nextAttemptAt > this.deps.now()) return false;
-    // Make sure everything we are about to hand over is covered by a saved attemptedThrough.
+    // Make sure everything we are about to hand over is covered by a saved attemptedThrough, and, for a receiver that
+    // cannot recognise a resend, that the one record in flight is saved as such.
     const wanted = await this.serial(async () => {
       const state = this.state!;
-      const natural = pendingFor(state, sink, sink.batchLimit);
+      const natural = pendingFor(state, sink, sink.idempotent ? sink.batchLimit : 1);
       const top = natural.length > 0 ? natural[natural.length - 1].seq : 0;
-      if (top > this.savedAttemptedThrough) {
+      const markInFlight = !sink.idempotent && top > 0;
+      if (top > this.savedAttemptedThrough || markInFlight) {
         this.state = markAttempted(state, top);
-        await this.save();
+        if (markInFlight) this.state = { ...this.state, inFlight: { ...this.state.inFlight, [sink.name]: top } };
+        if (!(await this.save())) return [];
       }
       return natural.filter((r) => r.seq <= this.savedAttemptedThrough);
     });
     if (wanted.length === 0 && !sink.sendsEmpty) return false;
+    const settleInFlight = async () => {
+      if (sink.idempotent || !this.state?.inFlight?.[sink.name]) return;
+      const { [sink.name]: _done, ...rest } = this.state.inFlight;
+      this.state = { ...this.state, inFlight: rest };
+      await this.save();
+    };
     const epoch = this.state!.epoch;
     try {
       const res = await sink.deliver(wanted, { epoch, now: this.deps.now });
@@ -232,6 +257,7 @@ export class AgentRuntime {
         let state = acknowledge(this.state!, sink.name, wanted, res.acked);
         state = prune(state, this.sinks);
         this.state = { ...state, lastDelivery: { ...state.lastDelivery, [sink.name]: this.deps.now() } };
+        await settleInFlight();
       });
       return wanted.length >= sink.batchLimit || (res.acked.size > 0 && pendingFor(this.state!, sink, 1).length > 0);
     } catch (err) {
@@ -249,6 +275,7 @@ export class AgentRuntime {
         );
       }
       h.lastError = message;
+      await this.serial(settleInFlight);
       return false;
     }
   }

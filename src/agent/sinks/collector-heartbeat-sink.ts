@@ -37,6 +37,7 @@ export class CollectorHeartbeatSink implements Sink {
   readonly name = 'collector' as const;
   readonly takes = takesAll;
   readonly sendsEmpty = true;
+  readonly idempotent = true;
   readonly batchLimit: number;
   private readonly opts: CollectorSinkOptions;
   private readonly dispatcher: Agent;

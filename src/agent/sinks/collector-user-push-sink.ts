@@ -23,6 +23,7 @@ export interface CollectorUserSinkOptions {
 export class CollectorUserPushSink implements Sink {
   readonly name = 'collectorUsers' as const;
   readonly takes = takesUsers;
+  readonly idempotent = true;
   readonly sendsEmpty = false;
   readonly batchLimit: number;
   private readonly opts: CollectorUserSinkOptions;

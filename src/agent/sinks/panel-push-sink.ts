@@ -45,6 +45,7 @@ export class PanelPushSink implements Sink {
   readonly name = 'panel' as const;
   readonly takes = takesUsers;
   readonly sendsEmpty = false;
+  readonly idempotent = false;
   readonly batchLimit: number;
   readonly lostResponses: LostResponseCounts = { retried: 0, assumedDelivered: 0 };
   private readonly opts: PanelPushSinkOptions;
@@ -95,6 +96,19 @@ export class PanelPushSink implements Sink {
     if (!isPushSuccess(res.text)) {
       throw new DeliveryError(`panel push (seq ${r.seq}): the answer is not a success: ${this.answer(res.text)}`, 200, true);
     }
+  }
+
+  /** The agent stopped while this record's push was in flight: the same choice as a lost answer. */
+  interrupted(r: OutboxRecord): boolean {
+    const retry = this.opts.retryLostResponse;
+    if (retry) this.lostResponses.retried++;
+    else this.lostResponses.assumedDelivered++;
+    const totals = userTotals(r.users ?? {});
+    this.opts.logger.warn(
+      { event: 'panel-interrupted-push', sink: this.name, seq: r.seq, ...totals, retryLostResponse: retry },
+      `panel push seq ${r.seq} was in flight when the agent stopped; ${retry ? 'sending it again (panel.retryLostResponse)' : 'counted as delivered'}`,
+    );
+    return !retry;
   }
 
   private answer(text: string): string {

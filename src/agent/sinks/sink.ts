@@ -21,6 +21,17 @@ export interface Sink extends SinkSpec {
   readonly batchLimit: number;
   /** Whether the sink is called even with no record (a heartbeat keeps the node online). */
   readonly sendsEmpty: boolean;
+  /**
+   * Whether the receiver recognises a resend (our collector: by seq or Idempotency-Key). A sink that is not
+   * idempotent (a panel) gets one record at a time, saved as in flight before the send and acknowledged in a save
+   * right after, so a crash can never make the agent send a record such a receiver already booked.
+   */
+  readonly idempotent: boolean;
+  /**
+   * A record was in flight to a non-idempotent sink when the agent stopped: it may have been booked. Returns true to
+   * count it as delivered, false to send it again (and logs and counts the case either way).
+   */
+  interrupted?(record: OutboxRecord): boolean;
   deliver(records: readonly OutboxRecord[], ctx: DeliveryContext): Promise<DeliveryResult>;
   close(): Promise<void>;
 }

@@ -57,6 +57,8 @@ export const AgentState = Type.Object({
   /** Highest seq that was ever handed to a sink (persisted before the send): records above it may be merged. */
   attemptedThrough: Type.Integer({ minimum: 0 }),
   lastDelivery: Type.Record(Type.String(), UnixMs),
+  /** Per non-idempotent sink: the seq being sent, saved before the send and cleared in the save after its answer. */
+  inFlight: Type.Optional(Type.Record(Type.String(), Type.Integer({ minimum: 1 }))),
   detected: Type.Object({
     reboots: Type.Integer({ minimum: 0 }),
     resets: Type.Integer({ minimum: 0 }),

@@ -1,24 +1,21 @@
 /**
- * REPRODUCTION (review finding): the panel sink's acknowledgement is only kept in memory
- * (agent-runtime.ts:231-235 moves the cursor, nothing saves it until the next tick's save or a clean stop).
- * An agent killed in that window (kill -9, OOM, power loss: up to heartbeatIntervalSec after every push)
- * restarts from a state whose panel cursor is behind and pushes the same batch to the panel again. A panel has no
- * idempotency key, so every user in that batch is billed twice, although README promises that by default
- * (panel.retryLostResponse: false) "no user is ever billed twice".
+ * Regression (found in review): a panel push acknowledged and then the agent killed before the next save must not
+ * reach the panel a second time after the restart. A panel has no idempotency key, so the runtime sends a
+ * non-idempotent sink one record at a time, saved as in flight before the send and acknowledged in a save right
+ * after; a record still in flight at the restart is settled by panel.retryLostResponse, once.
  * Real parts: AgentRuntime, StateStore on a temp dir, PanelPushSink against the panel stand-in.
- * This test FAILS while the bug is present.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/agent/config/load-config.js';
-import { accountingSettings } from '../../src/agent/daemon/accounting-settings.js';
-import { AgentRuntime } from '../../src/agent/daemon/agent-runtime.js';
-import { PanelPushSink } from '../../src/agent/sinks/panel-push-sink.js';
-import { StateStore } from '../../src/agent/state/state-store.js';
-import { startPanelStandIn, type PanelStandIn } from '../support/panel-stand-in.js';
-import { captureLogger, stateWith, userRecord } from '../agent/sinks/sink-fixtures.js';
+import { resolveConfig } from '../../../src/agent/config/load-config.js';
+import { accountingSettings } from '../../../src/agent/daemon/accounting-settings.js';
+import { AgentRuntime } from '../../../src/agent/daemon/agent-runtime.js';
+import { PanelPushSink } from '../../../src/agent/sinks/panel-push-sink.js';
+import { StateStore } from '../../../src/agent/state/state-store.js';
+import { startPanelStandIn, type PanelStandIn } from '../../support/panel-stand-in.js';
+import { captureLogger, stateWith, userRecord } from './sink-fixtures.js';
 
 const TOKEN = 'panel-secret-token';
 let panel: PanelStandIn | undefined;
@@ -28,7 +25,7 @@ afterEach(async () => {
   await panel?.close();
 });
 
-describe('review: panel push acknowledged, agent killed before the next save', () => {
+describe('panel push acknowledged, agent killed before the next save', () => {
   it('does not push the same batch to the panel a second time after the restart', async () => {
     panel = await startPanelStandIn({ token: TOKEN });
     const dir = await mkdtemp(join(tmpdir(), 'review-panel-'));
@@ -53,6 +50,6 @@ describe('review: panel push acknowledged, agent killed before the next save', (
     const b = mkRuntime();
     await b.open();
     await b.deliver({ force: true });
-    expect(panel.totals()).toEqual({ '1': [100, 200] }); // actually [200, 400]: user 1 billed twice
+    expect(panel.totals()).toEqual({ '1': [100, 200] }); // once, not twice
   });
 });
