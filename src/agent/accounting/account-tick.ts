@@ -59,7 +59,7 @@ export function baselineState(sample: Sample, epoch: string, settings: Accountin
     lastSampleAt: sample.at,
     lastUptimeSec: sample.uptimeSec,
     interfaces,
-    proxy: sample.proxy ? userDeltas(null, sample.proxy, 0, settings.userIdOf, sample.at).memo : null,
+    proxy: sample.proxy ? userDeltas(null, sample.proxy, { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: false }, settings.userIdOf).memo : null,
     totals: { rx: '0', tx: '0' },
     period: { start: periodStart(sample.at, settings.resetDay, settings.timeZone), rx: '0', tx: '0' },
     outbox: [],
@@ -136,8 +136,7 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
   let proxy = state.proxy;
   let users: Record<string, [string, string]> | undefined;
   if (sample.proxy) {
-    const elapsed = (sample.at - (state.proxy?.sampledAt ?? sample.at)) / 1000;
-    const u = userDeltas(state.proxy, sample.proxy, elapsed, settings.userIdOf, sample.at);
+    const u = userDeltas(state.proxy, sample.proxy, { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: !sameBoot }, settings.userIdOf);
     proxy = u.memo;
     events.push(...u.events);
     if (u.events.some((e) => e.type === 'proxy-restart')) {

@@ -15,28 +15,45 @@ export interface ProxySample {
 export interface ProxyMemo {
   uptimeSec: number;
   sampledAt: number;
+  hostUptimeSec?: number | null;
   users: Record<string, { up: string; down: string }>;
 }
 
 /** Uptime may lag the wall clock by this much before we call it a restart. */
 const UPTIME_SLACK_SEC = 10;
 
+/** When the sample was taken, by the wall clock and by the host's monotonic uptime, and whether the host rebooted. */
+export interface ProxySampleTime {
+  at: number;
+  hostUptimeSec: number | null;
+  hostRebooted: boolean;
+}
+
+/** Seconds between two proxy samples: by the host's uptime where both have it on one boot, else the wall clock. */
+function elapsedSince(prev: ProxyMemo, now: ProxySampleTime): number {
+  const a = prev.hostUptimeSec;
+  const b = now.hostUptimeSec;
+  if (!now.hostRebooted && a != null && b != null && b >= a) return b - a;
+  return Math.max(0, (now.at - prev.sampledAt) / 1000);
+}
+
 export function userDeltas(
   prev: ProxyMemo | null,
   cur: ProxySample,
-  elapsedSec: number,
+  when: ProxySampleTime,
   userIdOf: (email: string) => string | null,
-  sampledAt = 0,
 ): { memo: ProxyMemo; users: Record<string, [string, string]>; events: AccountingEvent[] } {
   const events: AccountingEvent[] = [];
   const memoUsers: Record<string, { up: string; down: string }> = {};
   for (const [email, c] of cur.users) memoUsers[email] = { up: c.up.toString(), down: c.down.toString() };
-  const memo: ProxyMemo = { uptimeSec: cur.uptimeSec, sampledAt, users: memoUsers };
+  const memo: ProxyMemo = { uptimeSec: cur.uptimeSec, sampledAt: when.at, hostUptimeSec: when.hostUptimeSec, users: memoUsers };
   if (prev === null) {
     events.push({ type: 'proxy-baseline' });
     return { memo, users: {}, events };
   }
-  const restarted = cur.uptimeSec + UPTIME_SLACK_SEC < prev.uptimeSec + Math.max(0, elapsedSec);
+  // The core restarted if the host did, or if its uptime is behind where the host's clock says it should be.
+  // Elapsed time comes from the host's monotonic uptime, so a wall-clock step cannot look like a restart.
+  const restarted = when.hostRebooted || cur.uptimeSec + UPTIME_SLACK_SEC < prev.uptimeSec + elapsedSince(prev, when);
   if (restarted) events.push({ type: 'proxy-restart' });
 
   const sums = new Map<string, [bigint, bigint]>();

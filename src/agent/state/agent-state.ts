@@ -47,7 +47,13 @@ export const AgentState = Type.Object({
   interfaces: Type.Record(Type.String(), InterfaceMemo),
   proxy: Type.Union([
     Type.Null(),
-    Type.Object({ uptimeSec: Type.Number(), sampledAt: UnixMs, users: Type.Record(Type.String(), UserMemo) }),
+    Type.Object({
+      uptimeSec: Type.Number(),
+      sampledAt: UnixMs,
+      /** The host's uptime (CLOCK_BOOTTIME) at that sample: elapsed time that a wall-clock step cannot fake. */
+      hostUptimeSec: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+      users: Type.Record(Type.String(), UserMemo),
+    }),
   ]),
   totals: Pair,
   period: Type.Object({ start: UnixMs, rx: U64String, tx: U64String }),
