@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorError } from '../../src/collector/errors.js';
+import { MAX_CLOCK_AHEAD_MS, hourOf } from '../../src/collector/store/ingest-plan.js';
 import type { HeartbeatInput, IngestRecord, Store } from '../../src/collector/store/store.js';
 import { hashToken } from '../../src/collector/tokens.js';
 import type { StoreHarness } from './store-harness.js';
@@ -133,17 +134,26 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
       await s.ingestHeartbeat(node.id, hb(epoch, [rec(2, 7, 7, Date.UTC(2026, 2, 9, 22, 59))]), T0); // before the period: total only
       let st = await s.getNodeStats(node.id);
       expect([st?.totalRx, st?.periodRx]).toEqual([107n, 100n]);
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(3, 1000, 1, Date.UTC(2026, 3, 9, 22))]), T0); // first instant of the next period
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(3, 1000, 1, Date.UTC(2026, 3, 9, 22))]), Date.UTC(2026, 3, 9, 22)); // first instant of the next period
       st = await s.getNodeStats(node.id);
       expect(st).toMatchObject({ totalRx: 1107n, periodRx: 1000n, periodTx: 1n, periodStart: Date.UTC(2026, 3, 9, 22) });
       const reset = await s.resetPeriod(node.id, Date.UTC(2026, 3, 12));
       expect(reset).toMatchObject({ periodRx: 0n, periodTx: 0n, periodStart: Date.UTC(2026, 3, 12), totalRx: 1107n });
       expect(reset?.periodEnd).toBe(Date.UTC(2026, 4, 9, 22));
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(4, 5, 5, Date.UTC(2026, 3, 11))]), T0); // before the reset: total only
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(5, 6, 6, Date.UTC(2026, 3, 13))]), T0);
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(4, 5, 5, Date.UTC(2026, 3, 11))]), Date.UTC(2026, 3, 12, 1)); // before the reset: total only
+      await s.ingestHeartbeat(node.id, hb(epoch, [rec(5, 6, 6, Date.UTC(2026, 3, 13))]), Date.UTC(2026, 3, 13));
       st = await s.getNodeStats(node.id);
       expect([st?.totalRx, st?.periodRx]).toEqual([1118n, 6n]);
       expect(await s.resetPeriod(987654, T0)).toBeUndefined();
+    });
+
+    it('takes a record dated far ahead of the collector clock at the collector clock (period and hour)', async () => {
+      const { node } = await newNode({ createdAt: T0 });
+      await s.ingestHeartbeat(node.id, hb('0000000000000015', [rec(1, 100, 1, Date.UTC(2036, 0, 1))]), T0);
+      const st = await s.getNodeStats(node.id);
+      expect(st?.periodStart).toBeLessThanOrEqual(T0);
+      expect([st?.totalRx, st?.periodRx]).toEqual([100n, 100n]);
+      expect(await s.hourlySeries(node.id, T0 - H, T0 + H)).toEqual([{ at: hourOf(T0 + MAX_CLOCK_AHEAD_MS), rx: 100n, tx: 1n }]);
     });
 
     it('refuses a total above 2^63-1 and leaves nothing written', async () => {
@@ -240,7 +250,7 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
       const base = Date.UTC(2026, 2, 20, 10);
       await s.ingestHeartbeat(node.id, hb('000000000000000a', [
         rec(1, 1, 10, base + 60_000), rec(2, 2, 20, base + 120_000), rec(3, 4, 40, base + H + 5), rec(4, 8, 80, base - 30 * H),
-      ]), base);
+      ]), base + H + 5);
       expect(await s.hourlySeries(node.id, base - H, base + 2 * H)).toEqual([
         { at: base, rx: 3n, tx: 30n }, { at: base + H, rx: 4n, tx: 40n },
       ]);

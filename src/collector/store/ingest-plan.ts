@@ -34,7 +34,14 @@ export function hourOf(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
-export function planIngest(before: Ledger, records: readonly IngestRecord[]): IngestPlan {
+/**
+ * How far ahead of the collector's clock a record's `to` may lie and still be taken as its time. A node that ticks
+ * before NTP fixed its clock can date a record years ahead; trusted as is, such a record would move the node's
+ * billing period into the future and leave every correctly dated record after it out of the period.
+ */
+export const MAX_CLOCK_AHEAD_MS = 10 * 60_000;
+
+export function planIngest(before: Ledger, records: readonly IngestRecord[], receivedAt: number): IngestPlan {
   const l: Ledger = { ...before };
   const fresh: IngestRecord[] = [];
   const acked: number[] = [];
@@ -47,17 +54,19 @@ export function planIngest(before: Ledger, records: readonly IngestRecord[]): In
     l.highWater = r.seq;
     l.totalRx += r.rx;
     l.totalTx += r.tx;
-    if (r.to >= l.periodEnd) {
-      l.periodStart = periodStart(r.to, l.resetDay, l.timezone);
+    // The record's own time decides its period and hour, but never further ahead than the collector's clock allows.
+    const at = Math.min(r.to, receivedAt + MAX_CLOCK_AHEAD_MS);
+    if (at >= l.periodEnd) {
+      l.periodStart = periodStart(at, l.resetDay, l.timezone);
       l.periodEnd = nextPeriodStart(l.periodStart, l.resetDay, l.timezone);
       l.periodRx = 0n;
       l.periodTx = 0n;
     }
-    if (r.to >= l.periodStart) {
+    if (at >= l.periodStart) {
       l.periodRx += r.rx;
       l.periodTx += r.tx;
     }
-    const h = hourOf(r.to);
+    const h = hourOf(at);
     const cur = hours.get(h);
     if (cur) { cur.rx += r.rx; cur.tx += r.tx; } else hours.set(h, { rx: r.rx, tx: r.tx });
   }

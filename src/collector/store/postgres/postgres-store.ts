@@ -108,7 +108,7 @@ export class PostgresStore implements Store {
         periodStart: num(r.period_start), periodEnd: num(r.period_end), resetDay: num(r.reset_day),
         timezone: String(r.timezone), highWater: hw ? num(hw.seq) : 0,
       };
-      const plan = planIngest(before, hb.records);
+      const plan = planIngest(before, hb.records, at);
       let inserted = 0;
       if (plan.fresh.length) {
         const f = plan.fresh;

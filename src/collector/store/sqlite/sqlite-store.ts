@@ -150,7 +150,7 @@ export class SqliteStore implements Store {
       periodStart: num(r.period_start), periodEnd: num(r.period_end), resetDay: num(r.reset_day),
       timezone: String(r.timezone), highWater: num(r.high_water),
     };
-    const plan = planIngest(before, hb.records);
+    const plan = planIngest(before, hb.records, at);
     let inserted = 0;
     for (const rec of plan.fresh) {
       inserted += this.s.insertRecord.run(
