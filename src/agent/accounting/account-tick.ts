@@ -34,7 +34,7 @@ export interface AccountingSettings {
 
 export type AccountingEvent =
   | { type: 'reboot'; previousBootId: string | null; bootId: string | null }
-  | { type: 'reset' | 'wrap' | 'suspicious' | 'new-interface'; iface: string; direction: 'rx' | 'tx' | 'both'; delta: string }
+  | { type: 'reset' | 'wrap' | 'suspicious' | 'new-interface' | 'implausible'; iface: string; direction: 'rx' | 'tx' | 'both'; delta: string }
   | { type: 'interface-gone' | 'interface-back'; iface: string }
   | { type: 'period-start'; start: number }
   | { type: 'proxy-restart' | 'proxy-baseline' }
@@ -111,7 +111,11 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
         if (d.kind === 'reset') detected.resets++;
         else detected.wraps++;
       }
-      if (d.suspicious) {
+      if (d.kind === 'implausible') {
+        events.push({ type: 'implausible', iface: name, direction: dir, delta: '0' });
+        if (selected) tags.add(`implausible:${name}`);
+        detected.suspicious++;
+      } else if (d.suspicious) {
         events.push({ type: 'suspicious', iface: name, direction: dir, delta: d.delta.toString() });
         if (selected) tags.add(`suspicious:${name}`);
         detected.suspicious++;

@@ -10,9 +10,13 @@
  *                                        value counts ("reset"). On 64-bit counters a decrease is never a wrap: that
  *                                        guess is where other tools book a phantom +4 GiB.
  * - counter not known before          -> it appeared while we ran and counts from zero ("new").
+ * - any delta of 2^62 bytes or more     -> no link carries that in one interval (117 years at 10 Tbit/s): a broken
+ *                                        counter (a driver underflow prints values near 2^64). It counts nothing
+ *                                        ("implausible"), is logged, and the new value becomes the baseline; counted,
+ *                                        it would exceed what any store can sum and block the node's later records.
  */
 export type CounterBits = 32 | 64;
-export type DeltaKind = 'increase' | 'reboot' | 'reset' | 'wrap' | 'new';
+export type DeltaKind = 'increase' | 'reboot' | 'reset' | 'wrap' | 'new' | 'implausible';
 
 export interface DeltaContext {
   sameBoot: boolean;
@@ -29,6 +33,7 @@ export interface CounterDelta {
 }
 
 const TWO_32 = 1n << 32n;
+export const IMPLAUSIBLE_DELTA = 1n << 62n;
 
 export function maxBytesIn(ctx: DeltaContext): bigint {
   // Round the elapsed time up to whole milliseconds, and allow one second of slack for sampling jitter.
@@ -37,6 +42,11 @@ export function maxBytesIn(ctx: DeltaContext): bigint {
 }
 
 export function counterDelta(prev: bigint | undefined, cur: bigint, ctx: DeltaContext): CounterDelta {
+  const d = rawDelta(prev, cur, ctx);
+  return d.delta >= IMPLAUSIBLE_DELTA ? { delta: 0n, kind: 'implausible', suspicious: true } : d;
+}
+
+function rawDelta(prev: bigint | undefined, cur: bigint, ctx: DeltaContext): CounterDelta {
   if (prev === undefined) return { delta: cur, kind: 'new', suspicious: false };
   if (!ctx.sameBoot) return { delta: cur, kind: 'reboot', suspicious: false };
   const limit = maxBytesIn(ctx);

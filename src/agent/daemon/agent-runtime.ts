@@ -151,6 +151,7 @@ export class AgentRuntime {
       case 'reset': log.warn({ event: 'reset-detected', ...e }, `counter reset on ${e.iface} (${e.direction}): the new value counts`); break;
       case 'wrap': log.info({ event: 'wrap-detected', ...e }, `32-bit counter wrap on ${e.iface} (${e.direction})`); break;
       case 'suspicious': log.warn({ event: 'suspicious-increase', ...e }, `increase on ${e.iface} (${e.direction}) beyond maxRateBitsPerSec; counted`); break;
+      case 'implausible': log.error({ event: 'implausible-counter', ...e }, `counter of ${e.iface} (${e.direction}) moved by 2^62 bytes or more: a broken counter, not traffic; nothing counted, the new value is the baseline`); break;
       case 'new-interface': log.info({ event: 'interface-new', ...e }, `interface ${e.iface} appeared; counted from zero`); break;
       case 'interface-gone': log.info({ event: 'interface-gone', ...e }, `interface ${e.iface} disappeared; its last counters are kept`); break;
       case 'interface-back': log.info({ event: 'interface-back', ...e }, `interface ${e.iface} is back`); break;
