@@ -3,6 +3,7 @@
  * (value x rate, floored to whole bytes), and the day the traffic is booked on.
  */
 import { startOfLocalDay } from '../common/calendar.js';
+import { STORE_MAX } from './store/store.js';
 
 /** A canonical decimal rate ("1", "0.5", "1.25"): at most 6 decimals, no sign, no exponent. */
 export const RATE_PATTERN = /^(0|[1-9]\d{0,5})(\.\d{1,6})?$/;
@@ -34,13 +35,14 @@ export function rateMultiplier(rate: string): (value: bigint) => bigint {
  * non-negative safe integers, or whose key is not a user id, are skipped (as the panel skips them).
  * Returns undefined when the body is not a JSON object (the panel answers 422).
  */
-export function parsePushEntries(body: unknown, rate: string): Array<[number, bigint, bigint]> | undefined {
+export function parsePushEntries(body: unknown, rate: string): Array<[number, bigint, bigint]> | 'too-large' | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const byUser = new Map<number, [bigint, bigint]>();
   for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
     if (!/^\d{1,15}$/.test(key) || !Array.isArray(v) || v.length !== 2) continue;
     const [up, down] = v as unknown[];
     if (!isCount(up) || !isCount(down)) continue;
+    if (BigInt(up) > STORE_MAX || BigInt(down) > STORE_MAX) return 'too-large';
     const uid = Number(key);
     const cur = byUser.get(uid) ?? [0n, 0n];
     cur[0] += BigInt(up);
@@ -51,13 +53,16 @@ export function parsePushEntries(body: unknown, rate: string): Array<[number, bi
   const times = rateMultiplier(rate);
   for (const [uid, [u, d]] of byUser) {
     const ru = times(u), rd = times(d);
+    if (ru > STORE_MAX || rd > STORE_MAX) return 'too-large';
     if (ru !== 0n || rd !== 0n) rows.push([uid, ru, rd]);
   }
   rows.sort((a, b) => a[0] - b[0]);
   return rows;
 }
 
-function isCount(v: unknown): v is number {
+/** A count: a non-negative safe integer, or (our agent's exact form for large values) a string of decimal digits. */
+function isCount(v: unknown): v is number | string {
+  if (typeof v === 'string') return /^(0|[1-9][0-9]{0,19})$/.test(v);
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 

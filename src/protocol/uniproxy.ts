@@ -21,18 +21,34 @@ export const NODE_TYPES = Object.freeze([
   'vmess', 'vless', 'trojan', 'shadowsocks', 'hysteria', 'tuic', 'anytls', 'socks', 'naive', 'http', 'mieru', 'v2node',
 ]);
 
-/** `{"<user id>": [upload, download]}` in raw bytes. Numbers on the wire, as the panels expect. */
+/** `{"<user id>": [upload, download]}` in raw bytes. Integers on the wire, as the panels expect. */
 export type UserTrafficPush = Record<string, [number, number]>;
 
 export function idempotencyKey(nodeId: number, epoch: string, seq: number): string {
   return `${nodeId}:${epoch}:${seq}`;
 }
 
-/** A push body for the wire: decimal strings become numbers; the panel's PHP reads them as integers. */
-export function toPushBody(users: Record<string, [string, string]>): UserTrafficPush {
-  const body: UserTrafficPush = {};
-  for (const [uid, [up, down]] of Object.entries(users)) body[uid] = [Number(up), Number(down)];
-  return body;
+const DIGITS = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * The push body's JSON text, with each count written as its exact decimal digits: a JSON integer of any size, which
+ * the panel's PHP reads as an integer and our collector reads exactly. (Number() would round above 2^53.)
+ */
+export function pushBodyText(users: Readonly<Record<string, readonly [string, string]>>): string {
+  const parts: string[] = [];
+  for (const [uid, [up, down]] of Object.entries(users)) {
+    if (!DIGITS.test(up) || !DIGITS.test(down)) throw new RangeError(`push for user ${uid}: counts must be decimal digits`);
+    parts.push(`${JSON.stringify(uid)}:[${up},${down}]`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * Reads a push body's JSON text keeping integers of 16 digits or more exact: inside arrays they are turned into
+ * decimal strings before JSON.parse, which would otherwise round them to the nearest double.
+ */
+export function parsePushBodyText(text: string): unknown {
+  return JSON.parse(text.replace(/([[,]\s*)(\d{16,})(?=\s*[\],])/g, '$1"$2"'));
 }
 
 export const PanelSuccess = Type.Object({ data: Type.Literal(true) }, { additionalProperties: true });

@@ -82,7 +82,8 @@ export class CollectorHeartbeatSink implements Sink {
     return { acked: new Set(answer.acked.filter((s) => sent.has(s))), duplicates: answer.duplicates };
   }
 
+  /** Safe to call twice (a reload closes the sinks it replaces; shutdown closes the current ones). */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (!this.dispatcher.closed) await this.dispatcher.close();
   }
 }

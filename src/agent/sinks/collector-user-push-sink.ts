@@ -4,7 +4,7 @@
  * the collector without being applied twice. That is why every failure here may simply be retried.
  */
 import { Agent, request } from 'undici';
-import { IDEMPOTENCY_HEADER, MEASURED_AT_HEADER, UNIPROXY_PUSH_PATH, idempotencyKey, toPushBody } from '../../protocol/uniproxy.js';
+import { IDEMPOTENCY_HEADER, MEASURED_AT_HEADER, UNIPROXY_PUSH_PATH, idempotencyKey, pushBodyText } from '../../protocol/uniproxy.js';
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
 import { readErrorText } from './collector-heartbeat-sink.js';
@@ -65,7 +65,7 @@ export class CollectorUserPushSink implements Sink {
           [IDEMPOTENCY_HEADER]: idempotencyKey(this.opts.nodeId, epoch, r.seq),
           [MEASURED_AT_HEADER]: String(r.to),
         },
-        body: JSON.stringify(toPushBody(r.users ?? {})),
+        body: pushBodyText(r.users ?? {}),
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
       });
@@ -81,7 +81,8 @@ export class CollectorUserPushSink implements Sink {
     }
   }
 
+  /** Safe to call twice (a reload closes the sinks it replaces; shutdown closes the current ones). */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (!this.dispatcher.closed) await this.dispatcher.close();
   }
 }

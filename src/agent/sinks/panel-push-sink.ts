@@ -11,7 +11,7 @@
  */
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
-import { UNIPROXY_PUSH_PATH, toPushBody } from '../../protocol/uniproxy.js';
+import { UNIPROXY_PUSH_PATH, pushBodyText } from '../../protocol/uniproxy.js';
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
@@ -81,7 +81,7 @@ export class PanelPushSink implements Sink {
       res = await trackedRequest(this.dispatcher, this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(toPushBody(r.users ?? {})),
+        body: pushBodyText(r.users ?? {}),
         timeoutMs: this.opts.timeoutMs,
       });
     } catch (err) {
@@ -132,7 +132,8 @@ export class PanelPushSink implements Sink {
     }
   }
 
+  /** Safe to call twice (a reload closes the sinks it replaces; shutdown closes the current ones). */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (!this.dispatcher.closed) await this.dispatcher.close();
   }
 }

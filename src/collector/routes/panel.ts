@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  IDEMPOTENCY_HEADER, MEASURED_AT_HEADER, SERVER_REPORT_V2_PATH, UNIPROXY_PREFIX,
+  IDEMPOTENCY_HEADER, MEASURED_AT_HEADER, SERVER_REPORT_V2_PATH, UNIPROXY_PREFIX, parsePushBodyText,
 } from '../../protocol/uniproxy.js';
 import type { AppContext } from '../context.js';
 import { mapError } from '../app.js';
@@ -25,7 +25,7 @@ const PanelQuery = Type.Object({
 function parseBody(raw: unknown): unknown {
   if (typeof raw !== 'string' || raw.trim() === '') return undefined;
   try {
-    return JSON.parse(raw);
+    return parsePushBodyText(raw);
   } catch {
     return undefined;
   }
@@ -50,6 +50,7 @@ export const panelRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) 
   async function applyTraffic(req: FastifyRequest, node: NodeInfo, traffic: unknown): Promise<void> {
     const rows = parsePushEntries(traffic, node.rate);
     if (!rows) throw PanelError.of(PANEL.badData);
+    if (rows === 'too-large') throw PanelError.of(PANEL.countTooLarge);
     const keyHeader = req.headers[IDEMPOTENCY_HEADER];
     const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
     if (key !== undefined && checkIdempotencyKey(key, node.id)) throw PanelError.of(PANEL.badKey);
