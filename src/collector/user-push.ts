@@ -73,6 +73,15 @@ export function recordDay(measuredAtHeader: string | string[] | undefined, recei
   return Math.floor(startOfLocalDay(measured, timeZone) / 1000);
 }
 
+/**
+ * The epoch and seq of one of our agents' keys ("<nodeId>:<epoch>:<seq>"), or undefined for another backend's key.
+ * Our agents push in ascending seq within an epoch, so a seq at or below the highest applied one is a resend.
+ */
+export function keyParts(key: string): { epoch: string; seq: number } | undefined {
+  const m = /^\d{1,10}:([0-9a-f]{16}):(\d{1,16})$/.exec(key);
+  return m ? { epoch: m[1], seq: Number(m[2]) } : undefined;
+}
+
 /** "<nodeId>:<epoch>:<seq>" for this node, or a reason it is not one. */
 export function checkIdempotencyKey(key: string, nodeId: number): string | undefined {
   const m = /^(\d{1,10}):([0-9a-f]{16}):(\d{1,16})$/.exec(key);

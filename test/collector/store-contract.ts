@@ -306,9 +306,14 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         expect(res.filter((r) => r.applied)).toHaveLength(1);
         expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
         expect(await s.userTraffic(301, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 7n, d: 9n }]);
-        // Keys are per node and prunable: after pruning the same key applies again.
-        expect((await s.prune(0, T0 + 1)).idempotencyKeys).toBeGreaterThanOrEqual(1);
-        expect(await s.pushUserTraffic(push)).toEqual({ applied: true });
+        // Keys are per node and prunable, but an agent key (<node>:<epoch>:<seq>) is still known after pruning by the
+        // per-(node, epoch) high-water seq; a key of another form applies again once pruned.
+        const foreign = { ...push, idempotencyKey: 'xrayr-batch-17' };
+        expect(await s.pushUserTraffic(foreign)).toEqual({ applied: true });
+        expect((await s.prune(0, T0 + 1)).idempotencyKeys).toBeGreaterThanOrEqual(2);
+        expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
+        expect(await s.pushUserTraffic({ ...push, idempotencyKey: `${a.node.id}:00000000000000bb:2` })).toEqual({ applied: true });
+        expect(await s.pushUserTraffic(foreign)).toEqual({ applied: true });
       });
 
       it('rows from before per-node tracking (server_id NULL) stay readable and are summed with the rest', async () => {

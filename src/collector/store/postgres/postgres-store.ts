@@ -4,6 +4,7 @@
  * on one database never count a record twice; push idempotency keys rely on the primary key of push_keys
  * (INSERT ... ON CONFLICT DO NOTHING waits for a concurrent inserter and then reports 0 rows).
  */
+import { keyParts } from '../../user-push.js';
 import pg from 'pg';
 import { CollectorError } from '../../errors.js';
 import { initialPeriod, planIngest, type Ledger } from '../ingest-plan.js';
@@ -175,11 +176,17 @@ export class PostgresStore implements Store {
   async pushUserTraffic(p: UserPush): Promise<{ applied: boolean }> {
     return this.tx(async (c) => {
       if (p.idempotencyKey !== undefined) {
-        const ins = await c.query(Q.insertPushKey, [p.nodeId, p.idempotencyKey, p.receivedAt]);
-        if ((ins.rowCount ?? 0) === 0) {
+        const k = keyParts(p.idempotencyKey);
+        const hw = k ? ((await c.query(Q.pushHighWater, [p.nodeId, k.epoch])).rows[0] as Row | undefined) : undefined;
+        // The key's row is the arbiter between two collectors taking the same push at once (the second waits on it);
+        // the high-water seq catches a resend whose key was already pruned.
+        const seen = (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq)
+          || ((await c.query(Q.insertPushKey, [p.nodeId, p.idempotencyKey, p.receivedAt])).rowCount ?? 0) === 0;
+        if (seen) {
           await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);
           return { applied: false };
         }
+        if (k) await c.query(Q.raisePushHighWater, [p.nodeId, k.epoch, k.seq]);
       }
       if (p.rows.length) {
         await c.query(Q.upsertUserStats, [

@@ -94,6 +94,18 @@ CREATE TABLE push_keys (
 CREATE INDEX push_keys_applied ON push_keys(applied_at);
 `,
   },
+  {
+    version: 3,
+    name: 'per-(node, epoch) high-water seq of keyed pushes, so dedup survives pruning of push_keys',
+    sql: `
+CREATE TABLE push_high_water (
+  node_id BIGINT NOT NULL,
+  epoch TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (node_id, epoch)
+);
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -147,6 +159,8 @@ export const Q = {
   pruneKeys: 'DELETE FROM push_keys WHERE applied_at < $1',
 
   insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+  pushHighWater: 'SELECT seq FROM push_high_water WHERE node_id = $1 AND epoch = $2',
+  raisePushHighWater: 'INSERT INTO push_high_water (node_id, epoch, seq) VALUES ($1, $2, $3) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(push_high_water.seq, excluded.seq)',
   /** Rows arrive sorted by user id, so concurrent pushes take row locks in one order (no deadlock). */
   upsertUserStats: `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
     SELECT t.uid, $1, $2, t.u, t.d, 'd', $3, $4, $4 FROM unnest($5::bigint[], $6::bigint[], $7::bigint[]) AS t(uid, u, d)

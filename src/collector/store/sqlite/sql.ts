@@ -90,6 +90,18 @@ CREATE TABLE push_keys (
 CREATE INDEX push_keys_applied ON push_keys(applied_at);
 `,
   },
+  {
+    version: 3,
+    name: 'per-(node, epoch) high-water seq of keyed pushes, so dedup survives pruning of push_keys',
+    sql: `
+CREATE TABLE push_high_water (
+  node_id INTEGER NOT NULL,
+  epoch TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (node_id, epoch)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -139,6 +151,8 @@ export const Q = {
   pruneKeys: 'DELETE FROM push_keys WHERE applied_at < ?',
 
   insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  pushHighWater: 'SELECT seq FROM push_high_water WHERE node_id = ? AND epoch = ?',
+  raisePushHighWater: 'INSERT INTO push_high_water (node_id, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq)',
   rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= ? AND record_at < ?
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT ?`,
   userTraffic: `SELECT server_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE user_id = ? AND record_at >= ? AND record_at < ?

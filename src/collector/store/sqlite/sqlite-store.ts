@@ -17,6 +17,7 @@
  * raw records' tail), so a longer WAL between checkpoints means far fewer page writes and fsyncs per heartbeat. The
  * WAL file grows to about 40 MB; durability is unchanged (a commit is in the WAL before its answer, as before).
  */
+import { keyParts } from '../../user-push.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -276,9 +277,15 @@ export class SqliteStore implements Store {
 
   private readonly pushTxn: (p: UserPush) => { applied: boolean };
   private readonly pushTx = (p: UserPush): { applied: boolean } => {
-    if (p.idempotencyKey !== undefined && this.s.insertPushKey.run(p.nodeId, p.idempotencyKey, p.receivedAt).changes === 0) {
-      this.s.markSeen.run(p.receivedAt, p.nodeId);
-      return { applied: false };
+    if (p.idempotencyKey !== undefined) {
+      const k = keyParts(p.idempotencyKey);
+      const hw = k ? (this.s.pushHighWater.get(p.nodeId, k.epoch) as Row | undefined) : undefined;
+      const seen = (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq) || this.s.insertPushKey.run(p.nodeId, p.idempotencyKey, p.receivedAt).changes === 0;
+      if (seen) {
+        this.s.markSeen.run(p.receivedAt, p.nodeId);
+        return { applied: false };
+      }
+      if (k) this.s.raisePushHighWater.run(p.nodeId, k.epoch, k.seq);
     }
     // Rows go in multi-row statements of USER_CHUNKS sizes (largest first), one prepared statement per size.
     const named = { node: p.nodeId, rate: p.rate, recordAt: p.recordAt, now: Math.floor(p.receivedAt / 1000) };
