@@ -16,6 +16,18 @@ export interface DaemonHooks {
   onStop?: (proc: AgentProcess) => Promise<void> | void;
 }
 
+/** A URL for the log: any user:password in it is left out. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runDaemon(configFile: string, logLevel: string | undefined, hooks: DaemonHooks = {}): Promise<number> {
@@ -63,7 +75,10 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
       nextAt += interval;
       const now = Date.now();
       if (nextAt < now) nextAt = now + interval; // fell behind (suspend, slow disk): do not burst
-      tickTimer = setTimeout(loop, nextAt - now);
+      tickTimer = setTimeout(() => {
+        tickTimer = null;
+        loop();
+      }, nextAt - now);
     });
   };
 
@@ -111,7 +126,7 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'readiness notification failed');
   }
-  logger.info({ event: 'start', stateDir: proc.cfg.stateDir, epoch: runtime.state?.epoch, collector: proc.cfg.collector.url, intervalSec: proc.cfg.heartbeatIntervalSec }, 'traffic-agent running');
+  logger.info({ event: 'start', stateDir: proc.cfg.stateDir, epoch: runtime.state?.epoch, collector: safeUrl(proc.cfg.collector.url), intervalSec: proc.cfg.heartbeatIntervalSec }, 'traffic-agent running');
 
   const reload = async () => {
     try {
@@ -127,13 +142,15 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
       await current;
       proc.apply({ ...next, stateDir: proc.cfg.stateDir });
       await panelPoll.apply(proc.cfg);
+      // Restart the wait with the new interval; a tick in progress schedules the next one itself when it ends.
       if (tickTimer) {
         clearTimeout(tickTimer);
+        tickTimer = null;
         nextAt = Date.now();
         loop();
       }
       await hooks.onReload?.(proc);
-      logger.info({ event: 'reload', intervalSec: next.heartbeatIntervalSec, include: next.interfaces.include, exclude: next.interfaces.exclude, collector: next.collector.url, level: logger.level }, 'configuration reloaded');
+      logger.info({ event: 'reload', intervalSec: next.heartbeatIntervalSec, include: next.interfaces.include, exclude: next.interfaces.exclude, collector: safeUrl(next.collector.url), level: logger.level }, 'configuration reloaded');
     } catch (err) {
       const e = err as AgentError;
       logger.error({ event: 'reload-refused', code: e.code, problems: e.details }, `new configuration refused, the old one stays: ${e.message}`);
