@@ -51,9 +51,10 @@ export function userDeltas(
     events.push({ type: 'proxy-baseline' });
     return { memo, users: {}, events };
   }
-  // The core restarted if the host did, or if its uptime is behind where the host's clock says it should be.
-  // Elapsed time comes from the host's monotonic uptime, so a wall-clock step cannot look like a restart.
-  const restarted = when.hostRebooted || cur.uptimeSec + UPTIME_SLACK_SEC < prev.uptimeSec + elapsedSince(prev, when);
+  // The core restarted if its uptime is behind where the elapsed time says it should be. Elapsed time comes from the
+  // host's monotonic uptime, so a wall-clock step cannot look like a restart; across a host reboot only the wall
+  // clock is left (the core may run elsewhere and not have restarted with this host).
+  const restarted = cur.uptimeSec + UPTIME_SLACK_SEC < prev.uptimeSec + elapsedSince(prev, when);
   if (restarted) events.push({ type: 'proxy-restart' });
 
   const sums = new Map<string, [bigint, bigint]>();

@@ -8,15 +8,8 @@ import { STORE_MAX, type IngestRecord, type NodeStats, type Traffic } from './st
 
 export const HOUR_MS = 3_600_000;
 
-export interface Ledger {
-  totalRx: bigint;
-  totalTx: bigint;
-  periodRx: bigint;
-  periodTx: bigint;
-  periodStart: number;
-  periodEnd: number;
-  resetDay: number;
-  timezone: string;
+/** What one node's ingest reads and writes: its counters, its period, and the high-water seq of the epoch. */
+export interface Ledger extends Pick<NodeStats, 'totalRx' | 'totalTx' | 'periodRx' | 'periodTx' | 'periodStart' | 'periodEnd' | 'resetDay' | 'timezone'> {
   /** Highest seq stored for this (node, epoch); 0 when none. */
   highWater: number;
 }

@@ -38,11 +38,14 @@ describe('userDeltas', () => {
     expect(r.users).toEqual({ '1': ['700', '950'] });
   });
 
-  it('a host reboot restarts the core whatever its uptime says', () => {
-    const first = userDeltas(null, proxy(100, { '1': [500, 900] }), at(0), idOf);
-    const r = userDeltas(first.memo, proxy(200, { '1': [600, 1_000] }), { at: 100_000, hostUptimeSec: 50, hostRebooted: true }, idOf);
-    expect(r.events).toContainEqual({ type: 'proxy-restart' });
-    expect(r.users).toEqual({ '1': ['600', '1000'] });
+  it('across a host reboot the wall clock measures the elapsed time: a core that restarted with it is seen, one that ran on is not', () => {
+    const first = userDeltas(null, proxy(1_000, { '1': [500, 900] }), at(0), idOf);
+    const restartedWithHost = userDeltas(first.memo, proxy(40, { '1': [600, 1_000] }), { at: 100_000, hostUptimeSec: 50, hostRebooted: true }, idOf);
+    expect(restartedWithHost.events).toContainEqual({ type: 'proxy-restart' });
+    expect(restartedWithHost.users).toEqual({ '1': ['600', '1000'] });
+    const ranElsewhere = userDeltas(first.memo, proxy(1_100, { '1': [600, 1_000] }), { at: 100_000, hostUptimeSec: 50, hostRebooted: true }, idOf);
+    expect(ranElsewhere.events).not.toContainEqual({ type: 'proxy-restart' });
+    expect(ranElsewhere.users).toEqual({ '1': ['100', '100'] });
   });
 
   it('a wall-clock step between samples is no restart: elapsed time comes from the host uptime', () => {
