@@ -9,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: end-to-end files start real processes, so keep file parallelism modest.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ['default'],
+    // The JSON report lets .ci/run print one plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
   },
 });
