@@ -18,6 +18,9 @@ export interface SampleOutcome {
 
 export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: ProxyReader): Promise<SampleOutcome> {
   const problems: SampleOutcome['problems'] = [];
+  // The sample's time is taken before the counters are read: every byte up to `at` is then in them, which is what
+  // "sampled at" must promise (taken after the read, a byte counted just after the read would seem included).
+  const at = now();
   // net/dev and the boot identity are required: without them no delta can be computed, so their errors propagate.
   const [netDev, boot, up] = await Promise.all([readNetDev(cfg.procRoot), readBootIdentity(cfg.procRoot), readUptime(cfg.procRoot)]);
   if (netDev.problems.length > 0) {
@@ -41,7 +44,7 @@ export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: Pr
   const interfaces = new Map<string, { rxBytes: bigint; txBytes: bigint }>();
   for (const [name, c] of netDev.interfaces) interfaces.set(name, { rxBytes: c.rxBytes, txBytes: c.txBytes });
   return {
-    sample: { at: now(), uptimeSec: up ?? osUptime(), boot, interfaces, ...(proxySample !== undefined ? { proxy: proxySample } : {}) },
+    sample: { at, uptimeSec: up ?? osUptime(), boot, interfaces, ...(proxySample !== undefined ? { proxy: proxySample } : {}) },
     load,
     problems,
   };
