@@ -101,8 +101,9 @@ interface Series {
   rss: number[];
 }
 
-async function runInProcess(label: string, stateParent: string, ticks: number, warmup: number, collector: Collector): Promise<Series> {
-  const work = await mkdtemp(join(stateParent, 'ta-bench-'));
+/** A fixture node for the bench: /proc tree, state dir and agent config under a new dir in `parent`. */
+async function benchNode(parent: string, collector: Collector, extra: Record<string, unknown>) {
+  const work = await mkdtemp(join(parent, 'ta-bench-'));
   const counters = initialCounters();
   const fx = await ProcFixture.create({ interfaces: counters, uptimeSec: 1000, load: [0.42, 0.35, 0.3] }, work);
   const cfgPath = join(work, 'agent.json');
@@ -116,10 +117,14 @@ async function runInProcess(label: string, stateParent: string, ticks: number, w
       // the defaults a real node would use: lo and the virtual interfaces excluded, 64-bit counters
       interfaces: { exclude: ['lo*', 'docker*', 'veth*', 'br-*', 'virbr*', 'vnet*', 'tun*', 'ifb*', 'wg*'] },
       counterBits: 64,
-      heartbeatIntervalSec: 60,
-      log: { level: 'silent' },
+      ...extra,
     }),
   );
+  return { work, counters, fx, cfgPath };
+}
+
+async function runInProcess(label: string, stateParent: string, ticks: number, warmup: number, collector: Collector): Promise<Series> {
+  const { work, counters, fx, cfgPath } = await benchNode(stateParent, collector, { heartbeatIntervalSec: 60, log: { level: 'silent' } });
   const proc = openAgentProcess(cfgPath, 'silent');
   const { runtime } = proc;
   await runtime.open();
@@ -189,25 +194,8 @@ async function runInProcess(label: string, stateParent: string, ticks: number, w
 /** The real daemon on the same kind of fixture: CPU per tick and peak RSS from /proc/<pid>. */
 async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks: number; cpuMsPerTick: number; hwmMb: number; rssMb: number; delivered: number; rawCpuMsPerTick: number; rawRssMb: number } | null> {
   if (!existsSync(join(REPO, 'dist', 'agent', 'cli.js'))) return null;
-  const work = await mkdtemp(join('/dev/shm', 'ta-bench-daemon-'));
-  const counters = initialCounters();
-  const fx = await ProcFixture.create({ interfaces: counters, uptimeSec: 1000, load: [0.42, 0.35, 0.3] }, work);
-  const cfgPath = join(work, 'agent.json');
   const intervalSec = 0.05;
-  await writeFile(
-    cfgPath,
-    JSON.stringify({
-      node: { id: 1, token: TOKEN },
-      collector: { url: collector.url, timeoutMs: 5000 },
-      stateDir: join(work, 'state'),
-      procRoot: fx.root,
-      interfaces: { exclude: ['lo*', 'docker*', 'veth*', 'br-*', 'virbr*', 'vnet*', 'tun*', 'ifb*', 'wg*'] },
-      counterBits: 64,
-      heartbeatIntervalSec: intervalSec,
-      hostFactsRefreshSec: 3600,
-      log: { level: 'warn' },
-    }),
-  );
+  const { work, counters, fx, cfgPath } = await benchNode('/dev/shm', collector, { heartbeatIntervalSec: intervalSec, hostFactsRefreshSec: 3600, log: { level: 'warn' } });
   const child = spawn(process.execPath, [join(REPO, 'bin', 'traffic-agent.js'), 'run', '-c', cfgPath], { stdio: ['ignore', 'ignore', 'inherit'] });
   // The floor in the same form, at the same time: a bare node process reading and splitting net/dev every 50 ms.
   const rawLoop = `import { readFile } from 'node:fs/promises'; setInterval(async () => { (await readFile(${JSON.stringify(join(fx.root, 'net', 'dev'))}, 'utf8')).split('\\n').map((l) => l.trim().split(/\\s+/)); }, ${intervalSec * 1000});`;

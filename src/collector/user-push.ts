@@ -16,12 +16,7 @@ export function canonicalRate(rate: string | number): string {
   return frac ? `${i}.${frac}` : i;
 }
 
-/** value x rate, floored; exact in bigint. */
-export function applyRate(value: bigint, rate: string): bigint {
-  return rateMultiplier(rate)(value);
-}
-
-/** `applyRate(_, rate)` with the rate parsed once (identity for "1"). */
+/** value x rate, floored, exact in bigint, with the rate parsed once (identity for "1"). */
 export function rateMultiplier(rate: string): (value: bigint) => bigint {
   if (rate === '1') return (v) => v;
   const [i, f = ''] = rate.split('.');

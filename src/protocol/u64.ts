@@ -1,6 +1,6 @@
 /**
  * Byte counters travel as decimal strings: they can exceed 2^53, which a JSON number cannot carry exactly.
- * Every side that reads one goes through parseU64, every side that writes one through formatU64.
+ * Every side that reads one goes through parseU64 (or a schema with U64_PATTERN); writing is bigint.toString().
  */
 export const U64_MAX = (1n << 64n) - 1n;
 
@@ -27,8 +27,4 @@ export function parseU64(value: unknown, field = 'value'): bigint {
     throw new RangeError(`${field}: must be a decimal string of an unsigned 64-bit integer, got ${JSON.stringify(value)}`);
   }
   return BigInt(value);
-}
-
-export function formatU64(value: bigint): string {
-  return value.toString(10);
 }

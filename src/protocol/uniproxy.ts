@@ -6,7 +6,6 @@
  * - Idempotency-Key: "<nodeId>:<epoch>:<seq>" of the outbox record; a key already applied is acknowledged, not applied again.
  * - X-Traffic-Measured-At: the record's end time (unix ms) so the per-user day is the day the node measured it.
  */
-import { Type, type Static } from '@sinclair/typebox';
 
 export const UNIPROXY_PREFIX = '/api/v1/server/UniProxy';
 export const UNIPROXY_PUSH_PATH = `${UNIPROXY_PREFIX}/push`;
@@ -20,9 +19,6 @@ export const NODE_TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze
 export const NODE_TYPES = Object.freeze([
   'vmess', 'vless', 'trojan', 'shadowsocks', 'hysteria', 'tuic', 'anytls', 'socks', 'naive', 'http', 'mieru', 'v2node',
 ]);
-
-/** `{"<user id>": [upload, download]}` in raw bytes. Integers on the wire, as the panels expect. */
-export type UserTrafficPush = Record<string, [number, number]>;
 
 export function idempotencyKey(nodeId: number, epoch: string, seq: number): string {
   return `${nodeId}:${epoch}:${seq}`;
@@ -50,6 +46,3 @@ export function pushBodyText(users: Readonly<Record<string, readonly [string, st
 export function parsePushBodyText(text: string): unknown {
   return JSON.parse(text.replace(/([[,]\s*)(\d{16,})(?=\s*[\],])/g, '$1"$2"'));
 }
-
-export const PanelSuccess = Type.Object({ data: Type.Literal(true) }, { additionalProperties: true });
-export type PanelSuccess = Static<typeof PanelSuccess>;

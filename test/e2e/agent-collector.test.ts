@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { startAgent, type RunningAgent } from '../support/agent-binary.js';
 import { startCollector, type CollectorProcess } from '../support/collector-process.js';
 import { ProcFixture } from '../support/proc-fixture.js';
+import { until } from '../support/until.js';
 
 let collector: CollectorProcess | null = null;
 let agent: RunningAgent | null = null;
@@ -29,13 +30,8 @@ async function nodes(c: CollectorProcess): Promise<NodeView[]> {
   return Array.isArray(body) ? body : body.nodes;
 }
 
-async function until(cond: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent log tail:\n${agent?.output().slice(-2500)}\ncollector log tail:\n${collector?.output().slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const logTails = () => `agent log tail:\n${agent?.output().slice(-2500)}\ncollector log tail:\n${collector?.output().slice(-1500)}`;
+const waitFor = (cond: () => Promise<boolean>, what: string) => until(cond, what, { ms: 20_000, everyMs: 50, context: logTails });
 
 describe('agent + collector end to end', () => {
   it('reports the fixture ground truth exactly through growth, a reset, a reboot and a collector restart', async () => {
@@ -69,13 +65,13 @@ describe('agent + collector end to end', () => {
     };
 
     for (let i = 0; i < 5; i++) await grow(1_000n + BigInt(i), 3_000n);
-    await until(reached, 'steady growth');
+    await waitFor(reached, 'steady growth');
 
     // A reset on the same boot (driver reload): the new value counts.
     await fx.setInterfaces({ ...fx.snapshot.interfaces, eth0: { rx: 400n, tx: 600n } });
     rx += 400n;
     tx += 600n;
-    await until(reached, 'the reset');
+    await waitFor(reached, 'the reset');
 
     // The collector goes away for a while: the agent queues, then delivers everything once it is back.
     const port = collector.port;
@@ -85,7 +81,7 @@ describe('agent + collector end to end', () => {
     await agent.waitFor('DELIVERY_FAILED');
     await grow(7n, 8n);
     collector = await startCollector({ db: collector.db, adminToken: collector.adminToken, port });
-    await until(reached, 'the backlog after the collector came back');
+    await waitFor(reached, 'the backlog after the collector came back');
 
     // A reboot, as on a real machine: the agent stops (SIGTERM takes a last sample), the kernel comes back with a
     // new boot id and counters from zero, the agent starts again; everything since boot counts.
@@ -96,7 +92,7 @@ describe('agent + collector end to end', () => {
     rx += 2_500n;
     tx += 3_500n;
     agent = startAgent(['run', '-c', cfg]);
-    await until(reached, 'the reboot');
+    await waitFor(reached, 'the reboot');
 
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);

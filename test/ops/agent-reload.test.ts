@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent, startAgent, type RunningAgent } from '../support/agent-binary.js';
 import { startHeartbeatServer, type HeartbeatServer } from '../support/heartbeat-server.js';
 import { ProcFixture } from '../support/proc-fixture.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'reload-test-token';
 let agent: RunningAgent | null = null;
@@ -19,14 +20,6 @@ afterEach(async () => {
   agent = null;
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const total = (side: 'rx' | 'tx') => servers.reduce((s, srv) => s + srv.sums()[side], 0n);
 

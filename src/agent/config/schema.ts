@@ -3,6 +3,7 @@
  * TypeScript type. check-config, `run`, `once` and SIGHUP reload all go through loadConfig() and this schema.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_RECORDS_PER_HEARTBEAT } from '../../protocol/heartbeat.js';
 
 const HttpUrl = Type.String({ pattern: '^https?://[^\\s/]+', errorMessage: 'must be an http(s) URL' });
 const AbsolutePath = Type.String({ pattern: '^/', errorMessage: 'must be an absolute path' });
@@ -23,7 +24,7 @@ export const AgentConfigSchema = Type.Object(
       {
         url: HttpUrl,
         timeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
-        batchSize: Type.Integer({ minimum: 1, maximum: 500, default: 500 }),
+        batchSize: Type.Integer({ minimum: 1, maximum: MAX_RECORDS_PER_HEARTBEAT, default: MAX_RECORDS_PER_HEARTBEAT }),
       },
       { additionalProperties: false },
     ),

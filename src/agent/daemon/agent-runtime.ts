@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { accountTick, baselineState, type AccountingEvent, type AccountingSettings } from '../accounting/account-tick.js';
 import type { AgentConfig } from '../config/schema.js';
-import { AgentError } from '../errors.js';
 import { compact, markAttempted, pendingFor, prune, acknowledge } from '../outbox/outbox.js';
 import { backoffDelay, type BackoffPolicy } from '../sinks/backoff.js';
 import { DeliveryError, type Sink } from '../sinks/sink.js';
@@ -299,10 +298,5 @@ export class AgentRuntime {
       if (h && h.failures > 0) next = next === null ? h.nextAttemptAt : Math.min(next, h.nextAttemptAt);
     }
     return next === null ? null : Math.max(0, next - this.deps.now());
-  }
-
-  requireState(): AgentState {
-    if (!this.state) throw new AgentError('STATE_DIR_UNUSABLE', 'no state yet');
-    return this.state;
   }
 }

@@ -5,7 +5,7 @@ import { HEARTBEAT_PATH, HeartbeatResponse, type HeartbeatRequest, type HostFact
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesAll } from '../outbox/outbox.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
-import { isRetryableStatus, withoutSecret } from './uniproxy-http.js';
+import { endpointUrl, isRetryableStatus, readErrorText } from './sink-http.js';
 
 export interface HeartbeatExtras {
   load: [number, number, number] | null;
@@ -27,12 +27,6 @@ function wireRecord(r: OutboxRecord): TrafficRecord {
   return { seq: r.seq, from: r.from, to: r.to, rx: r.rx, tx: r.tx, ...(r.events ? { events: r.events } : {}) };
 }
 
-/** The start of an error answer, for a log line; the secret we sent is cut out first (some error pages echo headers). */
-export async function readErrorText(body: { text(): Promise<string> }, secret = ''): Promise<string> {
-  const text = await body.text().catch(() => '');
-  return withoutSecret(text, secret).slice(0, 300);
-}
-
 export class CollectorHeartbeatSink implements Sink {
   readonly name = 'collector' as const;
   readonly takes = takesAll;
@@ -41,17 +35,20 @@ export class CollectorHeartbeatSink implements Sink {
   readonly batchLimit: number;
   private readonly opts: CollectorSinkOptions;
   private readonly dispatcher: Agent;
+  private readonly url: URL;
 
   constructor(opts: CollectorSinkOptions) {
     this.opts = opts;
     this.batchLimit = opts.batchSize;
+    // endpointUrl keeps a path in collector.url (a collector behind a reverse proxy under /traffic stays there).
+    this.url = endpointUrl(opts.url, HEARTBEAT_PATH, {});
     this.dispatcher = new Agent({ keepAliveTimeout: 60_000, connect: { timeout: opts.timeoutMs } });
   }
 
   async deliver(records: readonly OutboxRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
     const body: HeartbeatRequest = { epoch: ctx.epoch, records: records.map(wireRecord), ...this.opts.extras(), sentAt: ctx.now() };
     if (body.host === undefined) delete body.host;
-    const url = new URL(HEARTBEAT_PATH, this.opts.url.endsWith('/') ? this.opts.url : `${this.opts.url}/`);
+    const url = this.url;
     let res;
     try {
       res = await request(url, {

@@ -7,9 +7,8 @@ import { Agent, request } from 'undici';
 import { IDEMPOTENCY_HEADER, MEASURED_AT_HEADER, UNIPROXY_PUSH_PATH, idempotencyKey, pushBodyText } from '../../protocol/uniproxy.js';
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
-import { readErrorText } from './collector-heartbeat-sink.js';
-import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
-import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl } from './uniproxy-http.js';
+import { DeliveryError, deliverInOrder, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
+import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, readErrorText } from './sink-http.js';
 
 export interface CollectorUserSinkOptions {
   url: string;
@@ -38,18 +37,8 @@ export class CollectorUserPushSink implements Sink {
   }
 
   /** Pushes the records one by one, in order, and stops at the first that is not acknowledged. */
-  async deliver(records: readonly OutboxRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
-    const acked = new Set<number>();
-    for (const r of records) {
-      try {
-        await this.pushOne(r, ctx.epoch);
-      } catch (err) {
-        if (acked.size === 0) throw err;
-        break; // the acknowledged ones count; the rest are offered again on the next round
-      }
-      acked.add(r.seq);
-    }
-    return { acked, duplicates: 0 };
+  deliver(records: readonly OutboxRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
+    return deliverInOrder(records, (r) => this.pushOne(r, ctx.epoch));
   }
 
   private async pushOne(r: OutboxRecord, epoch: string): Promise<void> {

@@ -14,9 +14,9 @@ import type { Logger } from 'pino';
 import { UNIPROXY_PUSH_PATH, pushBodyText } from '../../protocol/uniproxy.js';
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
-import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
+import { DeliveryError, deliverInOrder, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
 import { TrackedRequestError, trackedRequest } from './tracked-request.js';
-import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, userTotals, withoutSecret } from './uniproxy-http.js';
+import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, userTotals, withoutSecret } from './sink-http.js';
 
 export interface PanelPushSinkOptions {
   url: string;
@@ -60,18 +60,8 @@ export class PanelPushSink implements Sink {
   }
 
   /** One push per record, in order, stopping at the first that is not acknowledged. */
-  async deliver(records: readonly OutboxRecord[], _ctx: DeliveryContext): Promise<DeliveryResult> {
-    const acked = new Set<number>();
-    for (const r of records) {
-      try {
-        await this.pushOne(r);
-      } catch (err) {
-        if (acked.size === 0) throw err;
-        break;
-      }
-      acked.add(r.seq);
-    }
-    return { acked, duplicates: 0 };
+  deliver(records: readonly OutboxRecord[], _ctx: DeliveryContext): Promise<DeliveryResult> {
+    return deliverInOrder(records, (r) => this.pushOne(r));
   }
 
   private async pushOne(r: OutboxRecord): Promise<void> {

@@ -8,7 +8,7 @@ import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { UNIPROXY_USER_PATH } from '../../protocol/uniproxy.js';
 import { TrackedRequestError, trackedRequest } from './tracked-request.js';
-import { answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './uniproxy-http.js';
+import { answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './sink-http.js';
 
 export interface PanelUserPollOptions {
   url: string;

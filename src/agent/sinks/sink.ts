@@ -36,6 +36,24 @@ export interface Sink extends SinkSpec {
   close(): Promise<void>;
 }
 
+/**
+ * For receivers that take one record per request: sends them in order and stops at the first that fails. The ones
+ * sent before it count as acknowledged and the rest are offered again; a failure of the very first is thrown.
+ */
+export async function deliverInOrder(records: readonly OutboxRecord[], pushOne: (r: OutboxRecord) => Promise<void>): Promise<DeliveryResult> {
+  const acked = new Set<number>();
+  for (const r of records) {
+    try {
+      await pushOne(r);
+    } catch (err) {
+      if (acked.size === 0) throw err;
+      break;
+    }
+    acked.add(r.seq);
+  }
+  return { acked, duplicates: 0 };
+}
+
 /** A failed delivery: `retryable` false means the receiver refused the request itself (bad token, bad body). */
 export class DeliveryError extends Error {
   readonly status: number | null;

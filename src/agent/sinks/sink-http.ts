@@ -1,6 +1,6 @@
 /**
- * What the two UniProxy push sinks and the panel poll share: building an endpoint URL under a base URL, a form of
- * it that is safe to log (the panel's token travels in the query string), and reading the panel's JSON answers.
+ * What the HTTP sinks and the panel poll share: building an endpoint URL under a base URL, a form of it that is safe
+ * to log (the panel's token travels in the query string), reading answers, and keeping secrets out of error text.
  */
 
 /**
@@ -47,6 +47,12 @@ export function answerMessage(text: string): string {
 }
 
 /** The text with every occurrence of the secret replaced (a panel's debug error page may echo the URL, token and all). */
+/** The start of an error answer, for a log line; the secret we sent is cut out first (some error pages echo headers). */
+export async function readErrorText(body: { text(): Promise<string> }, secret = ''): Promise<string> {
+  const text = await body.text().catch(() => '');
+  return withoutSecret(text, secret).slice(0, 300);
+}
+
 export function withoutSecret(text: string, secret: string): string {
   return secret === '' ? text : text.split(secret).join('[redacted]');
 }
