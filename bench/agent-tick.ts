@@ -48,7 +48,10 @@ interface Collector {
 }
 
 async function startCollector(): Promise<Collector> {
-  const child = fork(fileURLToPath(import.meta.url), ['--collector'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--collector'], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const url = await new Promise<string>((r) => child.once('message', (m: { url: string }) => r(m.url)));
   return {
     url,
@@ -67,13 +70,37 @@ async function startCollector(): Promise<Collector> {
 
 /** 20 interfaces as a busy proxy node has them: uplinks, a bond and its members, bridges, veths, tunnels, lo. */
 const NAMES = [
-  'lo', 'eth0', 'eth1', 'ens3', 'ens4', 'bond0', 'br0', 'br-1a2b3c4d', 'docker0', 'veth0a1b2c3', 'veth4d5e6f7',
-  'veth8a9b0c1', 'wg0', 'tun0', 'virbr0', 'vnet0', 'vnet1', 'ifb0', 'eth0.100', 'eth0:1',
+  'lo',
+  'eth0',
+  'eth1',
+  'ens3',
+  'ens4',
+  'bond0',
+  'br0',
+  'br-1a2b3c4d',
+  'docker0',
+  'veth0a1b2c3',
+  'veth4d5e6f7',
+  'veth8a9b0c1',
+  'wg0',
+  'tun0',
+  'virbr0',
+  'vnet0',
+  'vnet1',
+  'ifb0',
+  'eth0.100',
+  'eth0:1',
 ];
 
 function initialCounters(): Record<string, Counters> {
   const out: Record<string, Counters> = {};
-  NAMES.forEach((n, i) => (out[n] = { rx: 1_000_000_000_000n * BigInt(i + 1) + 123_456_789n, tx: 700_000_000_000n * BigInt(i + 1) + 987_654_321n }));
+  NAMES.forEach(
+    (n, i) =>
+      (out[n] = {
+        rx: 1_000_000_000_000n * BigInt(i + 1) + 123_456_789n,
+        tx: 700_000_000_000n * BigInt(i + 1) + 987_654_321n,
+      }),
+  );
   return out;
 }
 
@@ -123,13 +150,29 @@ async function benchNode(parent: string, collector: Collector, extra: Record<str
   return { work, counters, fx, cfgPath };
 }
 
-async function runInProcess(label: string, stateParent: string, ticks: number, warmup: number, collector: Collector): Promise<Series> {
-  const { work, counters, fx, cfgPath } = await benchNode(stateParent, collector, { heartbeatIntervalSec: 60, log: { level: 'silent' } });
+async function runInProcess(
+  label: string,
+  stateParent: string,
+  ticks: number,
+  warmup: number,
+  collector: Collector,
+): Promise<Series> {
+  const { work, counters, fx, cfgPath } = await benchNode(stateParent, collector, {
+    heartbeatIntervalSec: 60,
+    log: { level: 'silent' },
+  });
   const proc = openAgentProcess(cfgPath, 'silent');
   const { runtime } = proc;
   await runtime.open();
   const netDev = join(fx.root, 'net', 'dev');
-  const s: Series = { parts: { sample: [], account: [], encode: [], save: [] }, raw: [], tick: [], tickWall: [], full: [], rss: [] };
+  const s: Series = {
+    parts: { sample: [], account: [], encode: [], save: [] },
+    raw: [],
+    tick: [],
+    tickWall: [],
+    full: [],
+    rss: [],
+  };
   const settings = accountingSettings(proc.cfg);
   const spare = new StateStore(join(work, 'spare-state'));
   await spare.load(Date.now()); // creates the directory
@@ -185,18 +228,37 @@ async function runInProcess(label: string, stateParent: string, ticks: number, w
   const totals = runtime.state?.totals;
   const got = await collector.sums();
   if (pending !== 0) throw new Error(`${label}: ${pending} records still pending at the end`);
-  console.log(`  ${label}: ${ticks} ticks measured (+${warmup} warm-up), state in ${join(work, 'state')}; agent totals rx ${totals?.rx}, collector holds ${got.records} records`);
+  console.log(
+    `  ${label}: ${ticks} ticks measured (+${warmup} warm-up), state in ${join(work, 'state')}; agent totals rx ${totals?.rx}, collector holds ${got.records} records`,
+  );
   await fx.remove();
   await rm(work, { recursive: true, force: true });
   return s;
 }
 
 /** The real daemon on the same kind of fixture: CPU per tick and peak RSS from /proc/<pid>. */
-async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks: number; cpuMsPerTick: number; hwmMb: number; rssMb: number; delivered: number; rawCpuMsPerTick: number; rawRssMb: number } | null> {
+async function runDaemon(
+  seconds: number,
+  collector: Collector,
+): Promise<{
+  ticks: number;
+  cpuMsPerTick: number;
+  hwmMb: number;
+  rssMb: number;
+  delivered: number;
+  rawCpuMsPerTick: number;
+  rawRssMb: number;
+} | null> {
   if (!existsSync(join(REPO, 'dist', 'agent', 'cli.js'))) return null;
   const intervalSec = 0.05;
-  const { work, counters, fx, cfgPath } = await benchNode('/dev/shm', collector, { heartbeatIntervalSec: intervalSec, hostFactsRefreshSec: 3600, log: { level: 'warn' } });
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'traffic-agent.js'), 'run', '-c', cfgPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const { work, counters, fx, cfgPath } = await benchNode('/dev/shm', collector, {
+    heartbeatIntervalSec: intervalSec,
+    hostFactsRefreshSec: 3600,
+    log: { level: 'warn' },
+  });
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'traffic-agent.js'), 'run', '-c', cfgPath], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   // The floor in the same form, at the same time: a bare node process reading and splitting net/dev every 50 ms.
   const rawLoop = `import { readFile } from 'node:fs/promises'; setInterval(async () => { (await readFile(${JSON.stringify(join(fx.root, 'net', 'dev'))}, 'utf8')).split('\\n').map((l) => l.trim().split(/\\s+/)); }, ${intervalSec * 1000});`;
   const raw = spawn(process.execPath, ['--input-type=module', '-e', rawLoop], { stdio: 'ignore' });
@@ -206,10 +268,12 @@ async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks
     return (Number(f[11]) + Number(f[12])) / clk; // utime + stime, seconds
   };
   const cpuTicks = () => cpuOf(child.pid);
-  const statusOf = async (pid: number | undefined, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const statusOf = async (pid: number | undefined, key: string) =>
+    Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const status = (key: string) => statusOf(child.pid, key);
   // let it start (module loading is not a tick), then measure
-  for (let i = 0; i < 100 && !existsSync(join(work, 'state', 'state.json')); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && !existsSync(join(work, 'state', 'state.json')); i++)
+    await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 1000));
   const before = await collector.sums();
   const cpu0 = await cpuTicks();
@@ -234,7 +298,15 @@ async function runDaemon(seconds: number, collector: Collector): Promise<{ ticks
   await fx.remove();
   await rm(work, { recursive: true, force: true });
   const ticks = Math.round(elapsed / intervalSec);
-  return { ticks, cpuMsPerTick: ((cpu1 - cpu0) * 1000) / ticks, hwmMb, rssMb, delivered: after.requests - before.requests, rawCpuMsPerTick: ((rawCpu1 - rawCpu0) * 1000) / ticks, rawRssMb };
+  return {
+    ticks,
+    cpuMsPerTick: ((cpu1 - cpu0) * 1000) / ticks,
+    hwmMb,
+    rssMb,
+    delivered: after.requests - before.requests,
+    rawCpuMsPerTick: ((rawCpu1 - rawCpu0) * 1000) / ticks,
+    rawRssMb,
+  };
 }
 
 function row(name: string, v: number[]): string {
@@ -270,10 +342,16 @@ async function main(): Promise<void> {
     const ratio = pct(tmpfs.tick, 50) / pct(tmpfs.raw, 50);
     const rssMax = Math.max(...tmpfs.rss, ...disk.rss);
     console.log('\nresident memory (this process, which also holds tsx):');
-    console.log(`  RSS after warm-up ${tmpfs.rss[0].toFixed(1)} MB, at the end ${disk.rss.at(-1)!.toFixed(1)} MB, max ${rssMax.toFixed(1)} MB`);
+    console.log(
+      `  RSS after warm-up ${tmpfs.rss[0].toFixed(1)} MB, at the end ${disk.rss.at(-1)!.toFixed(1)} MB, max ${rssMax.toFixed(1)} MB`,
+    );
     if (daemon) {
-      console.log(`real daemon (bin/traffic-agent.js run, 50 ms ticks, ~${daemon.ticks} ticks, ${daemon.delivered} heartbeats acknowledged): CPU ${daemon.cpuMsPerTick.toFixed(3)} ms/tick (timers, GC, delivery included), peak RSS ${daemon.hwmMb.toFixed(1)} MB, RSS ${daemon.rssMb.toFixed(1)} MB`);
-      console.log(`  beside it, a bare node loop reading + splitting net/dev every 50 ms: CPU ${daemon.rawCpuMsPerTick.toFixed(3)} ms/tick, RSS ${daemon.rawRssMb.toFixed(1)} MB (ratio ${(daemon.cpuMsPerTick / daemon.rawCpuMsPerTick).toFixed(1)}x)`);
+      console.log(
+        `real daemon (bin/traffic-agent.js run, 50 ms ticks, ~${daemon.ticks} ticks, ${daemon.delivered} heartbeats acknowledged): CPU ${daemon.cpuMsPerTick.toFixed(3)} ms/tick (timers, GC, delivery included), peak RSS ${daemon.hwmMb.toFixed(1)} MB, RSS ${daemon.rssMb.toFixed(1)} MB`,
+      );
+      console.log(
+        `  beside it, a bare node loop reading + splitting net/dev every 50 ms: CPU ${daemon.rawCpuMsPerTick.toFixed(3)} ms/tick, RSS ${daemon.rawRssMb.toFixed(1)} MB (ratio ${(daemon.cpuMsPerTick / daemon.rawCpuMsPerTick).toFixed(1)}x)`,
+      );
     } else {
       console.log('real daemon: skipped (dist/ missing: run `npm run build` first)');
     }
@@ -282,9 +360,13 @@ async function main(): Promise<void> {
     const rssOk = rssMax < 60 && (!daemon || daemon.hwmMb < 60);
     console.log(
       `goal: < 1 ms CPU per tick, persisting included, fsync excluded: ${cpuOk ? 'met' : 'MISSED'} by the measured tick (median ${pct(tmpfs.tick, 50).toFixed(3)} ms, p99 ${pct(tmpfs.tick, 99).toFixed(3)} ms)` +
-        (daemon ? `; ${daemon.cpuMsPerTick < 1 ? 'met' : 'MISSED'} by the running daemon all-in (${daemon.cpuMsPerTick.toFixed(3)} ms/tick, delivery and idle work included)` : ''),
+        (daemon
+          ? `; ${daemon.cpuMsPerTick < 1 ? 'met' : 'MISSED'} by the running daemon all-in (${daemon.cpuMsPerTick.toFixed(3)} ms/tick, delivery and idle work included)`
+          : ''),
     );
-    console.log(`goal: < 60 MB RSS: ${rssOk ? 'met' : 'MISSED'} (bench process max ${rssMax.toFixed(1)} MB${daemon ? `, daemon peak ${daemon.hwmMb.toFixed(1)} MB` : ''})`);
+    console.log(
+      `goal: < 60 MB RSS: ${rssOk ? 'met' : 'MISSED'} (bench process max ${rssMax.toFixed(1)} MB${daemon ? `, daemon peak ${daemon.hwmMb.toFixed(1)} MB` : ''})`,
+    );
   } finally {
     await collector.stop();
   }
@@ -298,7 +380,12 @@ if (process.argv.includes('--collector')) {
   process.on('message', (m) => {
     if (m === 'sums') {
       const s = server.sums();
-      process.send!({ rx: s.rx.toString(), tx: s.tx.toString(), records: s.records, requests: server.counters.requests });
+      process.send!({
+        rx: s.rx.toString(),
+        tx: s.tx.toString(),
+        records: s.records,
+        requests: server.counters.requests,
+      });
     }
     if (m === 'stop') void server.close().then(() => process.exit(0));
   });

@@ -33,11 +33,21 @@ async function main() {
   const tokens: Array<{ id: number; token: string }> = [];
   for (let i = 0; i < nodes; i++) {
     const token = generateToken();
-    const n = await store.addNode({ name: `bench-${i}`, tokenHash: hashToken(token), rate: '1', resetDay: 1, timezone: 'UTC', createdAt: Date.now() });
+    const n = await store.addNode({
+      name: `bench-${i}`,
+      tokenHash: hashToken(token),
+      rate: '1',
+      resetDay: 1,
+      timezone: 'UTC',
+      createdAt: Date.now(),
+    });
     tokens.push({ id: n.id, token });
   }
   const config = validateConfig({
-    db: join(dir, 'collector.db'), pushBodyLimitBytes: 64 * 1024 * 1024, authFailuresPerMinute: 1_000_000, ...(log === 'off' ? {} : { logLevel: log }),
+    db: join(dir, 'collector.db'),
+    pushBodyLimitBytes: 64 * 1024 * 1024,
+    authFailuresPerMinute: 1_000_000,
+    ...(log === 'off' ? {} : { logLevel: log }),
   });
   const logger = log === 'off' ? false : createLogger(log, createWriteStream('/dev/null'));
   const app = await buildApp({ store, config, logger, adminToken: 'bench-admin-token-123456' });
@@ -52,5 +62,8 @@ async function main() {
   });
 }
 
-process.on('SIGTERM', () => { rmSync(dir, { recursive: true, force: true }); process.exit(0); });
+process.on('SIGTERM', () => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+});
 void main();

@@ -2,12 +2,21 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export interface BenchServer { child: ChildProcess; address: string; tokens: Array<{ id: number; token: string }> }
+export interface BenchServer {
+  child: ChildProcess;
+  address: string;
+  tokens: Array<{ id: number; token: string }>;
+}
 
 export function startBenchServer(mode: 'collector' | 'noop', nodes = 100, log = 'off'): Promise<BenchServer> {
-  const child = fork(fileURLToPath(new URL('./collector-bench-server.ts', import.meta.url)), [mode, String(nodes), log], {
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    fileURLToPath(new URL('./collector-bench-server.ts', import.meta.url)),
+    [mode, String(nodes), log],
+    {
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -16,11 +25,18 @@ export function startBenchServer(mode: 'collector' | 'noop', nodes = 100, log = 
 }
 
 export function ask<T>(child: ChildProcess, msg: string): Promise<T> {
-  return new Promise((resolve) => { child.once('message', (m) => resolve(m as T)); child.send(msg); });
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send(msg);
+  });
 }
 
 export function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => { child.removeAllListeners('exit'); child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -23,7 +23,10 @@ const nodes = arg('nodes', 200);
 const warmup = arg('warmup', 3);
 const log = strArg('log', 'off');
 
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 console.log(`${cpus().length} CPUs, load average at start: ${load()}`);
 
 const noop = await startBenchServer('noop');
@@ -35,17 +38,22 @@ const t0 = Date.now();
 /** One autocannon segment against `server` (`path`), every request a new heartbeat of the collector's nodes. */
 async function segment(server: BenchServer, path: string, seconds: number) {
   const r = await autocannon({
-    url: `${server.address}${path}`, connections, duration: seconds, method: 'POST',
-    requests: [{
-      setupRequest: (req: Record<string, unknown>) => {
-        const i = k++ % col.tokens.length;
-        const seq = ++seqs[i];
-        const now = t0 + k;
-        req.headers = { 'content-type': 'application/json', authorization: `Bearer ${col.tokens[i].token}` };
-        req.body = `{"epoch":"abcdefabcdefabcd","records":[{"seq":${seq},"from":${now - 1000},"to":${now},"rx":"${1000 + seq}","tx":"${seq}"}],"load":[0.1,0.2,0.3],"uptimeSec":1000,"bootId":"b","agentVersion":"bench","sentAt":${now}}`;
-        return req;
+    url: `${server.address}${path}`,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    requests: [
+      {
+        setupRequest: (req: Record<string, unknown>) => {
+          const i = k++ % col.tokens.length;
+          const seq = ++seqs[i];
+          const now = t0 + k;
+          req.headers = { 'content-type': 'application/json', authorization: `Bearer ${col.tokens[i].token}` };
+          req.body = `{"epoch":"abcdefabcdefabcd","records":[{"seq":${seq},"from":${now - 1000},"to":${now},"rx":"${1000 + seq}","tx":"${seq}"}],"load":[0.1,0.2,0.3],"uptimeSec":1000,"bootId":"b","agentVersion":"bench","sentAt":${now}}`;
+          return req;
+        },
       },
-    }],
+    ],
   } as autocannon.Options);
   if (r.non2xx || r.errors) throw new Error(`${path}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { ok: r['2xx'], rps: r['2xx'] / seconds, p99: r.latency.p99 };
@@ -66,8 +74,16 @@ await onCollector(warmup);
 const results = [];
 for (let i = 1; i <= runs; i++) {
   let n, c;
-  if (i % 2) { n = await segment(noop, '/noop', duration); c = await onCollector(duration); } else { c = await onCollector(duration); n = await segment(noop, '/noop', duration); }
-  console.log(`run ${i}: heartbeats/s ${c.rps.toFixed(0)}  noop req/s ${n.rps.toFixed(0)}  ratio ${(c.rps / n.rps).toFixed(3)}  (p99 ${c.p99} ms / ${n.p99} ms, load ${load()})`);
+  if (i % 2) {
+    n = await segment(noop, '/noop', duration);
+    c = await onCollector(duration);
+  } else {
+    c = await onCollector(duration);
+    n = await segment(noop, '/noop', duration);
+  }
+  console.log(
+    `run ${i}: heartbeats/s ${c.rps.toFixed(0)}  noop req/s ${n.rps.toFixed(0)}  ratio ${(c.rps / n.rps).toFixed(3)}  (p99 ${c.p99} ms / ${n.p99} ms, load ${load()})`,
+  );
   results.push({ hb: c.rps, noop: n.rps, ratio: c.rps / n.rps });
 }
 
@@ -81,5 +97,9 @@ if (counted.records < answered || counted.records > answered + connections * seg
 const hb = median(results.map((r) => r.hb));
 const nr = median(results.map((r) => r.noop));
 const ratio = median(results.map((r) => r.ratio));
-console.log(`records stored ${counted.records} for ${answered} answered (exact up to requests in flight at segment ends)`);
-console.log(`median of ${runs}: collector heartbeats/s ${hb.toFixed(0)}, plain Fastify route req/s ${nr.toFixed(0)}, ratio ${ratio.toFixed(3)} (median of per-run ratios; goal >= 10000 and >= 0.3); load average at end: ${load()}`);
+console.log(
+  `records stored ${counted.records} for ${answered} answered (exact up to requests in flight at segment ends)`,
+);
+console.log(
+  `median of ${runs}: collector heartbeats/s ${hb.toFixed(0)}, plain Fastify route req/s ${nr.toFixed(0)}, ratio ${ratio.toFixed(3)} (median of per-run ratios; goal >= 10000 and >= 0.3); load average at end: ${load()}`,
+);

@@ -32,12 +32,20 @@ function direct(bodies: string[]): number {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   for (const m of MIGRATIONS) db.exec(m.sql);
-  const up = db.prepare(`INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
+  const up =
+    db.prepare(`INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
     VALUES (?, 1, '1', ?, ?, 'd', ?, ?, ?) ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
     DO UPDATE SET u = u + excluded.u, d = d + excluded.d, updated_at = excluded.updated_at`);
   const day = Math.floor(Date.now() / 86_400_000) * 86_400;
-  const apply = db.transaction((rows: Array<[number, number, number]>) => { for (const [uid, u, d] of rows) up.run(uid, u, d, day, day, day); });
-  const push = (b: string) => apply(Object.entries(JSON.parse(b) as Record<string, [number, number]>).map(([k, [u, d]]) => [Number(k), u, d] as [number, number, number]));
+  const apply = db.transaction((rows: Array<[number, number, number]>) => {
+    for (const [uid, u, d] of rows) up.run(uid, u, d, day, day, day);
+  });
+  const push = (b: string) =>
+    apply(
+      Object.entries(JSON.parse(b) as Record<string, [number, number]>).map(
+        ([k, [u, d]]) => [Number(k), u, d] as [number, number, number],
+      ),
+    );
   push(bodies[0]); // warm-up, as for the collector
   const t = performance.now();
   for (let p = 1; p < bodies.length; p++) push(bodies[p]);
@@ -53,10 +61,15 @@ async function run(i: number) {
   const node = col.tokens[0];
   const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
   const send = async (p: number) => {
-    const res = await request(`${col.address}${UNIPROXY_PUSH_PATH}?node_id=${node.id}&node_type=vmess&token=${node.token}`, {
-      method: 'POST', dispatcher, body: bodies[p],
-      headers: { 'content-type': 'application/json', 'idempotency-key': `${node.id}:abcdefabcdefabcd:${p + 1}` },
-    });
+    const res = await request(
+      `${col.address}${UNIPROXY_PUSH_PATH}?node_id=${node.id}&node_type=vmess&token=${node.token}`,
+      {
+        method: 'POST',
+        dispatcher,
+        body: bodies[p],
+        headers: { 'content-type': 'application/json', 'idempotency-key': `${node.id}:abcdefabcdefabcd:${p + 1}` },
+      },
+    );
     if (res.statusCode !== 200) throw new Error(`push ${p}: ${res.statusCode} ${await res.body.text()}`);
     await res.body.dump();
   };
@@ -69,14 +82,21 @@ async function run(i: number) {
   await dispatcher.close();
   if (counted.userRows !== users) throw new Error(`expected ${users} rows, found ${counted.userRows}`);
   const straight = direct(bodies);
-  console.log(`run ${i}: collector rows/s ${viaHttp.toFixed(0)}  direct better-sqlite3 rows/s ${straight.toFixed(0)}  ratio ${(viaHttp / straight).toFixed(3)}`);
+  console.log(
+    `run ${i}: collector rows/s ${viaHttp.toFixed(0)}  direct better-sqlite3 rows/s ${straight.toFixed(0)}  ratio ${(viaHttp / straight).toFixed(3)}`,
+  );
   return { viaHttp, straight };
 }
 
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 console.log(`${cpus().length} CPUs, load average at start: ${load()}`);
 const results = [];
 for (let i = 1; i <= runs; i++) results.push(await run(i));
 const a = median(results.map((r) => r.viaHttp));
 const b = median(results.map((r) => r.straight));
-console.log(`median of ${runs}: collector ${a.toFixed(0)} rows/s, direct better-sqlite3 ${b.toFixed(0)} rows/s, ratio ${(a / b).toFixed(3)} (goal >= 200000 and >= 0.5); load average at end: ${load()}`);
+console.log(
+  `median of ${runs}: collector ${a.toFixed(0)} rows/s, direct better-sqlite3 ${b.toFixed(0)} rows/s, ratio ${(a / b).toFixed(3)} (goal >= 200000 and >= 0.5); load average at end: ${load()}`,
+);

@@ -23,7 +23,9 @@ const verbose = process.env.TRAFFIC_FAULT_VERBOSE === '1';
 const log = (s: string) => (verbose || !s.startsWith('  ') ? console.log(s) : undefined);
 let failed = false;
 
-console.log(`npm run faults: seed ${seed}, ${minutes} min of chaos per run (TRAFFIC_FAULT_MINUTES, TRAFFIC_FAULT_SEED, TRAFFIC_FAULT_VERBOSE=1)`);
+console.log(
+  `npm run faults: seed ${seed}, ${minutes} min of chaos per run (TRAFFIC_FAULT_MINUTES, TRAFFIC_FAULT_SEED, TRAFFIC_FAULT_VERBOSE=1)`,
+);
 
 const a = await runScenario({ seed, durationMs, nodes: 2, eventChance: 0.03, log });
 console.log(formatReport('faults/sqlite (long)', a));
@@ -32,7 +34,10 @@ failed ||= !a.ok;
 let pgStarted = false;
 const PG_STATE = `/tmp/traffic-pg-faults-${process.pid}.state`;
 if (!process.env.TRAFFIC_TEST_PG_URL && existsSync('/usr/lib/postgresql/15/bin/initdb')) {
-  const out = execFileSync('bash', ['scripts/pg-throwaway.sh', 'start'], { env: { ...process.env, TRAFFIC_PG_STATE: PG_STATE }, encoding: 'utf8' });
+  const out = execFileSync('bash', ['scripts/pg-throwaway.sh', 'start'], {
+    env: { ...process.env, TRAFFIC_PG_STATE: PG_STATE },
+    encoding: 'utf8',
+  });
   const m = /TRAFFIC_TEST_PG_URL=(\S+)/.exec(out);
   if (m) {
     process.env.TRAFFIC_TEST_PG_URL = m[1];
@@ -45,7 +50,15 @@ try {
     const { createTestDatabase } = await import('../test/support/pg.js');
     const db = await createTestDatabase('faults');
     try {
-      const b = await runScenario({ seed: seed + 1, durationMs, db: db.url, collectors: 2, nodes: 2, eventChance: 0.03, log });
+      const b = await runScenario({
+        seed: seed + 1,
+        durationMs,
+        db: db.url,
+        collectors: 2,
+        nodes: 2,
+        eventChance: 0.03,
+        log,
+      });
       console.log(formatReport('faults/postgres x2 (long)', b));
       failed ||= !b.ok;
     } finally {
@@ -55,7 +68,11 @@ try {
     console.log('faults/postgres x2 (long): SKIPPED — TRAFFIC_TEST_PG_URL unset and no PostgreSQL 15 to start');
   }
 } finally {
-  if (pgStarted) execFileSync('bash', ['scripts/pg-throwaway.sh', 'stop'], { env: { ...process.env, TRAFFIC_PG_STATE: PG_STATE }, stdio: 'ignore' });
+  if (pgStarted)
+    execFileSync('bash', ['scripts/pg-throwaway.sh', 'stop'], {
+      env: { ...process.env, TRAFFIC_PG_STATE: PG_STATE },
+      stdio: 'ignore',
+    });
 }
 
 const cannot = await canMount(join(tmpdir(), `ta-mount-probe-${process.pid}`));
@@ -63,7 +80,9 @@ if (cannot) {
   console.log(`faults/disk (long): SKIPPED — ${cannot}`);
 } else {
   const d = await runDiskTrouble({ seed: seed + 2, phaseMs: Math.min(60_000, durationMs / 6), log });
-  console.log(`faults/disk (long): ${d.ok ? 'EXACT' : 'FAILED'} (seed ${d.seed}, ${d.seconds.toFixed(1)} s) STATE_WRITE_FAILED=${d.writeFailures} "state is written again"=${d.writeRecoveries} outbox at recovery=${d.outboxAtRecovery.join(',')}`);
+  console.log(
+    `faults/disk (long): ${d.ok ? 'EXACT' : 'FAILED'} (seed ${d.seed}, ${d.seconds.toFixed(1)} s) STATE_WRITE_FAILED=${d.writeFailures} "state is written again"=${d.writeRecoveries} outbox at recovery=${d.outboxAtRecovery.join(',')}`,
+  );
   for (const l of d.comparison.lines) console.log(`  ${l}`);
   if (!d.ok) console.log(d.diagnosis);
   failed ||= !d.ok;

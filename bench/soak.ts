@@ -20,6 +20,8 @@ const rounds_ = r.rssKb.slice(1);
 const warm = Math.max(...rounds_.slice(0, Math.max(1, Math.floor(rounds_.length / 4))));
 const late = Math.max(...rounds_.slice(Math.floor(rounds_.length / 2)));
 const flat = late <= warm * 1.25;
-console.log(`  memory: warm (max of first quarter) ${(warm / 1024).toFixed(1)} MB, late (max of second half) ${(late / 1024).toFixed(1)} MB: ${flat ? 'flat' : 'GROWING'}`);
+console.log(
+  `  memory: warm (max of first quarter) ${(warm / 1024).toFixed(1)} MB, late (max of second half) ${(late / 1024).toFixed(1)} MB: ${flat ? 'flat' : 'GROWING'}`,
+);
 if (!r.ok) console.log(r.diagnosis);
 process.exit(r.ok && flat ? 0 : 1);

@@ -6,10 +6,21 @@ import { installCommand } from '../ops/install-command.js';
 
 const withConfig = (y: Argv) =>
   y
-    .option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'the agent configuration (JSON)', normalize: true })
-    .option('log-level', { type: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], describe: 'overrides log.level' });
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      demandOption: true,
+      describe: 'the agent configuration (JSON)',
+      normalize: true,
+    })
+    .option('log-level', {
+      type: 'string',
+      choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      describe: 'overrides log.level',
+    });
 
-const withJson = (y: Argv) => withConfig(y).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
+const withJson = (y: Argv) =>
+  withConfig(y).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
 function fail(err: unknown): never {
   if (err instanceof AgentError) {
@@ -23,12 +34,18 @@ function fail(err: unknown): never {
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('traffic-agent')
-    .usage('$0 <command> [options]\n\nCounts a node\'s interface (and per-user) traffic exactly and delivers it to a collector.')
+    .usage(
+      "$0 <command> [options]\n\nCounts a node's interface (and per-user) traffic exactly and delivers it to a collector.",
+    )
     .command('run', 'run the agent daemon', withConfig, async (a) => {
       // Each command loads only what it needs: the daemon's memory is what an operator sees on every node.
       const { runDaemon } = await import('./daemon/run-daemon.js');
       const { startAgentMetrics, stopAgentMetrics } = await import('./metrics/agent-metrics-server.js');
-      const code = await runDaemon(a.config, a['log-level'], { onStart: startAgentMetrics, onReload: startAgentMetrics, onStop: stopAgentMetrics }).catch(fail);
+      const code = await runDaemon(a.config, a['log-level'], {
+        onStart: startAgentMetrics,
+        onReload: startAgentMetrics,
+        onStop: stopAgentMetrics,
+      }).catch(fail);
       process.exit(code);
     })
     .command('once', 'one tick: sample, account, persist, deliver what is pending, exit', withConfig, async (a) => {
@@ -44,10 +61,15 @@ async function main(): Promise<void> {
       const { statusCommand } = await import('./commands/status.js');
       await statusCommand(a.config, a.json).catch(fail);
     })
-    .command('check-config', 'validate the configuration; exit 1 listing every problem by its key path', withConfig, async (a) => {
-      const { checkConfigCommand } = await import('./commands/check-config.js');
-      process.exit(checkConfigCommand(a.config));
-    })
+    .command(
+      'check-config',
+      'validate the configuration; exit 1 listing every problem by its key path',
+      withConfig,
+      async (a) => {
+        const { checkConfigCommand } = await import('./commands/check-config.js');
+        process.exit(checkConfigCommand(a.config));
+      },
+    )
     .command(installCommand('agent'))
     .demandCommand(1, 'name a command (see --help)')
     .strict()

@@ -12,7 +12,10 @@ export function adminTokenPath(db: string): string {
 }
 
 /** Returns the token and, when it came from (or went to) a file, that file's path. */
-export function resolveAdminToken(configured: string | undefined, db: string): { token: string; file?: string; generated: boolean } {
+export function resolveAdminToken(
+  configured: string | undefined,
+  db: string,
+): { token: string; file?: string; generated: boolean } {
   if (configured) return { token: configured, generated: false };
   const file = adminTokenPath(db);
   try {

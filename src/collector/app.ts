@@ -35,8 +35,20 @@ export interface BuildAppOptions {
 /** Never logged: tokens travel in the Authorization header, in ?token= and in panel bodies. */
 export const LOG_REDACT = ['req.headers.authorization', 'req.query.token', 'req.body.token', 'headers.authorization'];
 
-const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
-const queryAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false });
+const bodyAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: false,
+  removeAdditional: false,
+  useDefaults: false,
+  strict: false,
+});
+const queryAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: true,
+  removeAdditional: false,
+  useDefaults: true,
+  strict: false,
+});
 
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { store, config } = opts;
@@ -68,7 +80,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   };
 
   app.addHook('onResponse', async (req, reply) => {
-    ctx.metrics.requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    ctx.metrics.requests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -76,7 +92,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     if (mapped.statusCode >= 500) req.log.error({ err }, 'request failed');
     return reply.code(mapped.statusCode).send(mapped.toBody());
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('TC_NOT_FOUND', `${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorBody('TC_NOT_FOUND', `${req.method} ${req.url.split('?')[0]}`)),
+  );
 
   await app.register(healthRoutes(ctx));
   await app.register(metricsRoutes(ctx));
@@ -95,20 +113,29 @@ export function mapError(err: FastifyError): CollectorError {
   if (err instanceof RangeError) return new CollectorError('TC_BAD_COUNT', err.message);
   if (err.validation) {
     const first = err.validation[0];
-    if (first?.keyword === 'maxItems' && first.instancePath === '/records') return new CollectorError('TC_TOO_MANY_RECORDS');
-    return new CollectorError('TC_VALIDATION', `${err.validationContext ?? 'body'}${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim());
+    if (first?.keyword === 'maxItems' && first.instancePath === '/records')
+      return new CollectorError('TC_TOO_MANY_RECORDS');
+    return new CollectorError(
+      'TC_VALIDATION',
+      `${err.validationContext ?? 'body'}${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim(),
+    );
   }
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new CollectorError('TC_BODY_TOO_LARGE');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new CollectorError('TC_BAD_CONTENT_TYPE');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new CollectorError('TC_BODY_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new CollectorError('TC_BAD_CONTENT_TYPE');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new CollectorError('TC_BAD_JSON');
-    default: break;
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new CollectorError('TC_BAD_JSON');
+    default:
+      break;
   }
   if (err instanceof SyntaxError || err.statusCode === 400) return new CollectorError('TC_BAD_JSON', err.message);
   if (err.statusCode === 413) return new CollectorError('TC_BODY_TOO_LARGE');
   if (err.statusCode === 415) return new CollectorError('TC_BAD_CONTENT_TYPE');
   if (err.statusCode === 405) return new CollectorError('TC_METHOD_NOT_ALLOWED');
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new CollectorError('TC_VALIDATION', err.message);
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    return new CollectorError('TC_VALIDATION', err.message);
   return new CollectorError('TC_INTERNAL');
 }

@@ -15,7 +15,10 @@ import { canonicalRate } from './user-push.js';
 
 class UsageError extends Error {}
 
-interface Common { config?: string; db?: string }
+interface Common {
+  config?: string;
+  db?: string;
+}
 
 function config(argv: Common & Record<string, unknown>, extra: Record<string, unknown> = {}): CollectorConfig {
   return loadConfig({ file: argv.config, overrides: { db: argv.db, ...extra } });
@@ -39,58 +42,106 @@ function nodeId(v: unknown): number {
   return n;
 }
 
-const common = <T>(y: Argv<T>) => y
-  .option('config', { type: 'string', describe: 'collector config file (JSON)' })
-  .option('db', { type: 'string', describe: 'SQLite file path or postgres:// URL' });
+const common = <T>(y: Argv<T>) =>
+  y
+    .option('config', { type: 'string', describe: 'collector config file (JSON)' })
+    .option('db', { type: 'string', describe: 'SQLite file path or postgres:// URL' });
 
 export async function main(args: string[]): Promise<void> {
   await common(yargs(args))
     .scriptName('traffic-collector')
-    .command('serve', 'run the collector', (y) => y
-      .option('listen', { type: 'string', describe: 'HOST:PORT' })
-      .option('admin-token', { type: 'string', describe: 'bearer token of the read API' }),
-    async (argv) => {
-      const cfg = config(argv, { listen: argv.listen, adminToken: argv['admin-token'] });
-      const server = await startServer(cfg, { handleSignals: true, reloadConfig: () => config(argv, { listen: argv.listen, adminToken: argv['admin-token'] }) });
-      process.stderr.write(`traffic-collector listening on ${server.address} (${server.store.engine})\n`);
-    })
-    .command(installCommand('collector'))
-    .command('node', 'manage the node registry', (y) => y
-      .command('add', 'register a node; prints {"id":N,"token":"…"}', (n) => n
-        .option('name', { type: 'string', demandOption: true })
-        .option('rate', { type: 'string', default: '1', describe: 'traffic multiplier for per-user records' })
-        .option('reset-day', { type: 'number', default: 1, describe: 'day of month (1-31) the billing period starts' })
-        .option('timezone', { type: 'string', default: 'UTC', describe: 'IANA zone of the billing period' }),
+    .command(
+      'serve',
+      'run the collector',
+      (y) =>
+        y
+          .option('listen', { type: 'string', describe: 'HOST:PORT' })
+          .option('admin-token', { type: 'string', describe: 'bearer token of the read API' }),
       async (argv) => {
-        const resetDay = argv['reset-day'];
-        if (!Number.isInteger(resetDay) || resetDay < 1 || resetDay > 31) throw new UsageError('--reset-day must be an integer 1-31');
-        if (!isValidTimeZone(argv.timezone)) throw new UsageError(`--timezone: unknown IANA time zone "${argv.timezone}"`);
-        if (!argv.name.trim() || argv.name.length > 255) throw new UsageError('--name must be 1-255 characters');
-        let rate: string;
-        try { rate = canonicalRate(argv.rate); } catch (err) { throw new UsageError(`--${(err as Error).message}`); }
-        const token = generateToken();
-        const node = await withStore(argv, (s) => s.addNode({
-          name: argv.name, tokenHash: hashToken(token), rate, resetDay, timezone: argv.timezone, createdAt: Date.now(),
-        }));
-        print({ id: node.id, token });
-      })
-      .command('list', 'list nodes (no tokens)', (n) => n, async (argv) => {
-        print(await withStore(argv, (s) => s.listNodes()));
-      })
-      .command('rotate-token <id>', 'give a node a new token; prints {"id":N,"token":"…"}', (n) => n.positional('id', { type: 'string' }), async (argv) => {
-        const id = nodeId(argv.id);
-        const token = generateToken();
-        const ok = await withStore(argv, (s) => s.rotateToken(id, hashToken(token)));
-        if (!ok) throw new Error(`no node ${id}`);
-        print({ id, token });
-      })
-      .command('remove <id>', 'remove a node and its traffic series', (n) => n.positional('id', { type: 'string' }), async (argv) => {
-        const id = nodeId(argv.id);
-        const ok = await withStore(argv, (s) => s.removeNode(id));
-        if (!ok) throw new Error(`no node ${id}`);
-        print({ id, removed: true });
-      })
-      .demandCommand(1, 'node: add, list, rotate-token or remove'))
+        const cfg = config(argv, { listen: argv.listen, adminToken: argv['admin-token'] });
+        const server = await startServer(cfg, {
+          handleSignals: true,
+          reloadConfig: () => config(argv, { listen: argv.listen, adminToken: argv['admin-token'] }),
+        });
+        process.stderr.write(`traffic-collector listening on ${server.address} (${server.store.engine})\n`);
+      },
+    )
+    .command(installCommand('collector'))
+    .command('node', 'manage the node registry', (y) =>
+      y
+        .command(
+          'add',
+          'register a node; prints {"id":N,"token":"…"}',
+          (n) =>
+            n
+              .option('name', { type: 'string', demandOption: true })
+              .option('rate', { type: 'string', default: '1', describe: 'traffic multiplier for per-user records' })
+              .option('reset-day', {
+                type: 'number',
+                default: 1,
+                describe: 'day of month (1-31) the billing period starts',
+              })
+              .option('timezone', { type: 'string', default: 'UTC', describe: 'IANA zone of the billing period' }),
+          async (argv) => {
+            const resetDay = argv['reset-day'];
+            if (!Number.isInteger(resetDay) || resetDay < 1 || resetDay > 31)
+              throw new UsageError('--reset-day must be an integer 1-31');
+            if (!isValidTimeZone(argv.timezone))
+              throw new UsageError(`--timezone: unknown IANA time zone "${argv.timezone}"`);
+            if (!argv.name.trim() || argv.name.length > 255) throw new UsageError('--name must be 1-255 characters');
+            let rate: string;
+            try {
+              rate = canonicalRate(argv.rate);
+            } catch (err) {
+              throw new UsageError(`--${(err as Error).message}`);
+            }
+            const token = generateToken();
+            const node = await withStore(argv, (s) =>
+              s.addNode({
+                name: argv.name,
+                tokenHash: hashToken(token),
+                rate,
+                resetDay,
+                timezone: argv.timezone,
+                createdAt: Date.now(),
+              }),
+            );
+            print({ id: node.id, token });
+          },
+        )
+        .command(
+          'list',
+          'list nodes (no tokens)',
+          (n) => n,
+          async (argv) => {
+            print(await withStore(argv, (s) => s.listNodes()));
+          },
+        )
+        .command(
+          'rotate-token <id>',
+          'give a node a new token; prints {"id":N,"token":"…"}',
+          (n) => n.positional('id', { type: 'string' }),
+          async (argv) => {
+            const id = nodeId(argv.id);
+            const token = generateToken();
+            const ok = await withStore(argv, (s) => s.rotateToken(id, hashToken(token)));
+            if (!ok) throw new Error(`no node ${id}`);
+            print({ id, token });
+          },
+        )
+        .command(
+          'remove <id>',
+          'remove a node and its traffic series',
+          (n) => n.positional('id', { type: 'string' }),
+          async (argv) => {
+            const id = nodeId(argv.id);
+            const ok = await withStore(argv, (s) => s.removeNode(id));
+            if (!ok) throw new Error(`no node ${id}`);
+            print({ id, removed: true });
+          },
+        )
+        .demandCommand(1, 'node: add, list, rotate-token or remove'),
+    )
     .demandCommand(1)
     .strict()
     .fail((msg, err) => {

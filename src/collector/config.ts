@@ -12,9 +12,15 @@ import { isValidTimeZone } from '../common/calendar.js';
 export const CollectorConfigSchema = Type.Object(
   {
     listen: Type.String({ default: '0.0.0.0:8080', description: 'HOST:PORT to listen on' }),
-    db: Type.String({ default: './data/collector.db', minLength: 1, description: 'SQLite file path or postgres:// URL' }),
+    db: Type.String({
+      default: './data/collector.db',
+      minLength: 1,
+      description: 'SQLite file path or postgres:// URL',
+    }),
     adminToken: Type.Optional(Type.String({ minLength: 16, description: 'bearer token of the read API' })),
-    serverToken: Type.Optional(Type.String({ minLength: 8, description: 'global Xboard-style server token, accepted for every node' })),
+    serverToken: Type.Optional(
+      Type.String({ minLength: 8, description: 'global Xboard-style server token, accepted for every node' }),
+    ),
     heartbeatIntervalSec: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
     offlineAfterIntervals: Type.Integer({ default: 3, minimum: 1, maximum: 1000 }),
     rawRetentionHours: Type.Integer({ default: 48, minimum: 1, maximum: 87_600 }),
@@ -56,7 +62,8 @@ function keyPath(e: ErrorObject): string {
 
 function describe(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return 'unknown key';
-  if (e.keyword === 'anyOf' && e.instancePath === '/logLevel') return 'must be one of fatal, error, warn, info, debug, trace, silent';
+  if (e.keyword === 'anyOf' && e.instancePath === '/logLevel')
+    return 'must be one of fatal, error, warn, info, debug, trace, silent';
   return e.message ?? e.keyword;
 }
 
@@ -70,11 +77,15 @@ export function validateConfig(raw: unknown): CollectorConfig {
     for (const e of validate.errors ?? []) {
       if (e.instancePath === '/logLevel' && e.keyword !== 'anyOf') continue;
       const line = `${keyPath(e)}: ${describe(e)}`;
-      if (!seen.has(line)) { seen.add(line); problems.push(line); }
+      if (!seen.has(line)) {
+        seen.add(line);
+        problems.push(line);
+      }
     }
   }
   if (typeof value.listen === 'string' && !parseListen(value.listen)) problems.push('listen: must be HOST:PORT');
-  if (typeof value.timezone === 'string' && !isValidTimeZone(value.timezone)) problems.push(`timezone: unknown IANA time zone "${value.timezone}"`);
+  if (typeof value.timezone === 'string' && !isValidTimeZone(value.timezone))
+    problems.push(`timezone: unknown IANA time zone "${value.timezone}"`);
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(value) as unknown as CollectorConfig;
 }

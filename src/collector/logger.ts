@@ -10,15 +10,18 @@ export function redactUrl(url: string): string {
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({
-    level,
-    redact: { paths: LOG_REDACT, censor: '[redacted]' },
-    serializers: {
-      req: (req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
-        method: req.method,
-        url: redactUrl(req.url),
-        remoteAddress: req.ip ?? req.socket?.remoteAddress,
-      }),
+  return pino(
+    {
+      level,
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+          method: req.method,
+          url: redactUrl(req.url),
+          remoteAddress: req.ip ?? req.socket?.remoteAddress,
+        }),
+      },
     },
-  }, destination);
+    destination,
+  );
 }

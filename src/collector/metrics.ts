@@ -16,22 +16,33 @@ export function createMetrics(countOnline: () => Promise<number>, defaults = fal
   return {
     registry,
     requests: new Counter({
-      name: 'traffic_collector_http_requests_total', help: 'HTTP requests answered',
-      labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+      name: 'traffic_collector_http_requests_total',
+      help: 'HTTP requests answered',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
     }),
     ingestRecords: new Counter({
-      name: 'traffic_collector_ingest_records_total', help: 'Heartbeat records stored (new)', registers: [registry],
+      name: 'traffic_collector_ingest_records_total',
+      help: 'Heartbeat records stored (new)',
+      registers: [registry],
     }),
     duplicates: new Counter({
-      name: 'traffic_collector_duplicate_records_total', help: 'Heartbeat records acknowledged again and dropped as duplicates',
+      name: 'traffic_collector_duplicate_records_total',
+      help: 'Heartbeat records acknowledged again and dropped as duplicates',
       registers: [registry],
     }),
     userRows: new Counter({
-      name: 'traffic_collector_user_rows_total', help: 'Per-user traffic rows applied from pushes', registers: [registry],
+      name: 'traffic_collector_user_rows_total',
+      help: 'Per-user traffic rows applied from pushes',
+      registers: [registry],
     }),
     nodesOnline: new Gauge({
-      name: 'traffic_collector_nodes_online', help: 'Nodes seen within the offline threshold', registers: [registry],
-      async collect() { this.set(await countOnline()); },
+      name: 'traffic_collector_nodes_online',
+      help: 'Nodes seen within the offline threshold',
+      registers: [registry],
+      async collect() {
+        this.set(await countOnline());
+      },
     }),
   };
 }

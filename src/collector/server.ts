@@ -18,11 +18,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: CollectorConfig, opts: { handleSignals?: boolean; reloadConfig?: () => CollectorConfig } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: CollectorConfig,
+  opts: { handleSignals?: boolean; reloadConfig?: () => CollectorConfig } = {},
+): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   const store = await openStore(config.db, { pgPoolSize: config.pgPoolSize });
   const admin = resolveAdminToken(config.adminToken, config.db);
-  if (admin.generated) logger.warn({ file: admin.file }, 'generated an admin token for the read API; it is stored in this file (mode 0600)');
+  if (admin.generated)
+    logger.warn(
+      { file: admin.file },
+      'generated an admin token for the read API; it is stored in this file (mode 0600)',
+    );
   else if (admin.file) logger.info({ file: admin.file }, 'admin token read from file');
 
   const app = await buildApp({ store, config, logger, adminToken: admin.token, defaultMetrics: true });
@@ -39,7 +46,10 @@ export async function startServer(config: CollectorConfig, opts: { handleSignals
   const prune = async () => {
     const now = Date.now();
     try {
-      const r = await store.prune(now - config.rawRetentionHours * 3_600_000, now - config.idempotencyRetentionHours * 3_600_000);
+      const r = await store.prune(
+        now - config.rawRetentionHours * 3_600_000,
+        now - config.idempotencyRetentionHours * 3_600_000,
+      );
       if (r.rawRecords || r.idempotencyKeys) logger.info(r, 'pruned');
     } catch (err) {
       logger.error({ err }, 'prune failed');
@@ -72,10 +82,18 @@ export async function startServer(config: CollectorConfig, opts: { handleSignals
       try {
         const next = opts.reloadConfig();
         logger.level = next.logLevel;
-        const changed = (Object.keys(next) as (keyof CollectorConfig)[]).filter((k) => k !== 'logLevel' && JSON.stringify(next[k]) !== JSON.stringify(config[k]));
-        logger.info({ event: 'reload', logLevel: next.logLevel, needRestart: changed }, changed.length ? `reloaded; restart to apply ${changed.join(', ')}` : 'reloaded');
+        const changed = (Object.keys(next) as (keyof CollectorConfig)[]).filter(
+          (k) => k !== 'logLevel' && JSON.stringify(next[k]) !== JSON.stringify(config[k]),
+        );
+        logger.info(
+          { event: 'reload', logLevel: next.logLevel, needRestart: changed },
+          changed.length ? `reloaded; restart to apply ${changed.join(', ')}` : 'reloaded',
+        );
       } catch (err) {
-        logger.error({ event: 'reload-refused', problems: (err as { problems?: string[] }).problems }, `new configuration refused: ${(err as Error).message}`);
+        logger.error(
+          { event: 'reload-refused', problems: (err as { problems?: string[] }).problems },
+          `new configuration refused: ${(err as Error).message}`,
+        );
       }
     });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
@@ -87,10 +105,13 @@ export async function startServer(config: CollectorConfig, opts: { handleSignals
           /* systemd gone: nothing to tell */
         }
         logger.info({ signal: sig }, 'shutting down: finishing requests in flight');
-        stop().then(() => process.exit(0), (err) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        });
+        stop().then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
       });
     }
   }

@@ -10,7 +10,8 @@ export const RATE_PATTERN = /^(0|[1-9]\d{0,5})(\.\d{1,6})?$/;
 
 export function canonicalRate(rate: string | number): string {
   const s = typeof rate === 'number' ? String(rate) : rate.trim();
-  if (!RATE_PATTERN.test(s)) throw new RangeError(`rate: must be a non-negative decimal with at most 6 decimals, got ${JSON.stringify(rate)}`);
+  if (!RATE_PATTERN.test(s))
+    throw new RangeError(`rate: must be a non-negative decimal with at most 6 decimals, got ${JSON.stringify(rate)}`);
   const [i, f = ''] = s.split('.');
   const frac = f.replace(/0+$/, '');
   return frac ? `${i}.${frac}` : i;
@@ -30,7 +31,10 @@ export function rateMultiplier(rate: string): (value: bigint) => bigint {
  * non-negative safe integers, or whose key is not a user id, are skipped (as the panel skips them).
  * Returns undefined when the body is not a JSON object (the panel answers 422).
  */
-export function parsePushEntries(body: unknown, rate: string): Array<[number, bigint, bigint]> | 'too-large' | undefined {
+export function parsePushEntries(
+  body: unknown,
+  rate: string,
+): Array<[number, bigint, bigint]> | 'too-large' | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const byUser = new Map<number, [bigint, bigint]>();
   for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
@@ -47,7 +51,8 @@ export function parsePushEntries(body: unknown, rate: string): Array<[number, bi
   const rows: Array<[number, bigint, bigint]> = [];
   const times = rateMultiplier(rate);
   for (const [uid, [u, d]] of byUser) {
-    const ru = times(u), rd = times(d);
+    const ru = times(u),
+      rd = times(d);
     if (ru > STORE_MAX || rd > STORE_MAX) return 'too-large';
     if (ru !== 0n || rd !== 0n) rows.push([uid, ru, rd]);
   }
@@ -62,7 +67,11 @@ function isCount(v: unknown): v is number | string {
 }
 
 /** Day the traffic is booked on: the local day (collector timezone) of the measurement time, in unix seconds. */
-export function recordDay(measuredAtHeader: string | string[] | undefined, receivedAt: number, timeZone: string): number {
+export function recordDay(
+  measuredAtHeader: string | string[] | undefined,
+  receivedAt: number,
+  timeZone: string,
+): number {
   const raw = Array.isArray(measuredAtHeader) ? measuredAtHeader[0] : measuredAtHeader;
   const measured = raw !== undefined && /^\d{1,16}$/.test(raw) ? Number(raw) : receivedAt;
   return Math.floor(startOfLocalDay(measured, timeZone) / 1000);

@@ -9,8 +9,14 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(timeZone, f);
   }
@@ -26,7 +32,14 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-export interface LocalParts { year: number; month: number; day: number; hour: number; minute: number; second: number }
+export interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
 
 export function localParts(ms: number, timeZone: string): LocalParts {
   const out: Record<string, number> = {};
@@ -51,7 +64,7 @@ export function localMidnight(year: number, month: number, day: number, timeZone
   const p = localParts(t, timeZone);
   if (p.day !== new Date(wall).getUTCDate()) {
     // Skipped into the previous day (gap): step forward to the first instant of the wanted day.
-    t += 3_600_000 - ((p.minute * 60 + p.second) * 1000);
+    t += 3_600_000 - (p.minute * 60 + p.second) * 1000;
   }
   return t;
 }

@@ -22,16 +22,22 @@ const { values } = parseArgs({
 
 function positive(name: string, v: string | undefined): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
 try {
-  if (!values.url || !values.nodes) throw new Error('usage: --url URL --nodes nodes.json [--rounds N] [--concurrency N] [--users N] [--seed N]');
+  if (!values.url || !values.nodes)
+    throw new Error('usage: --url URL --nodes nodes.json [--rounds N] [--concurrency N] [--users N] [--seed N]');
   const nodes = JSON.parse(readFileSync(values.nodes, 'utf8')) as SimNode[];
   const seed = seedFrom(values.seed);
   const r = await runLoad({
-    baseUrl: values.url, nodes, seed, rounds: positive('rounds', values.rounds), concurrency: positive('concurrency', values.concurrency),
+    baseUrl: values.url,
+    nodes,
+    seed,
+    rounds: positive('rounds', values.rounds),
+    concurrency: positive('concurrency', values.concurrency),
     usersPerNode: positive('users', values.users),
   });
   const { agents: _a, ...summary } = r;

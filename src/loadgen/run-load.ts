@@ -59,12 +59,21 @@ async function pool<T>(items: readonly T[], size: number, fn: (item: T) => Promi
 }
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  if (opts.rounds < 1 || opts.concurrency < 1) throw new RangeError('runLoad: rounds and concurrency must be at least 1');
+  if (opts.rounds < 1 || opts.concurrency < 1)
+    throw new RangeError('runLoad: rounds and concurrency must be at least 1');
   const rng = createRng(opts.seed);
   const dispatcher = new Agent({ connections: opts.concurrency, keepAliveTimeout: 30_000, pipelining: 1 });
-  const agents = opts.nodes.map((n) => new SimAgent(n, {
-    baseUrl: opts.baseUrl, dispatcher, rng, users: opts.usersPerNode ?? 5, resendChance: opts.resendChance ?? 0.02, timeoutMs: opts.timeoutMs ?? 10_000,
-  }));
+  const agents = opts.nodes.map(
+    (n) =>
+      new SimAgent(n, {
+        baseUrl: opts.baseUrl,
+        dispatcher,
+        rng,
+        users: opts.usersPerNode ?? 5,
+        resendChance: opts.resendChance ?? 0.02,
+        timeoutMs: opts.timeoutMs ?? 10_000,
+      }),
+  );
   const latencies: number[] = [];
   let heartbeats = 0;
   let pushes = 0;
@@ -100,7 +109,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
   latencies.sort((a, b) => a - b);
   return {
-    heartbeats, pushes, errors, firstErrors, duplicates,
+    heartbeats,
+    pushes,
+    errors,
+    firstErrors,
+    duplicates,
     resent: agents.reduce((n, a) => n + a.resent, 0),
     heartbeatsPerSec: heartbeats / busy,
     p50Ms: percentile(latencies, 50),

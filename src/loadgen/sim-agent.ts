@@ -6,7 +6,12 @@
  */
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
-import { HEARTBEAT_PATH, type HeartbeatRequest, type HeartbeatResponse, type TrafficRecord } from '../protocol/heartbeat.js';
+import {
+  HEARTBEAT_PATH,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type TrafficRecord,
+} from '../protocol/heartbeat.js';
 import { IDEMPOTENCY_HEADER, MEASURED_AT_HEADER, UNIPROXY_PUSH_PATH, idempotencyKey } from '../protocol/uniproxy.js';
 import type { Rng } from './rng.js';
 
@@ -47,7 +52,10 @@ export class SimAgent {
   readonly userTruth = new Map<number, { u: bigint; d: bigint }>();
   resent = 0;
 
-  constructor(readonly node: SimNode, private readonly opts: SimAgentOptions) {
+  constructor(
+    readonly node: SimNode,
+    private readonly opts: SimAgentOptions,
+  ) {
     this.epoch = Array.from({ length: 16 }, () => opts.rng.int(0, 15).toString(16)).join('');
   }
 
@@ -91,16 +99,29 @@ export class SimAgent {
         this.resent++;
       }
     }
-    const body: HeartbeatRequest = { epoch: this.epoch, records, load: [0.1, 0.1, 0.1], uptimeSec: 1000, bootId: null, agentVersion: 'loadgen', sentAt: now };
+    const body: HeartbeatRequest = {
+      epoch: this.epoch,
+      records,
+      load: [0.1, 0.1, 0.1],
+      uptimeSec: 1000,
+      bootId: null,
+      agentVersion: 'loadgen',
+      sentAt: now,
+    };
     const t0 = performance.now();
     try {
       const res = await request(new URL(HEARTBEAT_PATH, this.opts.baseUrl), {
-        method: 'POST', dispatcher: this.opts.dispatcher, headers: this.headers(), body: JSON.stringify(body),
-        headersTimeout: this.opts.timeoutMs, bodyTimeout: this.opts.timeoutMs,
+        method: 'POST',
+        dispatcher: this.opts.dispatcher,
+        headers: this.headers(),
+        body: JSON.stringify(body),
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
       });
       const text = await res.body.text();
       const latencyMs = performance.now() - t0;
-      if (res.statusCode !== 200) return { ok: false, latencyMs, duplicates: 0, error: `heartbeat ${res.statusCode}: ${text.slice(0, 200)}` };
+      if (res.statusCode !== 200)
+        return { ok: false, latencyMs, duplicates: 0, error: `heartbeat ${res.statusCode}: ${text.slice(0, 200)}` };
       const answer = JSON.parse(text) as HeartbeatResponse;
       const acked = new Set(answer.acked);
       const done = this.pending.filter((r) => acked.has(r.seq));
@@ -108,7 +129,12 @@ export class SimAgent {
       this.pending = this.pending.filter((r) => !acked.has(r.seq));
       return { ok: true, latencyMs, duplicates: answer.duplicates };
     } catch (err) {
-      return { ok: false, latencyMs: performance.now() - t0, duplicates: 0, error: `heartbeat: ${(err as Error).message}` };
+      return {
+        ok: false,
+        latencyMs: performance.now() - t0,
+        duplicates: 0,
+        error: `heartbeat: ${(err as Error).message}`,
+      };
     }
   }
 
@@ -120,14 +146,32 @@ export class SimAgent {
       const r = this.pendingPush[0];
       try {
         const res = await request(url, {
-          method: 'POST', dispatcher: this.opts.dispatcher, body: JSON.stringify(r.users),
-          headers: { ...this.headers(), [IDEMPOTENCY_HEADER]: idempotencyKey(this.node.id, this.epoch, r.seq), [MEASURED_AT_HEADER]: String(r.to) },
-          headersTimeout: this.opts.timeoutMs, bodyTimeout: this.opts.timeoutMs,
+          method: 'POST',
+          dispatcher: this.opts.dispatcher,
+          body: JSON.stringify(r.users),
+          headers: {
+            ...this.headers(),
+            [IDEMPOTENCY_HEADER]: idempotencyKey(this.node.id, this.epoch, r.seq),
+            [MEASURED_AT_HEADER]: String(r.to),
+          },
+          headersTimeout: this.opts.timeoutMs,
+          bodyTimeout: this.opts.timeoutMs,
         });
         const text = await res.body.text();
-        if (res.statusCode !== 200) return { ok: false, latencyMs: performance.now() - t0, duplicates: 0, error: `push ${res.statusCode}: ${text.slice(0, 200)}` };
+        if (res.statusCode !== 200)
+          return {
+            ok: false,
+            latencyMs: performance.now() - t0,
+            duplicates: 0,
+            error: `push ${res.statusCode}: ${text.slice(0, 200)}`,
+          };
       } catch (err) {
-        return { ok: false, latencyMs: performance.now() - t0, duplicates: 0, error: `push: ${(err as Error).message}` };
+        return {
+          ok: false,
+          latencyMs: performance.now() - t0,
+          duplicates: 0,
+          error: `push: ${(err as Error).message}`,
+        };
       }
       this.pendingPush.shift();
     }

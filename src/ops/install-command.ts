@@ -57,7 +57,10 @@ export function installCommand(kind: InstallKind, deps: InstallCommandDeps = {})
       if (kind === 'agent') {
         b = b
           .option('node-id', { type: 'string', describe: 'node.id: the id `traffic-collector node add` printed' })
-          .option('token', { type: 'string', describe: 'The node token (written to a 0600 credential file, not the config)' })
+          .option('token', {
+            type: 'string',
+            describe: 'The node token (written to a 0600 credential file, not the config)',
+          })
           .option('collector-url', { type: 'string', describe: 'collector.url, e.g. https://collector.example:8443' });
       }
       return b as Argv<InstallArgs>;
@@ -66,7 +69,9 @@ export function installCommand(kind: InstallKind, deps: InstallCommandDeps = {})
       const prefix = resolve(argv.prefix);
       const dryRun = argv['dry-run'];
       if (!dryRun && prefix === '/' && !isRoot()) {
-        throw new Error(`install: writing under / needs root: run it with sudo, or give --prefix DIR to stage it, or --dry-run to see the plan`);
+        throw new Error(
+          `install: writing under / needs root: run it with sudo, or give --prefix DIR to stage it, or --dry-run to see the plan`,
+        );
       }
       const plan = planInstall({
         kind,

@@ -71,15 +71,23 @@ export const SERVICE_NAMES: Readonly<Record<InstallKind, string>> = Object.freez
 });
 
 function assertOptions(opts: InstallOptions): void {
-  if (opts.kind !== 'agent' && opts.kind !== 'collector') throw new Error(`install: unknown kind ${JSON.stringify(opts.kind)}`);
-  if (!isAbsolute(opts.prefix)) throw new Error(`install: --prefix must be an absolute path, got ${JSON.stringify(opts.prefix)}`);
+  if (opts.kind !== 'agent' && opts.kind !== 'collector')
+    throw new Error(`install: unknown kind ${JSON.stringify(opts.kind)}`);
+  if (!isAbsolute(opts.prefix))
+    throw new Error(`install: --prefix must be an absolute path, got ${JSON.stringify(opts.prefix)}`);
   if (opts.kind === 'collector') {
-    for (const [flag, value] of [['--node-id', opts.nodeId], ['--token', opts.token], ['--collector-url', opts.collectorUrl]] as const) {
+    for (const [flag, value] of [
+      ['--node-id', opts.nodeId],
+      ['--token', opts.token],
+      ['--collector-url', opts.collectorUrl],
+    ] as const) {
       if (value !== undefined) throw new Error(`install: ${flag} is for the agent, not the collector`);
     }
   }
   if (opts.nodeId !== undefined && !/^[1-9][0-9]{0,14}$/.test(opts.nodeId)) {
-    throw new Error(`install: --node-id must be a positive integer (the id \`traffic-collector node add\` printed), got ${JSON.stringify(opts.nodeId)}`);
+    throw new Error(
+      `install: --node-id must be a positive integer (the id \`traffic-collector node add\` printed), got ${JSON.stringify(opts.nodeId)}`,
+    );
   }
   if (opts.token !== undefined && !/^[\x21-\x7e]+$/.test(opts.token)) {
     throw new Error('install: --token must be non-empty printable ASCII without spaces');
@@ -101,14 +109,42 @@ export function planInstall(opts: InstallOptions): InstallPlan {
   });
   const secret: WriteAction =
     opts.kind === 'agent'
-      ? { type: 'write', path: at('etc', name, 'node-token'), mode: 0o600, contents: opts.token === undefined ? '' : `${opts.token}\n`, existing: keep, secret: true }
-      : { type: 'write', path: at('etc', name, 'secrets.json'), mode: 0o600, contents: '{}\n', existing: keep, secret: true };
+      ? {
+          type: 'write',
+          path: at('etc', name, 'node-token'),
+          mode: 0o600,
+          contents: opts.token === undefined ? '' : `${opts.token}\n`,
+          existing: keep,
+          secret: true,
+        }
+      : {
+          type: 'write',
+          path: at('etc', name, 'secrets.json'),
+          mode: 0o600,
+          contents: '{}\n',
+          existing: keep,
+          secret: true,
+        };
 
   const actions: InstallAction[] = [
     { type: 'mkdir', path: at('etc', 'systemd', 'system'), mode: 0o755 },
-    { type: 'write', path: at('etc', 'systemd', 'system', unitName), mode: 0o644, contents: opts.unitTemplate, existing: 'replace', secret: false },
+    {
+      type: 'write',
+      path: at('etc', 'systemd', 'system', unitName),
+      mode: 0o644,
+      contents: opts.unitTemplate,
+      existing: 'replace',
+      secret: false,
+    },
     { type: 'mkdir', path: at('etc', name), mode: 0o755 },
-    { type: 'write', path: at('etc', name, 'config.json'), mode: 0o644, contents: config, existing: keep, secret: false },
+    {
+      type: 'write',
+      path: at('etc', name, 'config.json'),
+      mode: 0o644,
+      contents: config,
+      existing: keep,
+      secret: false,
+    },
     secret,
     { type: 'mkdir', path: at('var', 'lib', name), mode: 0o700 },
   ];
@@ -137,8 +173,17 @@ export function formatPlan(plan: InstallPlan): string {
     }
     const when = a.existing === 'keep' ? ' (kept if it exists; --force replaces it)' : ' (replaced if it exists)';
     lines.push(`  write ${modeText(a.mode)} ${a.path}${when}`);
-    if (a.secret) lines.push(`        ${a.contents.trim() === '' ? '(empty)' : `(secret, ${a.contents.trim().length} characters)`}`);
-    else if (a.path.endsWith('.json')) lines.push(...a.contents.trimEnd().split('\n').map((l) => `        ${l}`));
+    if (a.secret)
+      lines.push(
+        `        ${a.contents.trim() === '' ? '(empty)' : `(secret, ${a.contents.trim().length} characters)`}`,
+      );
+    else if (a.path.endsWith('.json'))
+      lines.push(
+        ...a.contents
+          .trimEnd()
+          .split('\n')
+          .map((l) => `        ${l}`),
+      );
   }
   lines.push('then:', ...plan.next.map((n) => `  ${n}`));
   return `${lines.join('\n')}\n`;

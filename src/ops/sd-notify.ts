@@ -55,7 +55,10 @@ export function sdNotify(state: string, env: NotifyEnv = process.env): boolean {
   if (target === undefined || target === '') return false;
   if (!target.startsWith('/')) {
     // '@name' is the abstract namespace, 'vsock:' a VM socket: unix-dgram cannot address either.
-    throw new SdNotifyError('ERR_SD_NOTIFY_SOCKET', `unsupported NOTIFY_SOCKET ${JSON.stringify(target)}: only filesystem paths are supported`);
+    throw new SdNotifyError(
+      'ERR_SD_NOTIFY_SOCKET',
+      `unsupported NOTIFY_SOCKET ${JSON.stringify(target)}: only filesystem paths are supported`,
+    );
   }
   const socket = loadAddon().createSocket('unix_dgram');
   const buf = Buffer.from(state, 'utf8');

@@ -17,7 +17,11 @@ export const HEARTBEAT_PATH = '/api/v1/agent/heartbeat';
 /** At most this many records in one heartbeat; the agent batches below it, the collector refuses above it. */
 export const MAX_RECORDS_PER_HEARTBEAT = 500;
 
-export const U64String = Type.String({ pattern: U64_PATTERN, maxLength: 20, description: 'unsigned 64-bit decimal string' });
+export const U64String = Type.String({
+  pattern: U64_PATTERN,
+  maxLength: 20,
+  description: 'unsigned 64-bit decimal string',
+});
 export const Epoch = Type.String({ pattern: '^[0-9a-f]{16}$', description: '64-bit random id, hex' });
 /** Unix time in milliseconds. */
 export const UnixMs = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 });
@@ -56,7 +60,10 @@ export const HeartbeatRequest = Type.Object(
     epoch: Epoch,
     records: Type.Array(TrafficRecord, { maxItems: MAX_RECORDS_PER_HEARTBEAT }),
     /** Load average 1/5/15 at send time; null when the agent could not read it (the records still count). */
-    load: Type.Union([Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]), Type.Null()]),
+    load: Type.Union([
+      Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]),
+      Type.Null(),
+    ]),
     uptimeSec: Type.Number({ minimum: 0 }),
     bootId: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
     agentVersion: Type.String({ maxLength: 64 }),

@@ -24,7 +24,9 @@ export function parseU64(value: unknown, field = 'value'): bigint {
     throw new RangeError(`${field}: out of the unsigned 64-bit range`);
   }
   if (!isU64String(value)) {
-    throw new RangeError(`${field}: must be a decimal string of an unsigned 64-bit integer, got ${JSON.stringify(value)}`);
+    throw new RangeError(
+      `${field}: must be a decimal string of an unsigned 64-bit integer, got ${JSON.stringify(value)}`,
+    );
   }
   return BigInt(value);
 }

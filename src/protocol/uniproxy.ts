@@ -15,9 +15,23 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const MEASURED_AT_HEADER = 'x-traffic-measured-at';
 
 /** node_type aliases the panels accept. */
-export const NODE_TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({ v2ray: 'vmess', hysteria2: 'hysteria' });
+export const NODE_TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  v2ray: 'vmess',
+  hysteria2: 'hysteria',
+});
 export const NODE_TYPES = Object.freeze([
-  'vmess', 'vless', 'trojan', 'shadowsocks', 'hysteria', 'tuic', 'anytls', 'socks', 'naive', 'http', 'mieru', 'v2node',
+  'vmess',
+  'vless',
+  'trojan',
+  'shadowsocks',
+  'hysteria',
+  'tuic',
+  'anytls',
+  'socks',
+  'naive',
+  'http',
+  'mieru',
+  'v2node',
 ]);
 
 export function idempotencyKey(nodeId: number, epoch: string, seq: number): string {
@@ -33,7 +47,8 @@ const DIGITS = /^(0|[1-9][0-9]*)$/;
 export function pushBodyText(users: Readonly<Record<string, readonly [string, string]>>): string {
   const parts: string[] = [];
   for (const [uid, [up, down]] of Object.entries(users)) {
-    if (!DIGITS.test(up) || !DIGITS.test(down)) throw new RangeError(`push for user ${uid}: counts must be decimal digits`);
+    if (!DIGITS.test(up) || !DIGITS.test(down))
+      throw new RangeError(`push for user ${uid}: counts must be decimal digits`);
     parts.push(`${JSON.stringify(uid)}:[${up},${down}]`);
   }
   return `{${parts.join(',')}}`;

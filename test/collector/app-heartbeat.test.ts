@@ -6,7 +6,9 @@ import { ADMIN, makeTestApp, type TestApp } from './app-helper.js';
 
 const H = 3_600_000;
 let t: TestApp;
-afterEach(async () => { await t?.close(); });
+afterEach(async () => {
+  await t?.close();
+});
 
 const r = (seq: number, rx: string, tx: string, to: number) => ({ seq, from: to - 1000, to, rx, tx });
 
@@ -16,17 +18,38 @@ describe('POST /api/v1/agent/heartbeat', () => {
     const n = await t.addNode();
     const now = t.clock.now;
     const records = [r(1, '18446744073709551', '5', now - 2000), r(2, '1', '2', now - 1000)];
-    const res = await t.heartbeat(n.token, { records, host: { hostname: 'node-a', cpus: 2, memTotalBytes: '8589934592' } });
+    const res = await t.heartbeat(n.token, {
+      records,
+      host: { hostname: 'node-a', cpus: 2, memTotalBytes: '8589934592' },
+    });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ nodeId: n.id, epoch: '0123456789abcdef', acked: [1, 2], duplicates: 0, serverTime: now });
+    expect(res.json()).toEqual({
+      nodeId: n.id,
+      epoch: '0123456789abcdef',
+      acked: [1, 2],
+      duplicates: 0,
+      serverTime: now,
+    });
     const again = await t.heartbeat(n.token, { records: [...records, r(3, '10', '10', now)] });
     expect(again.json()).toMatchObject({ acked: [1, 2, 3], duplicates: 2 });
 
     const node = (await t.admin(`/api/v1/nodes/${n.id}`)).json();
     expect(node).toMatchObject({
-      id: n.id, online: true, lastSeen: now,
-      traffic: { totalRx: '18446744073709562', totalTx: '17', total: '18446744073709579', periodRx: '18446744073709562', periodStart: Date.UTC(2026, 2, 1) },
-      load: [0.1, 0.2, 0.3], uptimeSec: 100, bootId: 'b1', agentVersion: '0.1.0', host: { hostname: 'node-a', memTotalBytes: '8589934592' },
+      id: n.id,
+      online: true,
+      lastSeen: now,
+      traffic: {
+        totalRx: '18446744073709562',
+        totalTx: '17',
+        total: '18446744073709579',
+        periodRx: '18446744073709562',
+        periodStart: Date.UTC(2026, 2, 1),
+      },
+      load: [0.1, 0.2, 0.3],
+      uptimeSec: 100,
+      bootId: 'b1',
+      agentVersion: '0.1.0',
+      host: { hostname: 'node-a', memTotalBytes: '8589934592' },
     });
     const list = (await t.admin('/api/v1/nodes')).json();
     expect(list.nodes).toHaveLength(1);
@@ -49,14 +72,33 @@ describe('POST /api/v1/agent/heartbeat', () => {
     t = await makeTestApp({ authFailuresPerMinute: 5 });
     const n = await t.addNode();
     for (const auth of [undefined, 'Bearer nope', `Basic ${n.token}`, `Bearer ${n.token}x`, 'Bearer']) {
-      const res = await t.app.inject({ method: 'POST', url: HEARTBEAT_PATH, headers: auth ? { authorization: auth } : {}, payload: {} });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: HEARTBEAT_PATH,
+        headers: auth ? { authorization: auth } : {},
+        payload: {},
+      });
       expect(res.statusCode).toBe(401);
       expect(res.json().error.code).toBe('TC_UNAUTHORIZED');
     }
     const limited = await t.heartbeat(n.token, {});
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe('TC_RATE_LIMITED');
-    const other = await t.app.inject({ method: 'POST', url: HEARTBEAT_PATH, remoteAddress: '10.0.0.9', headers: { authorization: `Bearer ${n.token}` }, payload: { epoch: '0123456789abcdef', records: [], load: [0, 0, 0], uptimeSec: 1, bootId: null, agentVersion: 'x', sentAt: 1 } });
+    const other = await t.app.inject({
+      method: 'POST',
+      url: HEARTBEAT_PATH,
+      remoteAddress: '10.0.0.9',
+      headers: { authorization: `Bearer ${n.token}` },
+      payload: {
+        epoch: '0123456789abcdef',
+        records: [],
+        load: [0, 0, 0],
+        uptimeSec: 1,
+        bootId: null,
+        agentVersion: 'x',
+        sentAt: 1,
+      },
+    });
     expect(other.statusCode).toBe(200);
     t.clock.now += 60_000;
     expect((await t.heartbeat(n.token, {})).statusCode).toBe(200);
@@ -67,7 +109,9 @@ describe('POST /api/v1/agent/heartbeat', () => {
     const n = await t.addNode();
     expect((await t.heartbeat(n.token, { records: [r(1, '1', '1', t.clock.now)] })).statusCode).toBe(200);
     expect(t.logs.join('')).not.toContain('incoming request');
-    t.store.db.exec("CREATE TRIGGER tc_fail BEFORE INSERT ON traffic_hourly BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+    t.store.db.exec(
+      "CREATE TRIGGER tc_fail BEFORE INSERT ON traffic_hourly BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
+    );
     expect((await t.heartbeat(n.token, { records: [r(2, '1', '1', t.clock.now)] })).statusCode).toBe(500);
     expect(t.logs.join('')).toContain('disk says no');
     await t.close();
@@ -82,7 +126,11 @@ describe('POST /api/v1/agent/heartbeat', () => {
     const n = await t.addNode();
     await t.heartbeat(n.token, {});
     await t.heartbeat(`${n.token}-wrong`, {});
-    await t.app.inject({ method: 'POST', url: `/api/v1/server/UniProxy/push?node_id=${n.id}&token=${n.token}`, payload: {} });
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/server/UniProxy/push?node_id=${n.id}&token=${n.token}`,
+      payload: {},
+    });
     await t.admin('/api/v1/nodes');
     const text = t.logs.join('');
     expect(text).toContain('incoming request');
@@ -94,7 +142,15 @@ describe('POST /api/v1/agent/heartbeat', () => {
 describe('read API', () => {
   it('requires the admin token', async () => {
     t = await makeTestApp();
-    for (const url of ['/api/v1/nodes', '/api/v1/nodes/1', '/api/v1/rankings/nodes', '/api/v1/nodes/1/series', '/api/v1/rankings/users', '/api/v1/users/1/traffic', '/api/v1/nodes/1/users']) {
+    for (const url of [
+      '/api/v1/nodes',
+      '/api/v1/nodes/1',
+      '/api/v1/rankings/nodes',
+      '/api/v1/nodes/1/series',
+      '/api/v1/rankings/users',
+      '/api/v1/users/1/traffic',
+      '/api/v1/nodes/1/users',
+    ]) {
       const res = await t.app.inject({ url, headers: { authorization: 'Bearer not-the-admin-token' } });
       expect(res.statusCode, url).toBe(401);
     }
@@ -109,10 +165,22 @@ describe('read API', () => {
     const now = t.clock.now;
     await t.heartbeat(a.token, { records: [r(1, '100', '0', now - 2 * 24 * H), r(2, '10', '0', now - H)] });
     await t.heartbeat(b.token, { records: [r(1, '50', '0', now - H)] });
-    const rank = async (w: string) => (await t.admin(`/api/v1/rankings/nodes?window=${w}&limit=5`)).json().nodes.map((x: { id: number; total: string }) => [x.id, x.total]);
-    expect(await rank('total')).toEqual([[a.id, '110'], [b.id, '50']]);
-    expect(await rank('24h')).toEqual([[b.id, '50'], [a.id, '10']]);
-    expect(await rank('period')).toEqual([[a.id, '110'], [b.id, '50']]); // both in March
+    const rank = async (w: string) =>
+      (await t.admin(`/api/v1/rankings/nodes?window=${w}&limit=5`))
+        .json()
+        .nodes.map((x: { id: number; total: string }) => [x.id, x.total]);
+    expect(await rank('total')).toEqual([
+      [a.id, '110'],
+      [b.id, '50'],
+    ]);
+    expect(await rank('24h')).toEqual([
+      [b.id, '50'],
+      [a.id, '10'],
+    ]);
+    expect(await rank('period')).toEqual([
+      [a.id, '110'],
+      [b.id, '50'],
+    ]); // both in March
     expect((await t.admin('/api/v1/rankings/nodes?window=total&limit=1')).json().nodes).toHaveLength(1);
     expect((await t.admin('/api/v1/rankings/nodes?window=week')).statusCode).toBe(400);
     expect((await t.admin('/api/v1/rankings/nodes?limit=0')).statusCode).toBe(400);
@@ -122,14 +190,21 @@ describe('read API', () => {
     t = await makeTestApp();
     const a = await t.addNode();
     const base = Date.UTC(2026, 2, 14, 10);
-    await t.heartbeat(a.token, { records: [r(1, '1', '2', base + 5), r(2, '3', '4', base + 2 * H + 5), r(3, '5', '6', base + 24 * H)] });
+    await t.heartbeat(a.token, {
+      records: [r(1, '1', '2', base + 5), r(2, '3', '4', base + 2 * H + 5), r(3, '5', '6', base + 24 * H)],
+    });
     const hourly = (await t.admin(`/api/v1/nodes/${a.id}/series?from=${base}&to=${base + 3 * H}&step=hour`)).json();
     expect(hourly.points).toEqual([
-      { at: base, rx: '1', tx: '2', total: '3' }, { at: base + H, rx: '0', tx: '0', total: '0' }, { at: base + 2 * H, rx: '3', tx: '4', total: '7' },
+      { at: base, rx: '1', tx: '2', total: '3' },
+      { at: base + H, rx: '0', tx: '0', total: '0' },
+      { at: base + 2 * H, rx: '3', tx: '4', total: '7' },
     ]);
-    const daily = (await t.admin(`/api/v1/nodes/${a.id}/series?from=2026-03-14T00:00:00Z&to=2026-03-16T00:00:00Z&bucket=day`)).json();
+    const daily = (
+      await t.admin(`/api/v1/nodes/${a.id}/series?from=2026-03-14T00:00:00Z&to=2026-03-16T00:00:00Z&bucket=day`)
+    ).json();
     expect(daily.points).toEqual([
-      { at: Date.UTC(2026, 2, 14), rx: '4', tx: '6', total: '10' }, { at: Date.UTC(2026, 2, 15), rx: '5', tx: '6', total: '11' },
+      { at: Date.UTC(2026, 2, 14), rx: '4', tx: '6', total: '10' },
+      { at: Date.UTC(2026, 2, 15), rx: '5', tx: '6', total: '11' },
     ]);
     expect((await t.admin(`/api/v1/nodes/${a.id}/series?from=yesterday`)).json().error.code).toBe('TC_BAD_RANGE');
     expect((await t.admin(`/api/v1/nodes/${a.id}/series?from=${base}&to=${base}`)).statusCode).toBe(400);
@@ -156,7 +231,9 @@ describe('read API', () => {
     expect(m).toMatch(/traffic_collector_ingest_records_total 1\n/);
     expect(m).toMatch(/traffic_collector_duplicate_records_total 1\n/);
     expect(m).toMatch(/traffic_collector_nodes_online 1\n/);
-    expect(m).toMatch(/traffic_collector_http_requests_total\{method="POST",route="\/api\/v1\/agent\/heartbeat",status="200"\} 2/);
+    expect(m).toMatch(
+      /traffic_collector_http_requests_total\{method="POST",route="\/api\/v1\/agent\/heartbeat",status="200"\} 2/,
+    );
     await t.store.close();
     const down = await t.app.inject('/healthz');
     expect(down.statusCode).toBe(ERRORS.TC_DB_UNAVAILABLE.status);

@@ -27,29 +27,64 @@ export interface TestApp {
 
 export function heartbeatBody(over: Partial<HeartbeatRequest> = {}): HeartbeatRequest {
   return {
-    epoch: '0123456789abcdef', records: [], load: [0.1, 0.2, 0.3], uptimeSec: 100, bootId: 'b1', agentVersion: '0.1.0',
-    sentAt: Date.now(), ...over,
+    epoch: '0123456789abcdef',
+    records: [],
+    load: [0.1, 0.2, 0.3],
+    uptimeSec: 100,
+    bootId: 'b1',
+    agentVersion: '0.1.0',
+    sentAt: Date.now(),
+    ...over,
   };
 }
 
-export async function makeTestApp(config: Record<string, unknown> = {}, start = Date.UTC(2026, 2, 15, 12)): Promise<TestApp> {
+export async function makeTestApp(
+  config: Record<string, unknown> = {},
+  start = Date.UTC(2026, 2, 15, 12),
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-app-'));
   const store = new SqliteStore(join(dir, 'c.db'));
   await store.migrate();
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const clock = { now: start };
   const cfg = validateConfig({ db: join(dir, 'c.db'), logLevel: 'info', ...config });
-  const app = await buildApp({ store, config: cfg, logger: createLogger('info', sink), adminToken: ADMIN, now: () => clock.now });
+  const app = await buildApp({
+    store,
+    config: cfg,
+    logger: createLogger('info', sink),
+    adminToken: ADMIN,
+    now: () => clock.now,
+  });
   return {
-    app, store, logs, clock,
+    app,
+    store,
+    logs,
+    clock,
     async addNode(o = {}) {
       const token = generateToken();
-      const n = await store.addNode({ name: 'n', tokenHash: hashToken(token), rate: o.rate ?? '1', resetDay: o.resetDay ?? 1, timezone: o.timezone ?? 'UTC', createdAt: clock.now });
+      const n = await store.addNode({
+        name: 'n',
+        tokenHash: hashToken(token),
+        rate: o.rate ?? '1',
+        resetDay: o.resetDay ?? 1,
+        timezone: o.timezone ?? 'UTC',
+        createdAt: clock.now,
+      });
       return { id: n.id, token };
     },
     heartbeat(token, body) {
-      return app.inject({ method: 'POST', url: HEARTBEAT_PATH, headers: { authorization: `Bearer ${token}` }, payload: heartbeatBody(body) });
+      return app.inject({
+        method: 'POST',
+        url: HEARTBEAT_PATH,
+        headers: { authorization: `Bearer ${token}` },
+        payload: heartbeatBody(body),
+      });
     },
     admin(url, method = 'GET') {
       return app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN}` } });

@@ -18,8 +18,26 @@ function prng(seed: number) {
   };
 }
 
-const BAD_COUNTS: unknown[] = ['-1', '1.5', '1e3', '01', ' 1', '', '0x10', '18446744073709551616', '99999999999999999999',
-  '123456789012345678901', -1, 1.5, 5, null, true, [], {}, '١٢'];
+const BAD_COUNTS: unknown[] = [
+  '-1',
+  '1.5',
+  '1e3',
+  '01',
+  ' 1',
+  '',
+  '0x10',
+  '18446744073709551616',
+  '99999999999999999999',
+  '123456789012345678901',
+  -1,
+  1.5,
+  5,
+  null,
+  true,
+  [],
+  {},
+  '١٢',
+];
 const BAD_VALUES: unknown[] = [null, true, false, -1, 1.5, 'x', '', [], {}, [1, 2], 1e300, -0.5, '9'.repeat(30)];
 
 describe('bad input', () => {
@@ -34,46 +52,229 @@ describe('bad input', () => {
     const now = t.clock.now;
     await t.heartbeat(node.token, { records: [{ seq: 5, from: now - 10, to: now, rx: '100', tx: '200' }] });
     const db = t.store.db;
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
-    snapshot = () => JSON.stringify(tables.map((name) => [name, db.prepare(`SELECT * FROM ${name}`).safeIntegers(true).all()]),
-      (_k, v) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v));
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
+    ).map((r) => r.name);
+    snapshot = () =>
+      JSON.stringify(
+        tables.map((name) => [name, db.prepare(`SELECT * FROM ${name}`).safeIntegers(true).all()]),
+        (_k, v) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v),
+      );
   });
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('answers 1,000+ malformed requests with a 4xx and stores nothing', async () => {
     const before = snapshot();
     const rnd = prng(20260315);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-    const valid = () => heartbeatBody({ records: [{ seq: 6, from: t.clock.now - 5, to: t.clock.now, rx: '1', tx: '1' }] }) as unknown as Record<string, unknown>;
+    const valid = () =>
+      heartbeatBody({
+        records: [{ seq: 6, from: t.clock.now - 5, to: t.clock.now, rx: '1', tx: '1' }],
+      }) as unknown as Record<string, unknown>;
     const auth = () => ({ authorization: `Bearer ${node.token}`, 'content-type': 'application/json' });
 
     type Req = { method: 'POST' | 'GET'; url: string; headers: Record<string, string>; payload?: string; kind: string };
     const gens: Array<() => Req> = [
-      () => { const s = JSON.stringify(valid()); return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: s.slice(0, Math.floor(rnd() * (s.length - 1))), kind: 'truncated json' }; },
-      () => ({ method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => String.fromCharCode(Math.floor(rnd() * 128))).join('').replace(/^\s*[[{"0-9tfn-]/, '!'), kind: 'garbage' }),
-      () => { const b = valid(); const recs = b.records as Array<Record<string, unknown>>; recs[0][pick(['rx', 'tx'])] = pick(BAD_COUNTS); return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'bad count' }; },
-      () => { const b = valid(); const recs = b.records as Array<Record<string, unknown>>; recs[0][pick(['seq', 'from', 'to', 'events'])] = pick(BAD_VALUES); return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'bad record field' }; },
+      () => {
+        const s = JSON.stringify(valid());
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: s.slice(0, Math.floor(rnd() * (s.length - 1))),
+          kind: 'truncated json',
+        };
+      },
+      () => ({
+        method: 'POST',
+        url: HEARTBEAT_PATH,
+        headers: auth(),
+        payload: Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => String.fromCharCode(Math.floor(rnd() * 128)))
+          .join('')
+          .replace(/^\s*[[{"0-9tfn-]/, '!'),
+        kind: 'garbage',
+      }),
+      () => {
+        const b = valid();
+        const recs = b.records as Array<Record<string, unknown>>;
+        recs[0][pick(['rx', 'tx'])] = pick(BAD_COUNTS);
+        return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'bad count' };
+      },
+      () => {
+        const b = valid();
+        const recs = b.records as Array<Record<string, unknown>>;
+        recs[0][pick(['seq', 'from', 'to', 'events'])] = pick(BAD_VALUES);
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: JSON.stringify(b),
+          kind: 'bad record field',
+        };
+      },
       () => {
         const b = valid();
         const field = pick(['epoch', 'records', 'load', 'uptimeSec', 'agentVersion', 'sentAt']);
-        const isValid = (v: unknown) => (Array.isArray(v) && v.length === 0)
-          || (field === 'load' && v === null) || (field === 'uptimeSec' && typeof v === 'number' && v >= 0) || (field === 'agentVersion' && typeof v === 'string');
+        const isValid = (v: unknown) =>
+          (Array.isArray(v) && v.length === 0) ||
+          (field === 'load' && v === null) ||
+          (field === 'uptimeSec' && typeof v === 'number' && v >= 0) ||
+          (field === 'agentVersion' && typeof v === 'string');
         b[field] = pick(BAD_VALUES.filter((v) => !isValid(v)));
-        return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'bad top field' }; },
-      () => { const b = valid(); delete b[pick(['epoch', 'records', 'load', 'uptimeSec', 'bootId', 'agentVersion', 'sentAt'])]; return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'missing field' }; },
-      () => { const b = valid(); b[`extra${Math.floor(rnd() * 9)}`] = 1; return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'unknown field' }; },
-      () => { const b = valid(); const to = t.clock.now; b.records = [{ seq: 9, from: to - 1, to, rx: '1', tx: '1' }, { seq: pick([9, 8, 1]), from: to - 1, to, rx: '1', tx: '1' }]; return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'not ascending' }; },
-      () => { const b = valid(); b.records = [{ seq: 9, from: t.clock.now, to: t.clock.now - 1 - Math.floor(rnd() * 1000), rx: '1', tx: '1' }]; return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'from > to' }; },
-      () => { const b = valid(); b.records = Array.from({ length: 501 }, (_, i) => ({ seq: 100 + i, from: 1, to: 2, rx: '1', tx: '1' })); return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'too many records' }; },
-      () => ({ method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify({ ...valid(), agentVersion: 'x'.repeat(9000) }), kind: 'oversized' }),
-      () => ({ method: 'POST', url: HEARTBEAT_PATH, headers: { ...auth(), authorization: pick(['Bearer wrong', `Bearer ${node.token.slice(0, -1)}`, '', `bearer  ${node.token}z`, 'Token abc']) }, payload: JSON.stringify(valid()), kind: 'wrong token' }),
-      () => ({ method: 'POST', url: HEARTBEAT_PATH, headers: { ...auth(), 'content-type': pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) }, payload: JSON.stringify(valid()), kind: 'content type' }),
-      () => ({ method: 'POST', url: `${UNIPROXY_PUSH_PATH}?node_id=${pick([node.id, 999, 'abc', -1])}&token=${pick(['bad', '', 'x'.repeat(40)])}`, headers: {}, payload: '{"1":[1,2]}', kind: 'panel bad token' }),
-      () => ({ method: 'POST', url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`, headers: {}, payload: pick(['[1,2]', '"x"', '12', 'null', '{"1":', 'not json', '']), kind: 'panel not an object' }),
-      () => ({ method: 'POST', url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`, headers: { 'idempotency-key': pick(['x', `${node.id + 1}:0123456789abcdef:1`, `${node.id}:XYZ:1`, `${node.id}:0123456789abcdef:`]) }, payload: '{"1":[1,2]}', kind: 'panel bad key' }),
-      () => ({ method: 'POST', url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`, headers: {}, payload: `{"1":[1,2],"pad":"${'p'.repeat(9000)}"}`, kind: 'panel oversized' }),
-      () => ({ method: 'GET', url: pick(['/api/v1/nodes/abc', '/api/v1/nodes/0', '/api/v1/nodes/99999999999', '/api/v1/rankings/nodes?window=x', '/api/v1/rankings/nodes?limit=-3', '/api/v1/nodes/1/series?from=zz', '/api/v1/users/x/traffic', '/api/v1/rankings/users?to=0', '/api/v1/nodes?x=1', '/nope']), headers: { authorization: `Bearer ${ADMIN}` }, kind: 'bad query' }),
-      () => ({ method: 'POST', url: '/api/v1/nodes/1/period/reset', headers: { authorization: `Bearer ${ADMIN}x` }, kind: 'admin wrong token' }),
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: JSON.stringify(b),
+          kind: 'bad top field',
+        };
+      },
+      () => {
+        const b = valid();
+        delete b[pick(['epoch', 'records', 'load', 'uptimeSec', 'bootId', 'agentVersion', 'sentAt'])];
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: JSON.stringify(b),
+          kind: 'missing field',
+        };
+      },
+      () => {
+        const b = valid();
+        b[`extra${Math.floor(rnd() * 9)}`] = 1;
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: JSON.stringify(b),
+          kind: 'unknown field',
+        };
+      },
+      () => {
+        const b = valid();
+        const to = t.clock.now;
+        b.records = [
+          { seq: 9, from: to - 1, to, rx: '1', tx: '1' },
+          { seq: pick([9, 8, 1]), from: to - 1, to, rx: '1', tx: '1' },
+        ];
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: JSON.stringify(b),
+          kind: 'not ascending',
+        };
+      },
+      () => {
+        const b = valid();
+        b.records = [{ seq: 9, from: t.clock.now, to: t.clock.now - 1 - Math.floor(rnd() * 1000), rx: '1', tx: '1' }];
+        return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'from > to' };
+      },
+      () => {
+        const b = valid();
+        b.records = Array.from({ length: 501 }, (_, i) => ({ seq: 100 + i, from: 1, to: 2, rx: '1', tx: '1' }));
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: JSON.stringify(b),
+          kind: 'too many records',
+        };
+      },
+      () => ({
+        method: 'POST',
+        url: HEARTBEAT_PATH,
+        headers: auth(),
+        payload: JSON.stringify({ ...valid(), agentVersion: 'x'.repeat(9000) }),
+        kind: 'oversized',
+      }),
+      () => ({
+        method: 'POST',
+        url: HEARTBEAT_PATH,
+        headers: {
+          ...auth(),
+          authorization: pick([
+            'Bearer wrong',
+            `Bearer ${node.token.slice(0, -1)}`,
+            '',
+            `bearer  ${node.token}z`,
+            'Token abc',
+          ]),
+        },
+        payload: JSON.stringify(valid()),
+        kind: 'wrong token',
+      }),
+      () => ({
+        method: 'POST',
+        url: HEARTBEAT_PATH,
+        headers: {
+          ...auth(),
+          'content-type': pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml']),
+        },
+        payload: JSON.stringify(valid()),
+        kind: 'content type',
+      }),
+      () => ({
+        method: 'POST',
+        url: `${UNIPROXY_PUSH_PATH}?node_id=${pick([node.id, 999, 'abc', -1])}&token=${pick(['bad', '', 'x'.repeat(40)])}`,
+        headers: {},
+        payload: '{"1":[1,2]}',
+        kind: 'panel bad token',
+      }),
+      () => ({
+        method: 'POST',
+        url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`,
+        headers: {},
+        payload: pick(['[1,2]', '"x"', '12', 'null', '{"1":', 'not json', '']),
+        kind: 'panel not an object',
+      }),
+      () => ({
+        method: 'POST',
+        url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`,
+        headers: {
+          'idempotency-key': pick([
+            'x',
+            `${node.id + 1}:0123456789abcdef:1`,
+            `${node.id}:XYZ:1`,
+            `${node.id}:0123456789abcdef:`,
+          ]),
+        },
+        payload: '{"1":[1,2]}',
+        kind: 'panel bad key',
+      }),
+      () => ({
+        method: 'POST',
+        url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`,
+        headers: {},
+        payload: `{"1":[1,2],"pad":"${'p'.repeat(9000)}"}`,
+        kind: 'panel oversized',
+      }),
+      () => ({
+        method: 'GET',
+        url: pick([
+          '/api/v1/nodes/abc',
+          '/api/v1/nodes/0',
+          '/api/v1/nodes/99999999999',
+          '/api/v1/rankings/nodes?window=x',
+          '/api/v1/rankings/nodes?limit=-3',
+          '/api/v1/nodes/1/series?from=zz',
+          '/api/v1/users/x/traffic',
+          '/api/v1/rankings/users?to=0',
+          '/api/v1/nodes?x=1',
+          '/nope',
+        ]),
+        headers: { authorization: `Bearer ${ADMIN}` },
+        kind: 'bad query',
+      }),
+      () => ({
+        method: 'POST',
+        url: '/api/v1/nodes/1/period/reset',
+        headers: { authorization: `Bearer ${ADMIN}x` },
+        kind: 'admin wrong token',
+      }),
     ];
 
     const kinds = new Map<string, number>();

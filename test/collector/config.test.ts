@@ -15,27 +15,50 @@ describe('collector config', () => {
   it('reports every problem with its key path', () => {
     const err = (() => {
       try {
-        validateConfig({ listen: 'localhost', heartbeatIntervalSec: 0, timezone: 'Mars/Base', logLevel: 'loud', bogus: 1, offlineAfterIntervals: '3' });
-      } catch (e) { return e as ConfigError; }
+        validateConfig({
+          listen: 'localhost',
+          heartbeatIntervalSec: 0,
+          timezone: 'Mars/Base',
+          logLevel: 'loud',
+          bogus: 1,
+          offlineAfterIntervals: '3',
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
       throw new Error('no error');
     })();
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err.problems).toEqual(expect.arrayContaining([
-      'listen: must be HOST:PORT',
-      'heartbeatIntervalSec: must be >= 1',
-      'timezone: unknown IANA time zone "Mars/Base"',
-      'logLevel: must be one of fatal, error, warn, info, debug, trace, silent',
-      'bogus: unknown key',
-      'offlineAfterIntervals: must be integer',
-    ]));
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        'listen: must be HOST:PORT',
+        'heartbeatIntervalSec: must be >= 1',
+        'timezone: unknown IANA time zone "Mars/Base"',
+        'logLevel: must be one of fatal, error, warn, info, debug, trace, silent',
+        'bogus: unknown key',
+        'offlineAfterIntervals: must be integer',
+      ]),
+    );
   });
 
   it('layers file < environment < flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tc-cfg-'));
     const file = join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ listen: '127.0.0.1:9000', adminToken: 'from-the-file-123456', timezone: 'Asia/Tokyo' }));
-    const cfg = loadConfig({ file, env: { TRAFFIC_COLLECTOR_ADMIN_TOKEN: 'from-the-env-1234567' }, overrides: { listen: '[::1]:9001', db: undefined } });
-    expect(cfg).toMatchObject({ listen: '[::1]:9001', adminToken: 'from-the-env-1234567', timezone: 'Asia/Tokyo', db: './data/collector.db' });
+    writeFileSync(
+      file,
+      JSON.stringify({ listen: '127.0.0.1:9000', adminToken: 'from-the-file-123456', timezone: 'Asia/Tokyo' }),
+    );
+    const cfg = loadConfig({
+      file,
+      env: { TRAFFIC_COLLECTOR_ADMIN_TOKEN: 'from-the-env-1234567' },
+      overrides: { listen: '[::1]:9001', db: undefined },
+    });
+    expect(cfg).toMatchObject({
+      listen: '[::1]:9001',
+      adminToken: 'from-the-env-1234567',
+      timezone: 'Asia/Tokyo',
+      db: './data/collector.db',
+    });
     writeFileSync(file, '{"listen": ');
     expect(() => loadConfig({ file, env: {} })).toThrow(/not valid JSON/);
   });

@@ -7,8 +7,13 @@ import { startCollector, type CollectorProcess } from '../support/collector-proc
 describe('traffic-collector binary (SQLite)', () => {
   let c: CollectorProcess;
   const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
-  beforeAll(async () => { c = await startCollector(); });
-  afterAll(async () => { await c?.stop(); await dispatcher.close(); });
+  beforeAll(async () => {
+    c = await startCollector();
+  });
+  afterAll(async () => {
+    await c?.stop();
+    await dispatcher.close();
+  });
 
   it('registers nodes with the CLI, ingests real heartbeats, and reports exact totals', async () => {
     const a = await c.addNode({ name: 'edge-a', rate: '2', resetDay: 5, timezone: 'Europe/Berlin' });
@@ -28,10 +33,21 @@ describe('traffic-collector binary (SQLite)', () => {
       const rx = (1n << 40n) + BigInt(i);
       expectRx += rx;
       const records = [{ seq: i, from: now - 1000, to: now, rx: rx.toString(), tx: String(i) }];
-      const send = () => request(`${c.url}${HEARTBEAT_PATH}`, {
-        method: 'POST', dispatcher, headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ epoch: 'aaaaaaaaaaaaaaaa', records, load: [0.5, 0.4, 0.3], uptimeSec: 99, bootId: 'boot', agentVersion: '9.9.9', sentAt: Date.now() }),
-      });
+      const send = () =>
+        request(`${c.url}${HEARTBEAT_PATH}`, {
+          method: 'POST',
+          dispatcher,
+          headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            epoch: 'aaaaaaaaaaaaaaaa',
+            records,
+            load: [0.5, 0.4, 0.3],
+            uptimeSec: 99,
+            bootId: 'boot',
+            agentVersion: '9.9.9',
+            sentAt: Date.now(),
+          }),
+        });
       const res = await send();
       expect(res.statusCode).toBe(200);
       expect(await res.body.json()).toMatchObject({ nodeId: a.id, acked: [i], duplicates: 0 });
@@ -40,8 +56,13 @@ describe('traffic-collector binary (SQLite)', () => {
         expect(await again.body.json()).toMatchObject({ acked: [i], duplicates: 1 });
       }
     }
-    const res = await request(`${c.url}/api/v1/nodes`, { dispatcher, headers: { authorization: `Bearer ${c.adminToken}` } });
-    const { nodes } = (await res.body.json()) as { nodes: Array<{ id: number; online: boolean; traffic: Record<string, string>; agentVersion: string }> };
+    const res = await request(`${c.url}/api/v1/nodes`, {
+      dispatcher,
+      headers: { authorization: `Bearer ${c.adminToken}` },
+    });
+    const { nodes } = (await res.body.json()) as {
+      nodes: Array<{ id: number; online: boolean; traffic: Record<string, string>; agentVersion: string }>;
+    };
     const na = nodes.find((n) => n.id === a.id)!;
     expect(na).toMatchObject({ online: true, agentVersion: '9.9.9' });
     expect(na.traffic.totalRx).toBe(expectRx.toString());
@@ -58,8 +79,22 @@ describe('traffic-collector binary (SQLite)', () => {
     const rotated = JSON.parse(await c.cli(['node', 'rotate-token', String(n.id)]));
     expect(rotated.id).toBe(n.id);
     expect(rotated.token).not.toBe(n.token);
-    const hbBody = JSON.stringify({ epoch: 'bbbbbbbbbbbbbbbb', records: [], load: null, uptimeSec: 1, bootId: null, agentVersion: 'x', sentAt: 1 });
-    const post = (token: string) => request(`${c.url}${HEARTBEAT_PATH}`, { method: 'POST', dispatcher, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: hbBody });
+    const hbBody = JSON.stringify({
+      epoch: 'bbbbbbbbbbbbbbbb',
+      records: [],
+      load: null,
+      uptimeSec: 1,
+      bootId: null,
+      agentVersion: 'x',
+      sentAt: 1,
+    });
+    const post = (token: string) =>
+      request(`${c.url}${HEARTBEAT_PATH}`, {
+        method: 'POST',
+        dispatcher,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: hbBody,
+      });
     const old = await post(n.token);
     expect(old.statusCode).toBe(401);
     await old.body.dump();
@@ -84,14 +119,20 @@ describe('traffic-collector binary without an admin token', () => {
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'tc-admin-'));
-    const c = await startCollector({ db: join(dir, 'sub', 'collector.db'), adminToken: '', config: { logLevel: 'info' } });
+    const c = await startCollector({
+      db: join(dir, 'sub', 'collector.db'),
+      adminToken: '',
+      config: { logLevel: 'info' },
+    });
     try {
       const file = join(dir, 'sub', 'admin-token');
       expect(statSync(file).mode & 0o777).toBe(0o600);
       const token = readFileSync(file, 'utf8').trim();
       expect(c.output()).toContain(file);
       expect(c.output()).not.toContain(token);
-      expect((await fetch(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect((await fetch(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+        200,
+      );
     } finally {
       await c.stop();
     }

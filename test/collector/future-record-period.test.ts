@@ -16,9 +16,21 @@ describe('one future-dated record', () => {
     const node = await t.addNode();
     const now = t.clock.now; // 2026-03-15T12:00Z
     const future = Date.UTC(2036, 0, 1, 0, 5); // the RTC's idea of "now" before NTP stepped the clock
-    expect((await t.heartbeat(node.token, { records: [{ seq: 1, from: future - 60_000, to: future, rx: '100', tx: '100' }] })).statusCode).toBe(200);
+    expect(
+      (
+        await t.heartbeat(node.token, {
+          records: [{ seq: 1, from: future - 60_000, to: future, rx: '100', tx: '100' }],
+        })
+      ).statusCode,
+    ).toBe(200);
     // NTP fixed the clock; the next minute of traffic is correctly dated.
-    expect((await t.heartbeat(node.token, { records: [{ seq: 2, from: now, to: now + 60_000, rx: '5000000', tx: '7000000' }] })).statusCode).toBe(200);
+    expect(
+      (
+        await t.heartbeat(node.token, {
+          records: [{ seq: 2, from: now, to: now + 60_000, rx: '5000000', tx: '7000000' }],
+        })
+      ).statusCode,
+    ).toBe(200);
     t.clock.now = now + 120_000;
     const s = (await t.store.getNodeStats(node.id))!;
     expect(s.totalRx).toBe(5_000_100n);

@@ -18,334 +18,493 @@ export function rec(seq: number, rx: bigint | number, tx: bigint | number, to = 
 }
 
 export function hb(epoch: string, records: IngestRecord[], extra: Partial<HeartbeatInput> = {}): HeartbeatInput {
-  return { epoch, records, load: [0.5, 0.25, 0.125], uptimeSec: 1234, bootId: 'boot-1', agentVersion: '0.1.0', host: { hostname: 'h1', cpus: 2 }, ...extra };
+  return {
+    epoch,
+    records,
+    load: [0.5, 0.25, 0.125],
+    uptimeSec: 1234,
+    bootId: 'boot-1',
+    agentVersion: '0.1.0',
+    host: { hostname: 'h1', cpus: 2 },
+    ...extra,
+  };
 }
 
 export function storeContract(engine: string, makeHarness: () => Promise<StoreHarness>, skipReason?: string): void {
-  describe.skipIf(Boolean(skipReason))(`Store contract on ${engine}${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-    let h: StoreHarness;
-    let s: Store;
-    const newNode = async (opts: { resetDay?: number; timezone?: string; rate?: string; createdAt?: number } = {}) => {
-      const token = `token-${engine}-${++tokenSeq}-${Math.random()}`;
-      const node = await s.addNode({
-        name: `n${tokenSeq}`, tokenHash: hashToken(token), rate: opts.rate ?? '1', resetDay: opts.resetDay ?? 1,
-        timezone: opts.timezone ?? 'UTC', createdAt: opts.createdAt ?? T0,
+  describe.skipIf(Boolean(skipReason))(
+    `Store contract on ${engine}${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+    () => {
+      let h: StoreHarness;
+      let s: Store;
+      const newNode = async (
+        opts: { resetDay?: number; timezone?: string; rate?: string; createdAt?: number } = {},
+      ) => {
+        const token = `token-${engine}-${++tokenSeq}-${Math.random()}`;
+        const node = await s.addNode({
+          name: `n${tokenSeq}`,
+          tokenHash: hashToken(token),
+          rate: opts.rate ?? '1',
+          resetDay: opts.resetDay ?? 1,
+          timezone: opts.timezone ?? 'UTC',
+          createdAt: opts.createdAt ?? T0,
+        });
+        return { node, token };
+      };
+
+      beforeAll(async () => {
+        h = await makeHarness();
+        s = h.store;
       });
-      return { node, token };
-    };
-
-    beforeAll(async () => {
-      h = await makeHarness();
-      s = h.store;
-    });
-    afterAll(async () => {
-      await h?.cleanup();
-    });
-
-    it('migrations are versioned and a second run changes nothing', async () => {
-      const before = await h.scalar('SELECT COUNT(*) FROM schema_migrations');
-      await s.migrate();
-      expect(await h.scalar('SELECT COUNT(*) FROM schema_migrations')).toBe(before);
-      expect(before).toBeGreaterThanOrEqual(2);
-      await s.ping();
-    });
-
-    it('registers nodes with integer ids and finds them by token hash only', async () => {
-      const a = await newNode({ rate: '1.5', resetDay: 7, timezone: 'Asia/Shanghai' });
-      const b = await newNode();
-      expect(Number.isInteger(a.node.id)).toBe(true);
-      expect(b.node.id).toBeGreaterThan(a.node.id);
-      expect(a.node).toMatchObject({ rate: '1.5', resetDay: 7, timezone: 'Asia/Shanghai', createdAt: T0 });
-      expect((await s.findNodeByTokenHash(hashToken(a.token)))?.node.id).toBe(a.node.id);
-      expect(await s.findNodeByTokenHash(hashToken('nope'))).toBeUndefined();
-      const auth = await s.getNodeAuth(b.node.id);
-      expect(auth?.tokenHash.equals(hashToken(b.token))).toBe(true);
-      expect((await s.listNodes()).map((n) => n.id)).toEqual(expect.arrayContaining([a.node.id, b.node.id]));
-    });
-
-    it('rotates a token (the old one stops working) and removes a node', async () => {
-      const a = await newNode();
-      expect(await s.rotateToken(a.node.id, hashToken('fresh-token-xyz'))).toBe(true);
-      expect(await s.findNodeByTokenHash(hashToken(a.token))).toBeUndefined();
-      expect((await s.findNodeByTokenHash(hashToken('fresh-token-xyz')))?.node.id).toBe(a.node.id);
-      await s.ingestHeartbeat(a.node.id, hb('00000000000000aa', [rec(1, 5, 5)]), T0);
-      expect(await s.removeNode(a.node.id)).toBe(true);
-      expect(await s.removeNode(a.node.id)).toBe(false);
-      expect(await s.getNodeStats(a.node.id)).toBeUndefined();
-      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${a.node.id}`)).toBe(0);
-      expect(await s.rotateToken(a.node.id, hashToken('x'))).toBe(false);
-    });
-
-    it('stores a heartbeat once: exact totals, a resend is acknowledged and not counted again', async () => {
-      const { node } = await newNode();
-      const big = (1n << 62n) + 12345n; // above 2^53: must stay exact
-      const r1 = await s.ingestHeartbeat(node.id, hb('0000000000000001', [rec(1, 100, 200), rec(2, big, 1)]), T0 + 5000);
-      expect(r1).toEqual({ acked: [1, 2], duplicates: 0, inserted: 2 });
-      const r2 = await s.ingestHeartbeat(node.id, hb('0000000000000001', [rec(1, 100, 200), rec(2, big, 1), rec(3, 1, 1)]), T0 + 6000);
-      expect(r2).toEqual({ acked: [1, 2, 3], duplicates: 2, inserted: 1 });
-      const st = await s.getNodeStats(node.id);
-      expect(st).toMatchObject({
-        totalRx: 101n + big, totalTx: 202n, periodRx: 101n + big, periodTx: 202n,
-        load: [0.5, 0.25, 0.125], uptimeSec: 1234, bootId: 'boot-1', agentVersion: '0.1.0',
-        host: { hostname: 'h1', cpus: 2 }, lastEpoch: '0000000000000001', lastSeen: T0 + 6000,
+      afterAll(async () => {
+        await h?.cleanup();
       });
-      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(3);
-    });
 
-    it('keeps seqs per epoch: the same seq in a new epoch is new', async () => {
-      const { node } = await newNode();
-      await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(1, 10, 0), rec(2, 10, 0)]), T0);
-      const r = await s.ingestHeartbeat(node.id, hb('00000000000000e2', [rec(1, 7, 0)]), T0);
-      expect(r.duplicates).toBe(0);
-      const again = await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(2, 10, 0)]), T0);
-      expect(again).toEqual({ acked: [2], duplicates: 1, inserted: 0 });
-      expect((await s.getNodeStats(node.id))?.totalRx).toBe(27n);
-    });
+      it('migrations are versioned and a second run changes nothing', async () => {
+        const before = await h.scalar('SELECT COUNT(*) FROM schema_migrations');
+        await s.migrate();
+        expect(await h.scalar('SELECT COUNT(*) FROM schema_migrations')).toBe(before);
+        expect(before).toBeGreaterThanOrEqual(2);
+        await s.ping();
+      });
 
-    it('a heartbeat without records still updates the node facts and last seen', async () => {
-      const { node } = await newNode();
-      await s.ingestHeartbeat(node.id, hb('0000000000000003', [], { bootId: null, host: null, load: null }), T0 + 42);
-      const st = await s.getNodeStats(node.id);
-      expect(st).toMatchObject({ totalRx: 0n, bootId: null, host: null, load: null, lastSeen: T0 + 42 });
-    });
-
-    it('dedup survives pruning of the raw records', async () => {
-      const { node } = await newNode();
-      await s.ingestHeartbeat(node.id, hb('0000000000000004', [rec(1, 1, 1, T0 - 100 * H), rec(2, 1, 1, T0 - 99 * H)]), T0);
-      const pruned = await s.prune(T0 - 50 * H, 0);
-      expect(pruned.rawRecords).toBeGreaterThanOrEqual(2);
-      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(0);
-      const r = await s.ingestHeartbeat(node.id, hb('0000000000000004', [rec(1, 1, 1, T0 - 100 * H), rec(2, 1, 1, T0 - 99 * H)]), T0);
-      expect(r).toEqual({ acked: [1, 2], duplicates: 2, inserted: 0 });
-      expect((await s.getNodeStats(node.id))?.totalRx).toBe(2n);
-      // The hourly rollup keeps the pruned traffic.
-      const series = await s.hourlySeries(node.id, T0 - 101 * H, T0);
-      expect(series.reduce((a, p) => a + p.rx, 0n)).toBe(2n);
-    });
-
-    it('books periods by the record end time: current period, late record to total only, rollover, operator reset', async () => {
-      const { node } = await newNode({ resetDay: 10, timezone: 'Europe/Berlin', createdAt: T0 });
-      const st0 = await s.getNodeStats(node.id);
-      // Period containing 2026-03-15 with reset day 10 in Berlin: 2026-03-10 00:00 CET = 03-09 23:00 UTC.
-      expect(st0?.periodStart).toBe(Date.UTC(2026, 2, 9, 23));
-      expect(st0?.periodEnd).toBe(Date.UTC(2026, 3, 9, 22)); // 04-10 00:00 CEST
-      const epoch = '0000000000000005';
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(1, 100, 10, T0)]), T0);
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(2, 7, 7, Date.UTC(2026, 2, 9, 22, 59))]), T0); // before the period: total only
-      let st = await s.getNodeStats(node.id);
-      expect([st?.totalRx, st?.periodRx]).toEqual([107n, 100n]);
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(3, 1000, 1, Date.UTC(2026, 3, 9, 22))]), Date.UTC(2026, 3, 9, 22)); // first instant of the next period
-      st = await s.getNodeStats(node.id);
-      expect(st).toMatchObject({ totalRx: 1107n, periodRx: 1000n, periodTx: 1n, periodStart: Date.UTC(2026, 3, 9, 22) });
-      const reset = await s.resetPeriod(node.id, Date.UTC(2026, 3, 12));
-      expect(reset).toMatchObject({ periodRx: 0n, periodTx: 0n, periodStart: Date.UTC(2026, 3, 12), totalRx: 1107n });
-      expect(reset?.periodEnd).toBe(Date.UTC(2026, 4, 9, 22));
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(4, 5, 5, Date.UTC(2026, 3, 11))]), Date.UTC(2026, 3, 12, 1)); // before the reset: total only
-      await s.ingestHeartbeat(node.id, hb(epoch, [rec(5, 6, 6, Date.UTC(2026, 3, 13))]), Date.UTC(2026, 3, 13));
-      st = await s.getNodeStats(node.id);
-      expect([st?.totalRx, st?.periodRx]).toEqual([1118n, 6n]);
-      expect(await s.resetPeriod(987654, T0)).toBeUndefined();
-    });
-
-    it('takes a record dated far ahead of the collector clock at the collector clock (period and hour)', async () => {
-      const { node } = await newNode({ createdAt: T0 });
-      await s.ingestHeartbeat(node.id, hb('0000000000000015', [rec(1, 100, 1, Date.UTC(2036, 0, 1))]), T0);
-      const st = await s.getNodeStats(node.id);
-      expect(st?.periodStart).toBeLessThanOrEqual(T0);
-      expect([st?.totalRx, st?.periodRx]).toEqual([100n, 100n]);
-      expect(await s.hourlySeries(node.id, T0 - H, T0 + H)).toEqual([{ at: hourOf(T0 + MAX_CLOCK_AHEAD_MS), rx: 100n, tx: 1n }]);
-    });
-
-    it('refuses a total above 2^63-1 and leaves nothing written', async () => {
-      const { node } = await newNode();
-      const max = (1n << 63n) - 1n;
-      await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(1, max - 10n, 0)]), T0);
-      const err = await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(2, 5, 0), rec(3, 6, 0)]), T0 + 1).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(CollectorError);
-      expect((err as CollectorError).code).toBe('TC_COUNTER_OVERFLOW');
-      expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: max - 10n, lastSeen: T0 });
-      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(1);
-      const ok = await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(2, 10, 0)]), T0 + 2);
-      expect(ok.inserted).toBe(1);
-      expect((await s.getNodeStats(node.id))?.totalRx).toBe(max);
-    });
-
-    it('a failure in the middle of a heartbeat leaves nothing half-written', async () => {
-      const { node } = await newNode();
-      await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(1, 1, 1)]), T0);
-      await h.exec(h.sabotageHourly.on);
-      try {
-        await expect(s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 9)).rejects.toThrow(/sabotage/);
-      } finally {
-        await h.exec(h.sabotageHourly.off);
-      }
-      expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: 1n, lastSeen: T0 });
-      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(1);
-      expect(await h.scalar(`SELECT seq FROM epoch_high_water WHERE node_id = ${node.id}`)).toBe(1);
-      // And the record is not lost: sent again, it is stored.
-      expect((await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 10)).inserted).toBe(1);
-    });
-
-    it('finds a node by token hash again after a rotation or removal, whether by this store or another on the same database', async () => {
-      const other = await h.openAnother();
-      const a = await newNode();
-      const oldHash = hashToken(a.token);
-      for (let i = 0; i < 2; i++) expect((await s.findNodeByTokenHash(oldHash))?.node.id).toBe(a.node.id);
-      const newHash = hashToken(`${a.token}-rotated`);
-      expect(await other.rotateToken(a.node.id, newHash)).toBe(true);
-      expect(await s.findNodeByTokenHash(oldHash)).toBeUndefined();
-      expect((await s.findNodeByTokenHash(newHash))?.node.id).toBe(a.node.id);
-      expect(await s.rotateToken(a.node.id, oldHash)).toBe(true);
-      expect(await s.findNodeByTokenHash(newHash)).toBeUndefined();
-      expect((await s.findNodeByTokenHash(oldHash))?.tokenHash.equals(oldHash)).toBe(true);
-      expect(await other.removeNode(a.node.id)).toBe(true);
-      expect(await s.findNodeByTokenHash(oldHash)).toBeUndefined();
-      const b = await newNode();
-      expect((await s.findNodeByTokenHash(hashToken(b.token)))?.node.id).toBe(b.node.id);
-      expect(await s.removeNode(b.node.id)).toBe(true);
-      expect(await s.findNodeByTokenHash(hashToken(b.token))).toBeUndefined();
-    });
-
-    it('heartbeats arriving together each stand alone: one that fails takes nothing of the others with it', async () => {
-      const a = await newNode(), b = await newNode(), c = await newNode();
-      const max = (1n << 63n) - 1n;
-      await s.ingestHeartbeat(b.node.id, hb('000000000000000b', [rec(1, max - 1n, 0)]), T0);
-      const [ra, rb, rc] = await Promise.allSettled([
-        s.ingestHeartbeat(a.node.id, hb('000000000000000b', [rec(1, 10, 1), rec(2, 20, 2)]), T0 + 1),
-        s.ingestHeartbeat(b.node.id, hb('000000000000000b', [rec(2, 5, 0)]), T0 + 1),
-        s.ingestHeartbeat(c.node.id, hb('000000000000000b', [rec(1, 30, 3)]), T0 + 1),
-      ]);
-      expect(ra).toMatchObject({ status: 'fulfilled', value: { acked: [1, 2], inserted: 2 } });
-      expect(rb.status === 'rejected' && (rb.reason as CollectorError).code).toBe('TC_COUNTER_OVERFLOW');
-      expect(rc).toMatchObject({ status: 'fulfilled', value: { acked: [1], inserted: 1 } });
-      expect(await s.getNodeStats(a.node.id)).toMatchObject({ totalRx: 30n, totalTx: 3n });
-      expect(await s.getNodeStats(b.node.id)).toMatchObject({ totalRx: max - 1n, lastSeen: T0 });
-      expect(await s.getNodeStats(c.node.id)).toMatchObject({ totalRx: 30n, totalTx: 3n });
-      expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${b.node.id}`)).toBe(1);
-    });
-
-    it('throws TC_NODE_NOT_FOUND for an unknown node', async () => {
-      const err = await s.ingestHeartbeat(999_999, hb('0000000000000008', [rec(1, 1, 1)]), T0).catch((e: unknown) => e);
-      expect((err as CollectorError).code).toBe('TC_NODE_NOT_FOUND');
-    });
-
-    it('the same records sent concurrently (two stores on one database) are counted once', async () => {
-      const other = await h.openAnother();
-      const { node } = await newNode();
-      const epoch = '0000000000000009';
-      for (let round = 0; round < 20; round++) {
-        const recs = [rec(round * 2 + 1, 1000, 1), rec(round * 2 + 2, 24, 2)];
-        const results = await Promise.all([
-          s.ingestHeartbeat(node.id, hb(epoch, recs), T0), other.ingestHeartbeat(node.id, hb(epoch, recs), T0),
-          s.ingestHeartbeat(node.id, hb(epoch, recs), T0), other.ingestHeartbeat(node.id, hb(epoch, recs), T0),
-        ]);
-        expect(results.reduce((a, r) => a + r.inserted, 0)).toBe(2);
-        for (const r of results) expect(r.acked).toEqual(recs.map((x) => x.seq));
-      }
-      expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: 20n * 1024n, totalTx: 60n });
-    });
-
-    it('keeps an hourly rollup for series and the last 24 hours', async () => {
-      const { node } = await newNode();
-      const base = Date.UTC(2026, 2, 20, 10);
-      await s.ingestHeartbeat(node.id, hb('000000000000000a', [
-        rec(1, 1, 10, base + 60_000), rec(2, 2, 20, base + 120_000), rec(3, 4, 40, base + H + 5), rec(4, 8, 80, base - 30 * H),
-      ]), base + H + 5);
-      expect(await s.hourlySeries(node.id, base - H, base + 2 * H)).toEqual([
-        { at: base, rx: 3n, tx: 30n }, { at: base + H, rx: 4n, tx: 40n },
-      ]);
-      const since = await s.trafficSince(base - 23 * H);
-      expect(since.get(node.id)).toEqual({ rx: 7n, tx: 70n });
-    });
-
-    it('lists every node with stats', async () => {
-      const { node } = await newNode();
-      const all = await s.listNodeStats();
-      const mine = all.find((x) => x.id === node.id);
-      expect(mine).toMatchObject({ totalRx: 0n, lastSeen: null, load: null });
-      await s.markSeen(node.id, T0 + 77);
-      expect((await s.getNodeStats(node.id))?.lastSeen).toBe(T0 + 77);
-    });
-
-    describe('per-user records', () => {
-      const day = Math.floor(Date.UTC(2026, 2, 15) / 1000);
-      const dayAfter = day + 86_400;
-
-      it('two nodes, the same user, the same day and rate: two rows, and the ranking sums them', async () => {
-        const a = await newNode();
+      it('registers nodes with integer ids and finds them by token hash only', async () => {
+        const a = await newNode({ rate: '1.5', resetDay: 7, timezone: 'Asia/Shanghai' });
         const b = await newNode();
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[101, 10n, 100n]], receivedAt: T0 });
-        await s.pushUserTraffic({ nodeId: b.node.id, rate: '1', recordAt: day, rows: [[101, 1n, 2n], [102, 5n, 5n]], receivedAt: T0 });
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[101, 1n, 1n]], receivedAt: T0 });
-        expect(await h.scalar('SELECT COUNT(*) FROM stat_user WHERE user_id = 101')).toBe(2);
-        const rank = (await s.rankUsers(day, dayAfter, 100)).filter((u) => u.userId === 101 || u.userId === 102);
-        expect(rank).toEqual([{ userId: 101, u: 12n, d: 103n }, { userId: 102, u: 5n, d: 5n }]);
-        expect(await s.userTraffic(101, day, dayAfter)).toEqual([
-          { serverId: a.node.id, u: 11n, d: 101n }, { serverId: b.node.id, u: 1n, d: 2n },
+        expect(Number.isInteger(a.node.id)).toBe(true);
+        expect(b.node.id).toBeGreaterThan(a.node.id);
+        expect(a.node).toMatchObject({ rate: '1.5', resetDay: 7, timezone: 'Asia/Shanghai', createdAt: T0 });
+        expect((await s.findNodeByTokenHash(hashToken(a.token)))?.node.id).toBe(a.node.id);
+        expect(await s.findNodeByTokenHash(hashToken('nope'))).toBeUndefined();
+        const auth = await s.getNodeAuth(b.node.id);
+        expect(auth?.tokenHash.equals(hashToken(b.token))).toBe(true);
+        expect((await s.listNodes()).map((n) => n.id)).toEqual(expect.arrayContaining([a.node.id, b.node.id]));
+      });
+
+      it('rotates a token (the old one stops working) and removes a node', async () => {
+        const a = await newNode();
+        expect(await s.rotateToken(a.node.id, hashToken('fresh-token-xyz'))).toBe(true);
+        expect(await s.findNodeByTokenHash(hashToken(a.token))).toBeUndefined();
+        expect((await s.findNodeByTokenHash(hashToken('fresh-token-xyz')))?.node.id).toBe(a.node.id);
+        await s.ingestHeartbeat(a.node.id, hb('00000000000000aa', [rec(1, 5, 5)]), T0);
+        expect(await s.removeNode(a.node.id)).toBe(true);
+        expect(await s.removeNode(a.node.id)).toBe(false);
+        expect(await s.getNodeStats(a.node.id)).toBeUndefined();
+        expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${a.node.id}`)).toBe(0);
+        expect(await s.rotateToken(a.node.id, hashToken('x'))).toBe(false);
+      });
+
+      it('stores a heartbeat once: exact totals, a resend is acknowledged and not counted again', async () => {
+        const { node } = await newNode();
+        const big = (1n << 62n) + 12345n; // above 2^53: must stay exact
+        const r1 = await s.ingestHeartbeat(
+          node.id,
+          hb('0000000000000001', [rec(1, 100, 200), rec(2, big, 1)]),
+          T0 + 5000,
+        );
+        expect(r1).toEqual({ acked: [1, 2], duplicates: 0, inserted: 2 });
+        const r2 = await s.ingestHeartbeat(
+          node.id,
+          hb('0000000000000001', [rec(1, 100, 200), rec(2, big, 1), rec(3, 1, 1)]),
+          T0 + 6000,
+        );
+        expect(r2).toEqual({ acked: [1, 2, 3], duplicates: 2, inserted: 1 });
+        const st = await s.getNodeStats(node.id);
+        expect(st).toMatchObject({
+          totalRx: 101n + big,
+          totalTx: 202n,
+          periodRx: 101n + big,
+          periodTx: 202n,
+          load: [0.5, 0.25, 0.125],
+          uptimeSec: 1234,
+          bootId: 'boot-1',
+          agentVersion: '0.1.0',
+          host: { hostname: 'h1', cpus: 2 },
+          lastEpoch: '0000000000000001',
+          lastSeen: T0 + 6000,
+        });
+        expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(3);
+      });
+
+      it('keeps seqs per epoch: the same seq in a new epoch is new', async () => {
+        const { node } = await newNode();
+        await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(1, 10, 0), rec(2, 10, 0)]), T0);
+        const r = await s.ingestHeartbeat(node.id, hb('00000000000000e2', [rec(1, 7, 0)]), T0);
+        expect(r.duplicates).toBe(0);
+        const again = await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(2, 10, 0)]), T0);
+        expect(again).toEqual({ acked: [2], duplicates: 1, inserted: 0 });
+        expect((await s.getNodeStats(node.id))?.totalRx).toBe(27n);
+      });
+
+      it('a heartbeat without records still updates the node facts and last seen', async () => {
+        const { node } = await newNode();
+        await s.ingestHeartbeat(node.id, hb('0000000000000003', [], { bootId: null, host: null, load: null }), T0 + 42);
+        const st = await s.getNodeStats(node.id);
+        expect(st).toMatchObject({ totalRx: 0n, bootId: null, host: null, load: null, lastSeen: T0 + 42 });
+      });
+
+      it('dedup survives pruning of the raw records', async () => {
+        const { node } = await newNode();
+        await s.ingestHeartbeat(
+          node.id,
+          hb('0000000000000004', [rec(1, 1, 1, T0 - 100 * H), rec(2, 1, 1, T0 - 99 * H)]),
+          T0,
+        );
+        const pruned = await s.prune(T0 - 50 * H, 0);
+        expect(pruned.rawRecords).toBeGreaterThanOrEqual(2);
+        expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(0);
+        const r = await s.ingestHeartbeat(
+          node.id,
+          hb('0000000000000004', [rec(1, 1, 1, T0 - 100 * H), rec(2, 1, 1, T0 - 99 * H)]),
+          T0,
+        );
+        expect(r).toEqual({ acked: [1, 2], duplicates: 2, inserted: 0 });
+        expect((await s.getNodeStats(node.id))?.totalRx).toBe(2n);
+        // The hourly rollup keeps the pruned traffic.
+        const series = await s.hourlySeries(node.id, T0 - 101 * H, T0);
+        expect(series.reduce((a, p) => a + p.rx, 0n)).toBe(2n);
+      });
+
+      it('books periods by the record end time: current period, late record to total only, rollover, operator reset', async () => {
+        const { node } = await newNode({ resetDay: 10, timezone: 'Europe/Berlin', createdAt: T0 });
+        const st0 = await s.getNodeStats(node.id);
+        // Period containing 2026-03-15 with reset day 10 in Berlin: 2026-03-10 00:00 CET = 03-09 23:00 UTC.
+        expect(st0?.periodStart).toBe(Date.UTC(2026, 2, 9, 23));
+        expect(st0?.periodEnd).toBe(Date.UTC(2026, 3, 9, 22)); // 04-10 00:00 CEST
+        const epoch = '0000000000000005';
+        await s.ingestHeartbeat(node.id, hb(epoch, [rec(1, 100, 10, T0)]), T0);
+        await s.ingestHeartbeat(node.id, hb(epoch, [rec(2, 7, 7, Date.UTC(2026, 2, 9, 22, 59))]), T0); // before the period: total only
+        let st = await s.getNodeStats(node.id);
+        expect([st?.totalRx, st?.periodRx]).toEqual([107n, 100n]);
+        await s.ingestHeartbeat(
+          node.id,
+          hb(epoch, [rec(3, 1000, 1, Date.UTC(2026, 3, 9, 22))]),
+          Date.UTC(2026, 3, 9, 22),
+        ); // first instant of the next period
+        st = await s.getNodeStats(node.id);
+        expect(st).toMatchObject({
+          totalRx: 1107n,
+          periodRx: 1000n,
+          periodTx: 1n,
+          periodStart: Date.UTC(2026, 3, 9, 22),
+        });
+        const reset = await s.resetPeriod(node.id, Date.UTC(2026, 3, 12));
+        expect(reset).toMatchObject({ periodRx: 0n, periodTx: 0n, periodStart: Date.UTC(2026, 3, 12), totalRx: 1107n });
+        expect(reset?.periodEnd).toBe(Date.UTC(2026, 4, 9, 22));
+        await s.ingestHeartbeat(node.id, hb(epoch, [rec(4, 5, 5, Date.UTC(2026, 3, 11))]), Date.UTC(2026, 3, 12, 1)); // before the reset: total only
+        await s.ingestHeartbeat(node.id, hb(epoch, [rec(5, 6, 6, Date.UTC(2026, 3, 13))]), Date.UTC(2026, 3, 13));
+        st = await s.getNodeStats(node.id);
+        expect([st?.totalRx, st?.periodRx]).toEqual([1118n, 6n]);
+        expect(await s.resetPeriod(987654, T0)).toBeUndefined();
+      });
+
+      it('takes a record dated far ahead of the collector clock at the collector clock (period and hour)', async () => {
+        const { node } = await newNode({ createdAt: T0 });
+        await s.ingestHeartbeat(node.id, hb('0000000000000015', [rec(1, 100, 1, Date.UTC(2036, 0, 1))]), T0);
+        const st = await s.getNodeStats(node.id);
+        expect(st?.periodStart).toBeLessThanOrEqual(T0);
+        expect([st?.totalRx, st?.periodRx]).toEqual([100n, 100n]);
+        expect(await s.hourlySeries(node.id, T0 - H, T0 + H)).toEqual([
+          { at: hourOf(T0 + MAX_CLOCK_AHEAD_MS), rx: 100n, tx: 1n },
         ]);
-        expect(await s.nodeUsers(b.node.id, day, dayAfter, 10)).toEqual([{ userId: 102, u: 5n, d: 5n }, { userId: 101, u: 1n, d: 2n }]);
-        expect(await s.nodeUsers(b.node.id, dayAfter, dayAfter + 86_400, 10)).toEqual([]);
-        expect((await s.getNodeStats(a.node.id))?.lastSeen).toBe(T0);
       });
 
-      it('a different rate or day is a different row', async () => {
-        const a = await newNode();
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[201, 1n, 1n]], receivedAt: T0 });
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '2', recordAt: day, rows: [[201, 2n, 2n]], receivedAt: T0 });
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: dayAfter, rows: [[201, 4n, 4n]], receivedAt: T0 });
-        expect(await h.scalar('SELECT COUNT(*) FROM stat_user WHERE user_id = 201')).toBe(3);
-        expect(await s.userTraffic(201, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 3n, d: 3n }]);
+      it('refuses a total above 2^63-1 and leaves nothing written', async () => {
+        const { node } = await newNode();
+        const max = (1n << 63n) - 1n;
+        await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(1, max - 10n, 0)]), T0);
+        const err = await s
+          .ingestHeartbeat(node.id, hb('0000000000000006', [rec(2, 5, 0), rec(3, 6, 0)]), T0 + 1)
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(CollectorError);
+        expect((err as CollectorError).code).toBe('TC_COUNTER_OVERFLOW');
+        expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: max - 10n, lastSeen: T0 });
+        expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(1);
+        const ok = await s.ingestHeartbeat(node.id, hb('0000000000000006', [rec(2, 10, 0)]), T0 + 2);
+        expect(ok.inserted).toBe(1);
+        expect((await s.getNodeStats(node.id))?.totalRx).toBe(max);
       });
 
-      it('an idempotency key already applied is acknowledged and not applied again, also concurrently', async () => {
-        const a = await newNode();
+      it('a failure in the middle of a heartbeat leaves nothing half-written', async () => {
+        const { node } = await newNode();
+        await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(1, 1, 1)]), T0);
+        await h.exec(h.sabotageHourly.on);
+        try {
+          await expect(s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 9)).rejects.toThrow(
+            /sabotage/,
+          );
+        } finally {
+          await h.exec(h.sabotageHourly.off);
+        }
+        expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: 1n, lastSeen: T0 });
+        expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(1);
+        expect(await h.scalar(`SELECT seq FROM epoch_high_water WHERE node_id = ${node.id}`)).toBe(1);
+        // And the record is not lost: sent again, it is stored.
+        expect((await s.ingestHeartbeat(node.id, hb('0000000000000007', [rec(2, 50, 50)]), T0 + 10)).inserted).toBe(1);
+      });
+
+      it('finds a node by token hash again after a rotation or removal, whether by this store or another on the same database', async () => {
         const other = await h.openAnother();
-        const key = `${a.node.id}:00000000000000bb:1`;
-        const push = { nodeId: a.node.id, rate: '1', recordAt: day, rows: [[301, 7n, 9n]] as Array<[number, bigint, bigint]>, idempotencyKey: key, receivedAt: T0 };
-        const res = await Promise.all([s.pushUserTraffic(push), other.pushUserTraffic(push), s.pushUserTraffic(push)]);
-        expect(res.filter((r) => r.applied)).toHaveLength(1);
-        expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
-        expect(await s.userTraffic(301, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 7n, d: 9n }]);
-        // Keys are per node and prunable, but an agent key (<node>:<epoch>:<seq>) is still known after pruning by the
-        // per-(node, epoch) high-water seq; a key of another form applies again once pruned.
-        const foreign = { ...push, idempotencyKey: 'xrayr-batch-17' };
-        expect(await s.pushUserTraffic(foreign)).toEqual({ applied: true });
-        expect((await s.prune(0, T0 + 1)).idempotencyKeys).toBeGreaterThanOrEqual(2);
-        expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
-        expect(await s.pushUserTraffic({ ...push, idempotencyKey: `${a.node.id}:00000000000000bb:2` })).toEqual({ applied: true });
-        expect(await s.pushUserTraffic(foreign)).toEqual({ applied: true });
+        const a = await newNode();
+        const oldHash = hashToken(a.token);
+        for (let i = 0; i < 2; i++) expect((await s.findNodeByTokenHash(oldHash))?.node.id).toBe(a.node.id);
+        const newHash = hashToken(`${a.token}-rotated`);
+        expect(await other.rotateToken(a.node.id, newHash)).toBe(true);
+        expect(await s.findNodeByTokenHash(oldHash)).toBeUndefined();
+        expect((await s.findNodeByTokenHash(newHash))?.node.id).toBe(a.node.id);
+        expect(await s.rotateToken(a.node.id, oldHash)).toBe(true);
+        expect(await s.findNodeByTokenHash(newHash)).toBeUndefined();
+        expect((await s.findNodeByTokenHash(oldHash))?.tokenHash.equals(oldHash)).toBe(true);
+        expect(await other.removeNode(a.node.id)).toBe(true);
+        expect(await s.findNodeByTokenHash(oldHash)).toBeUndefined();
+        const b = await newNode();
+        expect((await s.findNodeByTokenHash(hashToken(b.token)))?.node.id).toBe(b.node.id);
+        expect(await s.removeNode(b.node.id)).toBe(true);
+        expect(await s.findNodeByTokenHash(hashToken(b.token))).toBeUndefined();
       });
 
-      it('rows from before per-node tracking (server_id NULL) stay readable and are summed with the rest', async () => {
-        const a = await newNode();
-        await h.exec(`INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
+      it('heartbeats arriving together each stand alone: one that fails takes nothing of the others with it', async () => {
+        const a = await newNode(),
+          b = await newNode(),
+          c = await newNode();
+        const max = (1n << 63n) - 1n;
+        await s.ingestHeartbeat(b.node.id, hb('000000000000000b', [rec(1, max - 1n, 0)]), T0);
+        const [ra, rb, rc] = await Promise.allSettled([
+          s.ingestHeartbeat(a.node.id, hb('000000000000000b', [rec(1, 10, 1), rec(2, 20, 2)]), T0 + 1),
+          s.ingestHeartbeat(b.node.id, hb('000000000000000b', [rec(2, 5, 0)]), T0 + 1),
+          s.ingestHeartbeat(c.node.id, hb('000000000000000b', [rec(1, 30, 3)]), T0 + 1),
+        ]);
+        expect(ra).toMatchObject({ status: 'fulfilled', value: { acked: [1, 2], inserted: 2 } });
+        expect(rb.status === 'rejected' && (rb.reason as CollectorError).code).toBe('TC_COUNTER_OVERFLOW');
+        expect(rc).toMatchObject({ status: 'fulfilled', value: { acked: [1], inserted: 1 } });
+        expect(await s.getNodeStats(a.node.id)).toMatchObject({ totalRx: 30n, totalTx: 3n });
+        expect(await s.getNodeStats(b.node.id)).toMatchObject({ totalRx: max - 1n, lastSeen: T0 });
+        expect(await s.getNodeStats(c.node.id)).toMatchObject({ totalRx: 30n, totalTx: 3n });
+        expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${b.node.id}`)).toBe(1);
+      });
+
+      it('throws TC_NODE_NOT_FOUND for an unknown node', async () => {
+        const err = await s
+          .ingestHeartbeat(999_999, hb('0000000000000008', [rec(1, 1, 1)]), T0)
+          .catch((e: unknown) => e);
+        expect((err as CollectorError).code).toBe('TC_NODE_NOT_FOUND');
+      });
+
+      it('the same records sent concurrently (two stores on one database) are counted once', async () => {
+        const other = await h.openAnother();
+        const { node } = await newNode();
+        const epoch = '0000000000000009';
+        for (let round = 0; round < 20; round++) {
+          const recs = [rec(round * 2 + 1, 1000, 1), rec(round * 2 + 2, 24, 2)];
+          const results = await Promise.all([
+            s.ingestHeartbeat(node.id, hb(epoch, recs), T0),
+            other.ingestHeartbeat(node.id, hb(epoch, recs), T0),
+            s.ingestHeartbeat(node.id, hb(epoch, recs), T0),
+            other.ingestHeartbeat(node.id, hb(epoch, recs), T0),
+          ]);
+          expect(results.reduce((a, r) => a + r.inserted, 0)).toBe(2);
+          for (const r of results) expect(r.acked).toEqual(recs.map((x) => x.seq));
+        }
+        expect(await s.getNodeStats(node.id)).toMatchObject({ totalRx: 20n * 1024n, totalTx: 60n });
+      });
+
+      it('keeps an hourly rollup for series and the last 24 hours', async () => {
+        const { node } = await newNode();
+        const base = Date.UTC(2026, 2, 20, 10);
+        await s.ingestHeartbeat(
+          node.id,
+          hb('000000000000000a', [
+            rec(1, 1, 10, base + 60_000),
+            rec(2, 2, 20, base + 120_000),
+            rec(3, 4, 40, base + H + 5),
+            rec(4, 8, 80, base - 30 * H),
+          ]),
+          base + H + 5,
+        );
+        expect(await s.hourlySeries(node.id, base - H, base + 2 * H)).toEqual([
+          { at: base, rx: 3n, tx: 30n },
+          { at: base + H, rx: 4n, tx: 40n },
+        ]);
+        const since = await s.trafficSince(base - 23 * H);
+        expect(since.get(node.id)).toEqual({ rx: 7n, tx: 70n });
+      });
+
+      it('lists every node with stats', async () => {
+        const { node } = await newNode();
+        const all = await s.listNodeStats();
+        const mine = all.find((x) => x.id === node.id);
+        expect(mine).toMatchObject({ totalRx: 0n, lastSeen: null, load: null });
+        await s.markSeen(node.id, T0 + 77);
+        expect((await s.getNodeStats(node.id))?.lastSeen).toBe(T0 + 77);
+      });
+
+      describe('per-user records', () => {
+        const day = Math.floor(Date.UTC(2026, 2, 15) / 1000);
+        const dayAfter = day + 86_400;
+
+        it('two nodes, the same user, the same day and rate: two rows, and the ranking sums them', async () => {
+          const a = await newNode();
+          const b = await newNode();
+          await s.pushUserTraffic({
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: day,
+            rows: [[101, 10n, 100n]],
+            receivedAt: T0,
+          });
+          await s.pushUserTraffic({
+            nodeId: b.node.id,
+            rate: '1',
+            recordAt: day,
+            rows: [
+              [101, 1n, 2n],
+              [102, 5n, 5n],
+            ],
+            receivedAt: T0,
+          });
+          await s.pushUserTraffic({
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: day,
+            rows: [[101, 1n, 1n]],
+            receivedAt: T0,
+          });
+          expect(await h.scalar('SELECT COUNT(*) FROM stat_user WHERE user_id = 101')).toBe(2);
+          const rank = (await s.rankUsers(day, dayAfter, 100)).filter((u) => u.userId === 101 || u.userId === 102);
+          expect(rank).toEqual([
+            { userId: 101, u: 12n, d: 103n },
+            { userId: 102, u: 5n, d: 5n },
+          ]);
+          expect(await s.userTraffic(101, day, dayAfter)).toEqual([
+            { serverId: a.node.id, u: 11n, d: 101n },
+            { serverId: b.node.id, u: 1n, d: 2n },
+          ]);
+          expect(await s.nodeUsers(b.node.id, day, dayAfter, 10)).toEqual([
+            { userId: 102, u: 5n, d: 5n },
+            { userId: 101, u: 1n, d: 2n },
+          ]);
+          expect(await s.nodeUsers(b.node.id, dayAfter, dayAfter + 86_400, 10)).toEqual([]);
+          expect((await s.getNodeStats(a.node.id))?.lastSeen).toBe(T0);
+        });
+
+        it('a different rate or day is a different row', async () => {
+          const a = await newNode();
+          await s.pushUserTraffic({
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: day,
+            rows: [[201, 1n, 1n]],
+            receivedAt: T0,
+          });
+          await s.pushUserTraffic({
+            nodeId: a.node.id,
+            rate: '2',
+            recordAt: day,
+            rows: [[201, 2n, 2n]],
+            receivedAt: T0,
+          });
+          await s.pushUserTraffic({
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: dayAfter,
+            rows: [[201, 4n, 4n]],
+            receivedAt: T0,
+          });
+          expect(await h.scalar('SELECT COUNT(*) FROM stat_user WHERE user_id = 201')).toBe(3);
+          expect(await s.userTraffic(201, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 3n, d: 3n }]);
+        });
+
+        it('an idempotency key already applied is acknowledged and not applied again, also concurrently', async () => {
+          const a = await newNode();
+          const other = await h.openAnother();
+          const key = `${a.node.id}:00000000000000bb:1`;
+          const push = {
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: day,
+            rows: [[301, 7n, 9n]] as Array<[number, bigint, bigint]>,
+            idempotencyKey: key,
+            receivedAt: T0,
+          };
+          const res = await Promise.all([
+            s.pushUserTraffic(push),
+            other.pushUserTraffic(push),
+            s.pushUserTraffic(push),
+          ]);
+          expect(res.filter((r) => r.applied)).toHaveLength(1);
+          expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
+          expect(await s.userTraffic(301, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 7n, d: 9n }]);
+          // Keys are per node and prunable, but an agent key (<node>:<epoch>:<seq>) is still known after pruning by the
+          // per-(node, epoch) high-water seq; a key of another form applies again once pruned.
+          const foreign = { ...push, idempotencyKey: 'xrayr-batch-17' };
+          expect(await s.pushUserTraffic(foreign)).toEqual({ applied: true });
+          expect((await s.prune(0, T0 + 1)).idempotencyKeys).toBeGreaterThanOrEqual(2);
+          expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
+          expect(await s.pushUserTraffic({ ...push, idempotencyKey: `${a.node.id}:00000000000000bb:2` })).toEqual({
+            applied: true,
+          });
+          expect(await s.pushUserTraffic(foreign)).toEqual({ applied: true });
+        });
+
+        it('rows from before per-node tracking (server_id NULL) stay readable and are summed with the rest', async () => {
+          const a = await newNode();
+          await h.exec(`INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
           VALUES (401, NULL, '1', 1000, 2000, 'd', ${day}, ${day}, ${day})`);
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: [[401, 1n, 2n]], receivedAt: T0 });
-        expect((await s.rankUsers(day, dayAfter, 1000)).find((u) => u.userId === 401)).toEqual({ userId: 401, u: 1001n, d: 2002n });
-        expect(await s.userTraffic(401, day, dayAfter)).toEqual([{ serverId: null, u: 1000n, d: 2000n }, { serverId: a.node.id, u: 1n, d: 2n }]);
-      });
+          await s.pushUserTraffic({
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: day,
+            rows: [[401, 1n, 2n]],
+            receivedAt: T0,
+          });
+          expect((await s.rankUsers(day, dayAfter, 1000)).find((u) => u.userId === 401)).toEqual({
+            userId: 401,
+            u: 1001n,
+            d: 2002n,
+          });
+          expect(await s.userTraffic(401, day, dayAfter)).toEqual([
+            { serverId: null, u: 1000n, d: 2000n },
+            { serverId: a.node.id, u: 1n, d: 2n },
+          ]);
+        });
 
-      it('applies a push of 1,023 rows (every chunk size) exactly, big counts included', async () => {
-        const a = await newNode();
-        const big = (1n << 62n) + 7n;
-        const rows: Array<[number, bigint, bigint]> = Array.from({ length: 1023 }, (_, i) => [2_000_000 + i, BigInt(i + 1), i === 1022 ? big : 3n]);
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows: rows.slice(0, 3), receivedAt: T0 });
-        expect(await h.scalar(`SELECT COUNT(*) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe(1023);
-        expect(await h.scalar(`SELECT SUM(u) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe((1023 * 1024) / 2 + 6);
-        expect(await s.userTraffic(2_000_000, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 2n, d: 6n }]);
-        expect(await s.userTraffic(2_000_512, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 513n, d: 3n }]);
-        expect(await s.userTraffic(2_001_022, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 1023n, d: big }]);
-      });
+        it('applies a push of 1,023 rows (every chunk size) exactly, big counts included', async () => {
+          const a = await newNode();
+          const big = (1n << 62n) + 7n;
+          const rows: Array<[number, bigint, bigint]> = Array.from({ length: 1023 }, (_, i) => [
+            2_000_000 + i,
+            BigInt(i + 1),
+            i === 1022 ? big : 3n,
+          ]);
+          await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
+          await s.pushUserTraffic({
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: day,
+            rows: rows.slice(0, 3),
+            receivedAt: T0,
+          });
+          expect(await h.scalar(`SELECT COUNT(*) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe(1023);
+          expect(await h.scalar(`SELECT SUM(u) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe(
+            (1023 * 1024) / 2 + 6,
+          );
+          expect(await s.userTraffic(2_000_000, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 2n, d: 6n }]);
+          expect(await s.userTraffic(2_000_512, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 513n, d: 3n }]);
+          expect(await s.userTraffic(2_001_022, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 1023n, d: big }]);
+        });
 
-      it('applies 10,000 rows of one push in one transaction', async () => {
-        const a = await newNode();
-        const rows: Array<[number, bigint, bigint]> = Array.from({ length: 10_000 }, (_, i) => [1_000_000 + i, BigInt(i), 1n]);
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
-        await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
-        expect(await h.scalar(`SELECT COUNT(*) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe(10_000);
-        expect(await s.nodeUsers(a.node.id, day, dayAfter, 1)).toEqual([{ userId: 1_009_999, u: 19_998n, d: 2n }]);
+        it('applies 10,000 rows of one push in one transaction', async () => {
+          const a = await newNode();
+          const rows: Array<[number, bigint, bigint]> = Array.from({ length: 10_000 }, (_, i) => [
+            1_000_000 + i,
+            BigInt(i),
+            1n,
+          ]);
+          await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
+          await s.pushUserTraffic({ nodeId: a.node.id, rate: '1', recordAt: day, rows, receivedAt: T0 });
+          expect(await h.scalar(`SELECT COUNT(*) FROM stat_user WHERE server_id = ${a.node.id}`)).toBe(10_000);
+          expect(await s.nodeUsers(a.node.id, day, dayAfter, 1)).toEqual([{ userId: 1_009_999, u: 19_998n, d: 2n }]);
+        });
       });
-    });
-  });
+    },
+  );
 }

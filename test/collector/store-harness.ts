@@ -27,13 +27,22 @@ export async function sqliteHarness(): Promise<StoreHarness> {
   const others: Store[] = [];
   return {
     store,
-    async scalar(sql) { return Number(Object.values(store.db.prepare(sql).get() as object)[0]); },
-    async exec(sql) { store.db.exec(sql); },
+    async scalar(sql) {
+      return Number(Object.values(store.db.prepare(sql).get() as object)[0]);
+    },
+    async exec(sql) {
+      store.db.exec(sql);
+    },
     sabotageHourly: {
       on: "CREATE TRIGGER tc_sabotage BEFORE INSERT ON traffic_hourly BEGIN SELECT RAISE(ABORT, 'sabotage'); END",
       off: 'DROP TRIGGER tc_sabotage',
     },
-    async openAnother() { const s = new SqliteStore(path); await s.migrate(); others.push(s); return s; },
+    async openAnother() {
+      const s = new SqliteStore(path);
+      await s.migrate();
+      others.push(s);
+      return s;
+    },
     async cleanup() {
       for (const s of others) await s.close();
       await store.close();
@@ -49,14 +58,23 @@ export async function postgresHarness(): Promise<StoreHarness> {
   const others: Store[] = [];
   return {
     store,
-    async scalar(sql) { return Number(Object.values((await store.pool.query(sql)).rows[0] as object)[0]); },
-    async exec(sql) { await store.pool.query(sql); },
+    async scalar(sql) {
+      return Number(Object.values((await store.pool.query(sql)).rows[0] as object)[0]);
+    },
+    async exec(sql) {
+      await store.pool.query(sql);
+    },
     sabotageHourly: {
       on: `CREATE FUNCTION tc_sabotage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'sabotage'; END $$;
            CREATE TRIGGER tc_sabotage BEFORE INSERT ON traffic_hourly FOR EACH ROW EXECUTE FUNCTION tc_sabotage();`,
       off: 'DROP TRIGGER tc_sabotage ON traffic_hourly; DROP FUNCTION tc_sabotage();',
     },
-    async openAnother() { const s = new PostgresStore(db.url, 8); await s.migrate(); others.push(s); return s; },
+    async openAnother() {
+      const s = new PostgresStore(db.url, 8);
+      await s.migrate();
+      others.push(s);
+      return s;
+    },
     async cleanup() {
       for (const s of others) await s.close();
       await store.close();

@@ -10,10 +10,24 @@ it('SQLite group commit: when one heartbeat rolls back the whole batch transacti
   try {
     const s = h.store;
     const nodes = [];
-    for (let i = 0; i < 3; i++) nodes.push(await s.addNode({ name: `g${i}`, tokenHash: hashToken(`g-${i}`), rate: '1', resetDay: 1, timezone: 'UTC', createdAt: 1 }));
+    for (let i = 0; i < 3; i++)
+      nodes.push(
+        await s.addNode({
+          name: `g${i}`,
+          tokenHash: hashToken(`g-${i}`),
+          rate: '1',
+          resetDay: 1,
+          timezone: 'UTC',
+          createdAt: 1,
+        }),
+      );
     // RAISE(ROLLBACK) ends the whole transaction, not just the statement: the batch is lost as a whole.
-    await h.exec(`CREATE TRIGGER tc_rollback BEFORE INSERT ON traffic_hourly WHEN NEW.node_id = ${nodes[1].id} BEGIN SELECT RAISE(ROLLBACK, 'whole'); END`);
-    const results = await Promise.allSettled(nodes.map((n) => s.ingestHeartbeat(n.id, hb('00000000000000c1', [rec(1, 7, 7)]), Date.now())));
+    await h.exec(
+      `CREATE TRIGGER tc_rollback BEFORE INSERT ON traffic_hourly WHEN NEW.node_id = ${nodes[1].id} BEGIN SELECT RAISE(ROLLBACK, 'whole'); END`,
+    );
+    const results = await Promise.allSettled(
+      nodes.map((n) => s.ingestHeartbeat(n.id, hb('00000000000000c1', [rec(1, 7, 7)]), Date.now())),
+    );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'whole' });
     expect(await h.scalar('SELECT COUNT(*) FROM traffic_records')).toBe(2);

@@ -29,11 +29,16 @@ const alive = new Set<FakeAgent>();
 
 /** Text of every cell of the fleet table, by node name. */
 async function fleetRows(p: Page): Promise<Record<string, string[]>> {
-  const rows = await p.$$eval('#fleet tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent ?? '')));
+  const rows = await p.$$eval('#fleet tbody tr', (trs) =>
+    trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent ?? '')),
+  );
   return Object.fromEntries(rows.map((cells) => [cells[0], cells]));
 }
 /** Node names in table order, without singapore-4 (its period depends on today's date, it is there for the charts). */
-const names = (p: Page) => p.$$eval('#fleet tbody tr', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[0].textContent).filter((n) => n !== 'singapore-4'));
+const names = (p: Page) =>
+  p.$$eval('#fleet tbody tr', (trs) =>
+    trs.map((tr) => (tr as HTMLTableRowElement).cells[0].textContent).filter((n) => n !== 'singapore-4'),
+  );
 
 /** 30 days of hourly records with a daily rhythm: a busy evening, a quiet night. */
 function hourlyHistory(now: number): Array<{ to: number; rx: bigint; tx: bigint }> {
@@ -53,9 +58,13 @@ beforeAll(async () => {
   await ensureBuilt();
   mkdirSync(SHOTS, { recursive: true });
   // Offline after 2 intervals of 2 s without a heartbeat.
-  collector = await startCollector({ adminToken: ADMIN, config: { heartbeatIntervalSec: 2, offlineAfterIntervals: 2 } });
+  collector = await startCollector({
+    adminToken: ADMIN,
+    config: { heartbeatIntervalSec: 2, offlineAfterIntervals: 2 },
+  });
   const nodes = [];
-  for (const name of ['tokyo-1', 'frankfurt-2', 'ashburn-3', 'singapore-4']) nodes.push(await collector.addNode({ name }));
+  for (const name of ['tokyo-1', 'frankfurt-2', 'ashburn-3', 'singapore-4'])
+    nodes.push(await collector.addNode({ name }));
   tokyo = new FakeAgent(collector.url, nodes[0], [1.5, 1.25, 1], 3 * 86_400 + 4 * 3600 + 5 * 60);
   frankfurt = new FakeAgent(collector.url, nodes[1], [0.1, 0.2, 0.3], 45 * 60);
   ashburn = new FakeAgent(collector.url, nodes[2], [3, 2, 1], 7200);
@@ -110,8 +119,25 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('#fleet tbody tr').length === 4);
     const rows = await fleetRows(page);
     // Node, State, Last seen, Load, Uptime, Period RX, Period TX, Total RX, Total TX
-    expect(rows['tokyo-1']).toEqual(['tokyo-1', 'online', expect.stringMatching(/^\ds ago$/), '1.50 / 1.25 / 1.00', '3d 4h 5m', '5.00 GiB', '1.50 TiB', '5.00 GiB', '1.50 TiB']);
-    expect(rows['frankfurt-2'].slice(3)).toEqual(['0.10 / 0.20 / 0.30', '45m 0s', '3.00 MiB', '1023 B', '3.00 MiB', '1023 B']);
+    expect(rows['tokyo-1']).toEqual([
+      'tokyo-1',
+      'online',
+      expect.stringMatching(/^\ds ago$/),
+      '1.50 / 1.25 / 1.00',
+      '3d 4h 5m',
+      '5.00 GiB',
+      '1.50 TiB',
+      '5.00 GiB',
+      '1.50 TiB',
+    ]);
+    expect(rows['frankfurt-2'].slice(3)).toEqual([
+      '0.10 / 0.20 / 0.30',
+      '45m 0s',
+      '3.00 MiB',
+      '1023 B',
+      '3.00 MiB',
+      '1023 B',
+    ]);
     expect(rows['ashburn-3'].slice(5)).toEqual(['8.00 PiB', '0 B', '8.00 PiB', '0 B']);
     expect(await page.textContent('#fleet-counts')).toBe('4 nodes · 4 online · 0 offline');
     expect(await page.evaluate(() => sessionStorage.getItem('traffic-collector.admin-token'))).toBe(ADMIN);
@@ -136,7 +162,7 @@ describe('dashboard in headless Chromium', () => {
     expect(await names(page)).toEqual(['ashburn-3', 'frankfurt-2', 'tokyo-1']);
   });
 
-  it('opens a node\'s charts of the last 24 hours and 30 days from its row', async () => {
+  it("opens a node's charts of the last 24 hours and 30 days from its row", async () => {
     const series: Array<{ url: string; body: { step: string; points: Array<{ rx: string }> } }> = [];
     const onResponse = async (r: import('playwright-core').Response) => {
       if (r.url().includes('/series?')) series.push({ url: r.url(), body: await r.json() });
@@ -148,8 +174,14 @@ describe('dashboard in headless Chromium', () => {
     page.off('response', onResponse);
     expect(await page.textContent('#node-dialog [data-field="title"]')).toBe('tokyo-1 (#1)');
     expect(await page.textContent('#node-dialog [data-field="facts"]')).toContain('period 5.00 GiB RX / 1.50 TiB TX');
-    expect(await page.$$eval('#node-dialog .u-title', (e) => e.map((x) => x.textContent))).toEqual(['Last 24 hours, per hour', 'Last 30 days, per day']);
-    const size = await page.$eval('#node-dialog .chart canvas', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+    expect(await page.$$eval('#node-dialog .u-title', (e) => e.map((x) => x.textContent))).toEqual([
+      'Last 24 hours, per hour',
+      'Last 30 days, per day',
+    ]);
+    const size = await page.$eval('#node-dialog .chart canvas', (c) => [
+      (c as HTMLCanvasElement).width,
+      (c as HTMLCanvasElement).height,
+    ]);
     expect(size[0]).toBeGreaterThan(300);
     expect(size[1]).toBeGreaterThan(100);
     // What was drawn: hourly and daily points that add up to the node's 5 GiB.
@@ -157,8 +189,13 @@ describe('dashboard in headless Chromium', () => {
     for (const s of series) expect(s.body.points.reduce((acc, p) => acc + BigInt(p.rx), 0n)).toBe(5n * GiB);
     expect(await page.isVisible('#node-dialog .chart .muted')).toBe(false);
     // The node's own top users (GET /api/v1/nodes/:id/users).
-    const nodeUsers = await page.$$eval('#node-dialog [data-field="users"] tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
-    expect(nodeUsers).toEqual([['1', '42', '1.00 MiB', '2.00 GiB', '2.00 GiB'], ['2', '7', '10 B', '20 B', '30 B']]);
+    const nodeUsers = await page.$$eval('#node-dialog [data-field="users"] tbody tr', (trs) =>
+      trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)),
+    );
+    expect(nodeUsers).toEqual([
+      ['1', '42', '1.00 MiB', '2.00 GiB', '2.00 GiB'],
+      ['2', '7', '10 B', '20 B', '30 B'],
+    ]);
     await page.click('#node-dialog [data-action="close"]');
     await page.waitForSelector('#node-dialog:not([open])', { state: 'attached' });
     // A node with 30 days of hourly history: a bar in every hour and every day.
@@ -171,35 +208,72 @@ describe('dashboard in headless Chromium', () => {
   });
 
   it('ranks nodes by period traffic and users by traffic in the range', async () => {
-    const nodeRanks = await page.$$eval('#rank-nodes tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
-    expect(nodeRanks.map((r) => r[1]).filter((n) => n !== 'singapore-4')).toEqual(['ashburn-3', 'tokyo-1', 'frankfurt-2']);
-    expect(nodeRanks.find((r) => r[1] === 'tokyo-1')!.slice(1)).toEqual(['tokyo-1', '5.00 GiB', '1.50 TiB', '1.50 TiB']);
-    const userRanks = await page.$$eval('#rank-users tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
-    expect(userRanks).toEqual([['1', '42', '1.00 MiB', '2.00 GiB', '2.00 GiB'], ['2', '7', '10 B', '20 B', '30 B']]);
+    const nodeRanks = await page.$$eval('#rank-nodes tbody tr', (trs) =>
+      trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)),
+    );
+    expect(nodeRanks.map((r) => r[1]).filter((n) => n !== 'singapore-4')).toEqual([
+      'ashburn-3',
+      'tokyo-1',
+      'frankfurt-2',
+    ]);
+    expect(nodeRanks.find((r) => r[1] === 'tokyo-1')!.slice(1)).toEqual([
+      'tokyo-1',
+      '5.00 GiB',
+      '1.50 TiB',
+      '1.50 TiB',
+    ]);
+    const userRanks = await page.$$eval('#rank-users tbody tr', (trs) =>
+      trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)),
+    );
+    expect(userRanks).toEqual([
+      ['1', '42', '1.00 MiB', '2.00 GiB', '2.00 GiB'],
+      ['2', '7', '10 B', '20 B', '30 B'],
+    ]);
     await page.selectOption('#rank-window', 'total');
-    await expect.poll(() => page.$$eval('#rank-nodes tbody tr', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[1].textContent))).toEqual(['ashburn-3', 'tokyo-1', 'singapore-4', 'frankfurt-2']);
+    await expect
+      .poll(() =>
+        page.$$eval('#rank-nodes tbody tr', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[1].textContent)),
+      )
+      .toEqual(['ashburn-3', 'tokyo-1', 'singapore-4', 'frankfurt-2']);
   });
 
-  it('looks up a user\'s traffic per node and in total', async () => {
+  it("looks up a user's traffic per node and in total", async () => {
     await page.fill('#user-id', '42');
     await page.click('#user-form button[type=submit]');
     await expect.poll(() => page.textContent('#user-summary')).toContain('User 42:');
-    const rows = await page.$$eval('#user-nodes tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
-    expect(rows).toEqual([['tokyo-1', '1.00 MiB', '2.00 GiB', '2.00 GiB'], ['frankfurt-2', '512 B', '1.00 KiB', '1.50 KiB']]);
-    expect(await page.textContent('#user-summary')).toBe('User 42: 2.00 GiB in total (1.00 MiB up, 2.00 GiB down) on 2 nodes');
+    const rows = await page.$$eval('#user-nodes tbody tr', (trs) =>
+      trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)),
+    );
+    expect(rows).toEqual([
+      ['tokyo-1', '1.00 MiB', '2.00 GiB', '2.00 GiB'],
+      ['frankfurt-2', '512 B', '1.00 KiB', '1.50 KiB'],
+    ]);
+    expect(await page.textContent('#user-summary')).toBe(
+      'User 42: 2.00 GiB in total (1.00 MiB up, 2.00 GiB down) on 2 nodes',
+    );
     // A click on a user in the ranking fills the view with that user.
     await page.click('#rank-users tbody tr[data-user="7"]');
-    await expect.poll(() => page.textContent('#user-summary')).toBe('User 7: 30 B in total (10 B up, 20 B down) on 1 node');
+    await expect
+      .poll(() => page.textContent('#user-summary'))
+      .toBe('User 7: 30 B in total (10 B up, 20 B down) on 1 node');
   });
 
   it('shows a node that stopped sending as offline, live, without reloading the page', async () => {
-    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 1; });
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 1;
+    });
     alive.delete(ashburn);
     const started = Date.now();
-    await page.waitForFunction(() => {
-      const tr = Array.from(document.querySelectorAll<HTMLTableRowElement>('#fleet tbody tr')).find((r) => r.cells[0].textContent === 'ashburn-3');
-      return tr?.cells[1].textContent === 'offline' && tr.classList.contains('is-offline');
-    }, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => {
+        const tr = Array.from(document.querySelectorAll<HTMLTableRowElement>('#fleet tbody tr')).find(
+          (r) => r.cells[0].textContent === 'ashburn-3',
+        );
+        return tr?.cells[1].textContent === 'offline' && tr.classList.contains('is-offline');
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
     expect(await page.textContent('#fleet-counts')).toBe('4 nodes · 3 online · 1 offline');
@@ -209,9 +283,13 @@ describe('dashboard in headless Chromium', () => {
   });
 
   it('says when the collector cannot be reached, and keeps the last data', async () => {
-    await until('the refresh status to be live', async () => ((await page.getAttribute('#status', 'class'))?.includes('ok') ? true : undefined));
+    await until('the refresh status to be live', async () =>
+      (await page.getAttribute('#status', 'class'))?.includes('ok') ? true : undefined,
+    );
     await collector.stop();
-    await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toContain('The collector cannot be reached');
+    await expect
+      .poll(() => page.textContent('#status'), { timeout: 15_000 })
+      .toContain('The collector cannot be reached');
     expect(await page.getAttribute('#status', 'class')).toContain('down');
     expect(await page.$$eval('#fleet tbody tr', (trs) => trs.length)).toBe(4);
     await page.screenshot({ path: join(SHOTS, 'collector-unreachable.png') });

@@ -41,7 +41,9 @@ it('fills the fleet table with 1,000 nodes quickly and keeps sorting and live up
   const filled = median(runs.map((r) => r.filledMs));
   const sort = median(runs.map((r) => r.sortMs));
   const update = median(runs.flatMap((r) => r.updateMs));
-  console.log(`[dashboard] ${NODES} nodes: navigation -> filled table ${runs.map((r) => r.filledMs).join('/')} ms, median ${filled} ms; re-sort ${sort.toFixed(1)} ms; live update ${update.toFixed(1)} ms`);
+  console.log(
+    `[dashboard] ${NODES} nodes: navigation -> filled table ${runs.map((r) => r.filledMs).join('/')} ms, median ${filled} ms; re-sort ${sort.toFixed(1)} ms; live update ${update.toFixed(1)} ms`,
+  );
   for (const r of runs) expect(r.rows).toBe(NODES);
   expect(filled).toBeLessThan(3000);
   expect(sort).toBeLessThan(500);
@@ -54,17 +56,38 @@ it('shows the seeded numbers, offline nodes and a working filter among 1,000 row
   const page = await context.newPage();
   await page.goto(collector.url);
   await page.waitForFunction((n) => document.querySelectorAll('#fleet tbody tr').length === n, NODES);
-  const row = (name: string) => page.$eval(`#fleet tbody tr:has(td:text-is("${name}"))`, (tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent));
+  const row = (name: string) =>
+    page.$eval(`#fleet tbody tr:has(td:text-is("${name}"))`, (tr) =>
+      Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent),
+    );
   // node-0001: rx 7,919 MiB, tx a third of it, load 0.01, up one hour.
-  expect(await row('node-0001')).toEqual(['node-0001', 'online', expect.stringMatching(/s ago$/), '0.01 / 0.01 / 0.01', '1h 0m', '7.73 GiB', '2.58 GiB', '7.73 GiB', '2.58 GiB']);
+  expect(await row('node-0001')).toEqual([
+    'node-0001',
+    'online',
+    expect.stringMatching(/s ago$/),
+    '0.01 / 0.01 / 0.01',
+    '1h 0m',
+    '7.73 GiB',
+    '2.58 GiB',
+    '7.73 GiB',
+    '2.58 GiB',
+  ]);
   expect((await row('node-0010')).slice(1, 3)).toEqual(['offline', '1h ago']);
   expect(await page.textContent('#fleet-counts')).toBe('1000 nodes · 900 online · 100 offline');
   await page.fill('#fleet-filter', 'node-0042');
-  expect(await page.$$eval('#fleet tbody tr:not([hidden])', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[0].textContent))).toEqual(['node-0042']);
+  expect(
+    await page.$$eval('#fleet tbody tr:not([hidden])', (trs) =>
+      trs.map((tr) => (tr as HTMLTableRowElement).cells[0].textContent),
+    ),
+  ).toEqual(['node-0042']);
   await page.fill('#fleet-filter', '');
   expect(await page.$$eval('#fleet tbody tr:not([hidden])', (trs) => trs.length)).toBe(NODES);
   await page.click('#fleet th[data-sort="totalRx"]');
-  expect(await page.$$eval('#fleet tbody tr', (trs) => trs.slice(0, 2).map((tr) => (tr as HTMLTableRowElement).cells[0].textContent))).toEqual(['node-1000', 'node-0999']);
+  expect(
+    await page.$$eval('#fleet tbody tr', (trs) =>
+      trs.slice(0, 2).map((tr) => (tr as HTMLTableRowElement).cells[0].textContent),
+    ),
+  ).toEqual(['node-1000', 'node-0999']);
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, 'fleet-1000.png') });
   await context.close();

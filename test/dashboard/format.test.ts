@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { formatAgo, formatBytes, formatBytesCompact, formatDuration, formatLoad, toBig } from '../../src/dashboard/web/format.js';
+import {
+  formatAgo,
+  formatBytes,
+  formatBytesCompact,
+  formatDuration,
+  formatLoad,
+  toBig,
+} from '../../src/dashboard/web/format.js';
 
 describe('formatBytes (binary units from BigInt)', () => {
   it.each([
-    [0n, '0 B'], [1023n, '1023 B'], [1024n, '1.00 KiB'], [1536n, '1.50 KiB'], [10n * 1024n + 512n, '10.5 KiB'],
-    [1048575n, '1.00 MiB'], [1023n * 1024n + 400n, '1023 KiB'], [1n << 20n, '1.00 MiB'], [5n << 30n, '5.00 GiB'], [(1n << 40n) * 3n / 2n, '1.50 TiB'],
-    [(1n << 53n) + 1n, '8.00 PiB'], [(1n << 64n) - 1n, '16.0 EiB'], [(1n << 63n) - 1n, '8.00 EiB'],
+    [0n, '0 B'],
+    [1023n, '1023 B'],
+    [1024n, '1.00 KiB'],
+    [1536n, '1.50 KiB'],
+    [10n * 1024n + 512n, '10.5 KiB'],
+    [1048575n, '1.00 MiB'],
+    [1023n * 1024n + 400n, '1023 KiB'],
+    [1n << 20n, '1.00 MiB'],
+    [5n << 30n, '5.00 GiB'],
+    [((1n << 40n) * 3n) / 2n, '1.50 TiB'],
+    [(1n << 53n) + 1n, '8.00 PiB'],
+    [(1n << 64n) - 1n, '16.0 EiB'],
+    [(1n << 63n) - 1n, '8.00 EiB'],
   ])('%s -> %s', (n, text) => {
     expect(formatBytes(n)).toBe(text);
   });

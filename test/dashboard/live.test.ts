@@ -7,7 +7,12 @@ afterEach(() => vi.useRealTimers());
 
 function loop(tick: () => Promise<void>) {
   const events: string[] = [];
-  const l = new LiveLoop({ tick, intervalMs: () => 1000, onOk: () => events.push('ok'), onError: (e) => events.push(`error:${(e as Error).message}`) });
+  const l = new LiveLoop({
+    tick,
+    intervalMs: () => 1000,
+    onOk: () => events.push('ok'),
+    onError: (e) => events.push(`error:${(e as Error).message}`),
+  });
   return { l, events };
 }
 
@@ -34,7 +39,11 @@ it('a tick in flight when the loop stops neither reports nor schedules another; 
   let calls = 0;
   const { l, events } = loop(() => {
     calls++;
-    return calls === 1 ? new Promise<void>((r) => { release = r; }) : Promise.resolve();
+    return calls === 1
+      ? new Promise<void>((r) => {
+          release = r;
+        })
+      : Promise.resolve();
   });
   l.start();
   l.stop();

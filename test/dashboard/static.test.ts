@@ -19,7 +19,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('dashboard-static', () => {
   it('finds dist/dashboard relative to the module, from src/collector/routes and from dist/collector/routes', async () => {
     expect(findDashboardRoot()).toBe(dist);
-    const built = (await import(join(REPO, 'dist/collector/routes/dashboard-static.js'))) as { findDashboardRoot: () => string };
+    const built = (await import(join(REPO, 'dist/collector/routes/dashboard-static.js'))) as {
+      findDashboardRoot: () => string;
+    };
     expect(built.findDashboardRoot()).toBe(dist);
   });
 

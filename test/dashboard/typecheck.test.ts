@@ -8,7 +8,11 @@ it('src/dashboard/web type-checks (tsc -p src/dashboard/web/tsconfig.json)', () 
   const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
   let out = '';
   try {
-    execFileSync(process.execPath, [tsc, '-p', 'src/dashboard/web/tsconfig.json'], { cwd: REPO, encoding: 'utf8', stdio: 'pipe' });
+    execFileSync(process.execPath, [tsc, '-p', 'src/dashboard/web/tsconfig.json'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
   } catch (err) {
     out = String((err as { stdout?: string }).stdout ?? err);
   }

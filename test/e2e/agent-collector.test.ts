@@ -21,7 +21,13 @@ afterAll(async () => {
   for (const d of leftovers) rmSync(d, { recursive: true, force: true });
 });
 
-interface NodeView { id: number; online: boolean; traffic: { totalRx: string; totalTx: string; periodRx: string; periodTx: string }; load: number[] | null; bootId: string | null }
+interface NodeView {
+  id: number;
+  online: boolean;
+  traffic: { totalRx: string; totalTx: string; periodRx: string; periodTx: string };
+  load: number[] | null;
+  bootId: string | null;
+}
 
 async function nodes(c: CollectorProcess): Promise<NodeView[]> {
   const res = await request(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.adminToken}` } });
@@ -30,24 +36,31 @@ async function nodes(c: CollectorProcess): Promise<NodeView[]> {
   return Array.isArray(body) ? body : body.nodes;
 }
 
-const logTails = () => `agent log tail:\n${agent?.output().slice(-2500)}\ncollector log tail:\n${collector?.output().slice(-1500)}`;
-const waitFor = (cond: () => Promise<boolean>, what: string) => until(cond, what, { ms: 20_000, everyMs: 50, context: logTails });
+const logTails = () =>
+  `agent log tail:\n${agent?.output().slice(-2500)}\ncollector log tail:\n${collector?.output().slice(-1500)}`;
+const waitFor = (cond: () => Promise<boolean>, what: string) =>
+  until(cond, what, { ms: 20_000, everyMs: 50, context: logTails });
 
 describe('agent + collector end to end', () => {
   it('reports the fixture ground truth exactly through growth, a reset, a reboot and a collector restart', async () => {
     collector = await startCollector();
     const node = await collector.addNode({ name: 'e2e-node' });
-    const fx = await ProcFixture.create({ interfaces: { lo: { rx: 77n, tx: 77n }, eth0: { rx: 10_000n, tx: 20_000n }, docker0: { rx: 5n, tx: 5n } } });
+    const fx = await ProcFixture.create({
+      interfaces: { lo: { rx: 77n, tx: 77n }, eth0: { rx: 10_000n, tx: 20_000n }, docker0: { rx: 5n, tx: 5n } },
+    });
     const dir = mkdtempSync(join(tmpdir(), 'e2e-agent-'));
     const cfg = join(dir, 'agent.json');
-    writeFileSync(cfg, JSON.stringify({
-      node: { id: node.id, token: node.token },
-      collector: { url: collector.url, timeoutMs: 2000 },
-      stateDir: join(dir, 'state'),
-      procRoot: fx.root,
-      heartbeatIntervalSec: 0.1,
-      interfaces: { exclude: ['lo*', 'docker*'] },
-    }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        node: { id: node.id, token: node.token },
+        collector: { url: collector.url, timeoutMs: 2000 },
+        stateDir: join(dir, 'state'),
+        procRoot: fx.root,
+        heartbeatIntervalSec: 0.1,
+        interfaces: { exclude: ['lo*', 'docker*'] },
+      }),
+    );
     agent = startAgent(['run', '-c', cfg]);
     await agent.waitFor('"event":"start"');
 
@@ -88,7 +101,11 @@ describe('agent + collector end to end', () => {
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
     const firstLife = agent.output();
-    await fx.update({ bootId: '00000000-0000-4000-8000-0000000000b2', btime: 1_700_100_000, interfaces: { lo: { rx: 1n, tx: 1n }, eth0: { rx: 2_500n, tx: 3_500n }, docker0: { rx: 0n, tx: 0n } } });
+    await fx.update({
+      bootId: '00000000-0000-4000-8000-0000000000b2',
+      btime: 1_700_100_000,
+      interfaces: { lo: { rx: 1n, tx: 1n }, eth0: { rx: 2_500n, tx: 3_500n }, docker0: { rx: 0n, tx: 0n } },
+    });
     rx += 2_500n;
     tx += 3_500n;
     agent = startAgent(['run', '-c', cfg]);

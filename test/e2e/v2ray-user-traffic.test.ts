@@ -28,10 +28,15 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface UserTraffic { nodes: { nodeId: number | null; u: string; d: string }[]; total: { u: string; d: string } }
+interface UserTraffic {
+  nodes: { nodeId: number | null; u: string; d: string }[];
+  total: { u: string; d: string };
+}
 
 async function userTraffic(c: CollectorProcess, id: string): Promise<UserTraffic> {
-  const res = await request(`${c.url}/api/v1/users/${id}/traffic`, { headers: { authorization: `Bearer ${c.adminToken}` } });
+  const res = await request(`${c.url}/api/v1/users/${id}/traffic`, {
+    headers: { authorization: `Bearer ${c.adminToken}` },
+  });
   expect(res.statusCode).toBe(200);
   return (await res.body.json()) as UserTraffic;
 }
@@ -46,24 +51,36 @@ describe('per-user traffic through a real V2Ray', () => {
     const dir = mkdtempSync(join(tmpdir(), 'v2ray-e2e-'));
     dirs.push(dir);
     const cfg = join(dir, 'agent.json');
-    writeFileSync(cfg, JSON.stringify({
-      node: { id: node.id, token: node.token },
-      collector: { url: collector.url, timeoutMs: 3000 },
-      stateDir: join(dir, 'state'),
-      procRoot: fx.root,
-      heartbeatIntervalSec: 0.2,
-      userTraffic: { enabled: true, address: v2ray.apiAddress, api: 'v2ray' },
-    }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        node: { id: node.id, token: node.token },
+        collector: { url: collector.url, timeoutMs: 3000 },
+        stateDir: join(dir, 'state'),
+        procRoot: fx.root,
+        heartbeatIntervalSec: 0.2,
+        userTraffic: { enabled: true, address: v2ray.apiAddress, api: 'v2ray' },
+      }),
+    );
     agent = startAgent(['run', '-c', cfg]);
     await agent.waitFor('"event":"start"');
-    const before = parseUserCounters((await readProxyStats({ address: v2ray.apiAddress, api: 'v2ray', timeoutMs: 3000 })).counters).users;
+    const before = parseUserCounters(
+      (await readProxyStats({ address: v2ray.apiAddress, api: 'v2ray', timeoutMs: 3000 })).counters,
+    ).users;
 
-    const plan: [string, number][] = [['1', 300 * 1024], ['2', 1024 * 1024], ['1', 64 * 1024], ['2', 5000]];
+    const plan: [string, number][] = [
+      ['1', 300 * 1024],
+      ['2', 1024 * 1024],
+      ['1', 64 * 1024],
+      ['2', 5000],
+    ];
     for (const [user, n] of plan) {
       expect(await fetchThroughProxy(bytes.urlFor(n), v2ray.proxyFor(user))).toBe(n);
     }
     // V2Ray's own counters now, less what they held at the agent's baseline, are the ground truth.
-    const after = parseUserCounters((await readProxyStats({ address: v2ray.apiAddress, api: 'v2ray', timeoutMs: 3000 })).counters).users;
+    const after = parseUserCounters(
+      (await readProxyStats({ address: v2ray.apiAddress, api: 'v2ray', timeoutMs: 3000 })).counters,
+    ).users;
     const truth = (id: string) => ({
       u: (after.get(id)?.up ?? 0n) - (before.get(id)?.up ?? 0n),
       d: (after.get(id)?.down ?? 0n) - (before.get(id)?.down ?? 0n),
@@ -75,18 +92,31 @@ describe('per-user traffic through a real V2Ray', () => {
     let got: Record<string, UserTraffic> = {};
     for (;;) {
       got = { '1': await userTraffic(collector, '1'), '2': await userTraffic(collector, '2') };
-      const match = ['1', '2'].every((id) => got[id].total.u === truth(id).u.toString() && got[id].total.d === truth(id).d.toString());
+      const match = ['1', '2'].every(
+        (id) => got[id].total.u === truth(id).u.toString() && got[id].total.d === truth(id).d.toString(),
+      );
       if (match) break;
       if (Date.now() > deadline) {
-        throw new Error(`collector ${JSON.stringify(got)} never matched V2Ray ${JSON.stringify({ 1: truth('1'), 2: truth('2') }, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}\n${agent.output().slice(-2000)}`);
+        throw new Error(
+          `collector ${JSON.stringify(got)} never matched V2Ray ${JSON.stringify({ 1: truth('1'), 2: truth('2') }, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}\n${agent.output().slice(-2000)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     for (const id of ['1', '2']) {
-      expect(got[id].nodes).toEqual([{ nodeId: node.id, u: truth(id).u.toString(), d: truth(id).d.toString(), total: (truth(id).u + truth(id).d).toString() }]);
+      expect(got[id].nodes).toEqual([
+        {
+          nodeId: node.id,
+          u: truth(id).u.toString(),
+          d: truth(id).d.toString(),
+          total: (truth(id).u + truth(id).d).toString(),
+        },
+      ]);
     }
     // The ranking orders them by total.
-    const res = await request(`${collector.url}/api/v1/rankings/users?limit=10`, { headers: { authorization: `Bearer ${collector.adminToken}` } });
+    const res = await request(`${collector.url}/api/v1/rankings/users?limit=10`, {
+      headers: { authorization: `Bearer ${collector.adminToken}` },
+    });
     const ranking = (await res.body.json()) as { users: { userId: number; total: string }[] };
     expect(ranking.users.map((u) => u.userId)).toEqual([2, 1]);
     agent.child.kill('SIGTERM');

@@ -18,7 +18,9 @@ describe.skipIf(cannot !== null)('disk trouble under the state directory', () =>
   it('keeps counting in memory through a read-only and a full disk, says so, and loses nothing', async () => {
     const seed = seedFrom(process.env.TRAFFIC_FAULT_SEED);
     const r = await runDiskTrouble({ seed, phaseMs: 1500 });
-    console.log(`faults/disk (short): ${r.ok ? 'EXACT' : 'FAILED'} (seed ${seed}, ${r.seconds.toFixed(1)} s) STATE_WRITE_FAILED=${r.writeFailures} "state is written again"=${r.writeRecoveries} outbox at recovery=${r.outboxAtRecovery.join(',')}\n  ${r.comparison.lines.join('\n  ')}`);
+    console.log(
+      `faults/disk (short): ${r.ok ? 'EXACT' : 'FAILED'} (seed ${seed}, ${r.seconds.toFixed(1)} s) STATE_WRITE_FAILED=${r.writeFailures} "state is written again"=${r.writeRecoveries} outbox at recovery=${r.outboxAtRecovery.join(',')}\n  ${r.comparison.lines.join('\n  ')}`,
+    );
     expect(r.ok, r.diagnosis).toBe(true);
     expect(r.writeFailures).toBeGreaterThanOrEqual(2);
     expect(r.writeRecoveries).toBeGreaterThanOrEqual(2);

@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 describe('fake StatsService', () => {
-  it('serves counters the driver advances, exactly, through the agent\'s own reader', async () => {
+  it("serves counters the driver advances, exactly, through the agent's own reader", async () => {
     fake = await startFakeProxyStats();
     fake.advance('1', 10n, 20n);
     fake.advance('2', 2n ** 60n, 1n);

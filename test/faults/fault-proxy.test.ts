@@ -16,13 +16,22 @@ afterEach(async () => {
 });
 
 const hb = (seq: number) => ({
-  epoch: '0123456789abcdef', records: [{ seq, from: 1, to: 2, rx: '10', tx: '1' }], load: null, uptimeSec: 1, bootId: null, agentVersion: 't', sentAt: 3,
+  epoch: '0123456789abcdef',
+  records: [{ seq, from: 1, to: 2, rx: '10', tx: '1' }],
+  load: null,
+  uptimeSec: 1,
+  bootId: null,
+  agentVersion: 't',
+  sentAt: 3,
 });
 
 async function post(url: string, seq: number): Promise<{ status: number; body: unknown } | { error: string }> {
   try {
     const res = await request(new URL(HEARTBEAT_PATH, url), {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(hb(seq)), reset: true,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(hb(seq)),
+      reset: true,
     });
     return { status: res.statusCode, body: await res.body.json() };
   } catch (err) {
@@ -34,7 +43,13 @@ describe('fault proxy', () => {
   it('passes, cuts before the collector, drops after it, delays, and refuses connections for a while', async () => {
     const up = await startHeartbeatServer({ token: TOKEN });
     servers.push(up);
-    proxy = await startFaultProxy({ upstreams: [up.url], random: createRng(1).next, rates: { refuse: 0, delay: 0, cut: 0, drop: 0, twice: 0 }, refuseMs: [300, 300], delayMs: [150, 150] });
+    proxy = await startFaultProxy({
+      upstreams: [up.url],
+      random: createRng(1).next,
+      rates: { refuse: 0, delay: 0, cut: 0, drop: 0, twice: 0 },
+      refuseMs: [300, 300],
+      delayMs: [150, 150],
+    });
 
     expect(await post(proxy.url, 1)).toMatchObject({ status: 200, body: { acked: [1], duplicates: 0 } });
 
@@ -74,7 +89,11 @@ describe('fault proxy', () => {
     const a = await startHeartbeatServer({ token: TOKEN });
     const b = await startHeartbeatServer({ token: TOKEN });
     servers.push(a, b);
-    proxy = await startFaultProxy({ upstreams: [a.url, b.url], random: createRng(2).next, rates: { refuse: 0, delay: 0, cut: 0, drop: 0, twice: 0 } });
+    proxy = await startFaultProxy({
+      upstreams: [a.url, b.url],
+      random: createRng(2).next,
+      rates: { refuse: 0, delay: 0, cut: 0, drop: 0, twice: 0 },
+    });
     for (let seq = 1; seq <= 4; seq++) expect(await post(proxy.url, seq)).toMatchObject({ status: 200 });
     expect(a.counters.requests).toBe(2);
     expect(b.counters.requests).toBe(2);

@@ -22,14 +22,17 @@ describe('agent metrics endpoint', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-metrics-'));
     const [metricsPort, deadPort] = [await freePort(), await freePort()];
     const cfg = join(dir, 'config.json');
-    writeFileSync(cfg, JSON.stringify({
-      node: { id: 1, token: 'metrics-test-token' },
-      collector: { url: `http://127.0.0.1:${deadPort}`, timeoutMs: 500 },
-      stateDir: join(dir, 'state'),
-      procRoot: proc.root,
-      heartbeatIntervalSec: 0.1,
-      metrics: { listen: `127.0.0.1:${metricsPort}` },
-    }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        node: { id: 1, token: 'metrics-test-token' },
+        collector: { url: `http://127.0.0.1:${deadPort}`, timeoutMs: 500 },
+        stateDir: join(dir, 'state'),
+        procRoot: proc.root,
+        heartbeatIntervalSec: 0.1,
+        metrics: { listen: `127.0.0.1:${metricsPort}` },
+      }),
+    );
     agent = startAgent(['run', '-c', cfg]);
     await agent.waitFor('"event":"metrics"');
     await agent.waitFor('"event":"start"');
@@ -51,7 +54,9 @@ describe('agent metrics endpoint', () => {
     expect(sampleValue(families, 'traffic_agent_counted_bytes_total', { direction: 'rx' })).toBe(500);
     expect(sampleValue(families, 'traffic_agent_counted_bytes_total', { direction: 'tx' })).toBe(600);
     expect(sampleValue(families, 'traffic_agent_outbox_records')).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(families, 'traffic_agent_deliveries_total', { sink: 'collector', result: 'failed' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(families, 'traffic_agent_deliveries_total', { sink: 'collector', result: 'failed' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, 'traffic_agent_state_writable')).toBe(1);
     const types = Object.fromEntries(families.map((f) => [f.name, f.type]));
     expect(types.traffic_agent_network_receive_bytes_total).toBe('COUNTER');

@@ -25,7 +25,9 @@ const total = (side: 'rx' | 'tx') => servers.reduce((s, srv) => s + srv.sums()[s
 
 describe('agent SIGHUP reload', () => {
   it('applies interval, exclude list and collector URL with no count lost, and refuses a broken config', async () => {
-    const fx = await ProcFixture.create({ interfaces: { lo: { rx: 9n, tx: 9n }, eth0: { rx: 1000n, tx: 1000n }, eth1: { rx: 500n, tx: 500n } } });
+    const fx = await ProcFixture.create({
+      interfaces: { lo: { rx: 9n, tx: 9n }, eth0: { rx: 1000n, tx: 1000n }, eth1: { rx: 500n, tx: 500n } },
+    });
     const a = await startHeartbeatServer({ token: TOKEN });
     const b = await startHeartbeatServer({ token: TOKEN });
     servers.push(a, b);
@@ -60,7 +62,10 @@ describe('agent SIGHUP reload', () => {
     expect(b.sums().rx).toBeGreaterThan(0n); // the new collector URL took the traffic after the reload
 
     // A broken config is refused; the old one stays in force.
-    writeFileSync(cfgFile, JSON.stringify({ ...base, collector: { url: 'ftp://nowhere' }, heartbeatIntervalSec: 'fast' }));
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({ ...base, collector: { url: 'ftp://nowhere' }, heartbeatIntervalSec: 'fast' }),
+    );
     agent.child.kill('SIGHUP');
     await agent.waitFor('"event":"reload-refused"');
     expect(agent.output()).toContain('collector.url: must be an http(s) URL');

@@ -1,4 +1,14 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,13 +61,26 @@ describe('install', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   async function run(kind: 'agent' | 'collector', args: string[]): Promise<void> {
-    await yargs(['install', ...args]).command(installCommand(kind, deps)).strict().fail((msg, err) => {
-      throw err ?? new Error(msg);
-    }).parseAsync();
+    await yargs(['install', ...args])
+      .command(installCommand(kind, deps))
+      .strict()
+      .fail((msg, err) => {
+        throw err ?? new Error(msg);
+      })
+      .parseAsync();
   }
 
   it('lays the agent out under --prefix with the right modes and values', async () => {
-    await run('agent', ['--prefix', prefix, '--node-id', '42', '--token', 's3cret-token', '--collector-url', 'https://collector.example:8443']);
+    await run('agent', [
+      '--prefix',
+      prefix,
+      '--node-id',
+      '42',
+      '--token',
+      's3cret-token',
+      '--collector-url',
+      'https://collector.example:8443',
+    ]);
 
     const unit = join(prefix, 'etc/systemd/system/traffic-agent.service');
     const config = join(prefix, 'etc/traffic-agent/config.json');
@@ -69,7 +92,8 @@ describe('install', () => {
     expect(mode(state)).toBe('0700');
     expect(statSync(state).isDirectory()).toBe(true);
     // Parents created on the way keep the usual 0755, not the state directory's 0700.
-    for (const parent of ['etc', 'etc/systemd', 'etc/traffic-agent', 'var', 'var/lib']) expect(mode(join(prefix, parent))).toBe('0755');
+    for (const parent of ['etc', 'etc/systemd', 'etc/traffic-agent', 'var', 'var/lib'])
+      expect(mode(join(prefix, parent))).toBe('0755');
 
     expect(readFileSync(unit, 'utf8')).toBe(readFileSync(join(REPO, 'systemd/traffic-agent.service'), 'utf8'));
     const parsed = JSON.parse(readFileSync(config, 'utf8'));
@@ -90,7 +114,9 @@ describe('install', () => {
     expect(mode(join(prefix, 'etc/traffic-collector/config.json'))).toBe('0644');
     expect(mode(join(prefix, 'etc/traffic-collector/secrets.json'))).toBe('0600');
     expect(mode(join(prefix, 'var/lib/traffic-collector'))).toBe('0700');
-    expect(JSON.parse(readFileSync(join(prefix, 'etc/traffic-collector/config.json'), 'utf8'))).toEqual(JSON.parse(COLLECTOR_TEMPLATE));
+    expect(JSON.parse(readFileSync(join(prefix, 'etc/traffic-collector/config.json'), 'utf8'))).toEqual(
+      JSON.parse(COLLECTOR_TEMPLATE),
+    );
     expect(output.join('')).toContain('systemctl daemon-reload && systemctl enable --now traffic-collector');
   });
 
@@ -130,8 +156,12 @@ describe('install', () => {
   });
 
   it('rejects bad values before doing anything', async () => {
-    await expect(run('agent', ['--prefix', prefix, '--node-id', 'abc'])).rejects.toThrow(/--node-id must be a positive integer/);
-    await expect(run('agent', ['--prefix', prefix, '--collector-url', 'collector:8080'])).rejects.toThrow(/--collector-url must be an http/);
+    await expect(run('agent', ['--prefix', prefix, '--node-id', 'abc'])).rejects.toThrow(
+      /--node-id must be a positive integer/,
+    );
+    await expect(run('agent', ['--prefix', prefix, '--collector-url', 'collector:8080'])).rejects.toThrow(
+      /--collector-url must be an http/,
+    );
     expect(() =>
       planInstall({ kind: 'collector', prefix: '/', token: 'x', configTemplate: '{}', unitTemplate: '' }),
     ).toThrow(/--token is for the agent/);
@@ -145,7 +175,13 @@ describe('install', () => {
   });
 
   it('plans without touching the disk', () => {
-    const plan = planInstall({ kind: 'agent', prefix: '/nonexistent/root', nodeId: '3', configTemplate: AGENT_TEMPLATE, unitTemplate: '[Unit]\n' });
+    const plan = planInstall({
+      kind: 'agent',
+      prefix: '/nonexistent/root',
+      nodeId: '3',
+      configTemplate: AGENT_TEMPLATE,
+      unitTemplate: '[Unit]\n',
+    });
     expect(plan.actions.map((a) => `${a.type} ${a.mode.toString(8)} ${a.path}`)).toEqual([
       'mkdir 755 /nonexistent/root/etc/systemd/system',
       'write 644 /nonexistent/root/etc/systemd/system/traffic-agent.service',

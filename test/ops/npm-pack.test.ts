@@ -14,13 +14,16 @@ const work = mkdtempSync(join(tmpdir(), 'npm-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 // Asynchronous on purpose: a minute-long synchronous install would block the test worker's event loop.
-const run = async (cmd: string, args: string[], cwd: string) => (await promisify(execFile)(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 })).stdout;
+const run = async (cmd: string, args: string[], cwd: string) =>
+  (await promisify(execFile)(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 })).stdout;
 const npm = (args: string[], cwd: string) => run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], cwd);
 
 describe('npm pack', () => {
   it('installs from the tarball into an empty project and runs both bins', { timeout: 360_000 }, async () => {
     // --ignore-scripts: the tree is built already (pretest); a prepack build here would race other test files reading dist/.
-    const packed = JSON.parse(await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], REPO_ROOT)) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], REPO_ROOT),
+    ) as { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
     expect(files).toContain('dist/agent/cli.js');
     expect(files).toContain('dist/collector/cli.js');
@@ -32,9 +35,14 @@ describe('npm pack', () => {
 
     const project = join(work, 'project');
     mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-check', version: '1.0.0', private: true }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'pack-check', version: '1.0.0', private: true }),
+    );
     await npm(['install', '--prefer-offline', join(work, packed[0].filename)], project);
-    expect(readdirSync(join(project, 'node_modules', '.bin'))).toEqual(expect.arrayContaining(['traffic-agent', 'traffic-collector']));
+    expect(readdirSync(join(project, 'node_modules', '.bin'))).toEqual(
+      expect.arrayContaining(['traffic-agent', 'traffic-collector']),
+    );
 
     const agentHelp = await run('npx', ['--no-install', 'traffic-agent', '--help'], project);
     expect(agentHelp).toContain('traffic-agent run');

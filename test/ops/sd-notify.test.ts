@@ -134,7 +134,9 @@ describe('sd-notify', () => {
   });
 
   it('refuses an abstract-namespace socket it cannot address', () => {
-    expect(() => notifyReady(undefined, { NOTIFY_SOCKET: '@/org/example/notify' })).toThrowError(/unsupported NOTIFY_SOCKET/);
+    expect(() => notifyReady(undefined, { NOTIFY_SOCKET: '@/org/example/notify' })).toThrowError(
+      /unsupported NOTIFY_SOCKET/,
+    );
   });
 
   it('computes the watchdog interval as half of WATCHDOG_USEC, for this PID only', () => {

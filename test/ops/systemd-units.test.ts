@@ -10,10 +10,15 @@ const UNITS = ['traffic-agent.service', 'traffic-collector.service'] as const;
 const MAX_EXPOSURE = 2.0;
 
 function analyze(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('systemd-analyze', args, { encoding: 'utf8', env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' } });
+  const r = spawnSync('systemd-analyze', args, {
+    encoding: 'utf8',
+    env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' },
+  });
   if (r.error) {
     // Fail loudly rather than pass: these checks are the only proof the units load.
-    throw new Error(`systemd-analyze could not run (${r.error.message}); install the systemd package (apt-get install systemd) to check the units`);
+    throw new Error(
+      `systemd-analyze could not run (${r.error.message}); install the systemd package (apt-get install systemd) to check the units`,
+    );
   }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -80,13 +85,19 @@ describe('systemd units', () => {
     expect(d.get('StateDirectory')).toEqual(['traffic-agent']);
     expect(d.get('DynamicUser')).toEqual(['yes']);
     expect(d.get('LoadCredential')).toEqual(['node-token:/etc/traffic-agent/node-token']);
-    expect(d.get('ExecStart')).toEqual(['/usr/bin/env traffic-agent run --config ${CONFIGURATION_DIRECTORY}/config.json']);
-    expect(d.get('RestrictAddressFamilies')?.[0]?.split(' ')).toEqual(expect.arrayContaining(['AF_INET', 'AF_INET6', 'AF_UNIX']));
+    expect(d.get('ExecStart')).toEqual([
+      '/usr/bin/env traffic-agent run --config ${CONFIGURATION_DIRECTORY}/config.json',
+    ]);
+    expect(d.get('RestrictAddressFamilies')?.[0]?.split(' ')).toEqual(
+      expect.arrayContaining(['AF_INET', 'AF_INET6', 'AF_UNIX']),
+    );
   });
 
   it('the collector runs `serve` with its own state, config and secrets', () => {
     const d = directives('traffic-collector.service');
-    expect(d.get('ExecStart')).toEqual(['/usr/bin/env traffic-collector serve --config ${CONFIGURATION_DIRECTORY}/config.json']);
+    expect(d.get('ExecStart')).toEqual([
+      '/usr/bin/env traffic-collector serve --config ${CONFIGURATION_DIRECTORY}/config.json',
+    ]);
     expect(d.get('StateDirectory')).toEqual(['traffic-collector']);
     expect(d.get('LoadCredential')).toEqual(['secrets.json:/etc/traffic-collector/secrets.json']);
   });

@@ -15,17 +15,26 @@ export interface RunningAgent {
 }
 
 export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): RunningAgent {
-  const child = spawn(process.execPath, [AGENT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AGENT_BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   const waitFor = async (match: string | RegExp, ms = 15_000) => {
     const deadline = Date.now() + ms;
     const hit = () => (typeof match === 'string' ? out.includes(match) : match.test(out));
     while (!hit()) {
-      if (Date.now() > deadline) throw new Error(`agent output never showed ${String(match)} within ${ms} ms; output:\n${out.slice(-3000)}`);
-      if (child.exitCode !== null) throw new Error(`agent exited (${child.exitCode}) before showing ${String(match)}; output:\n${out.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`agent output never showed ${String(match)} within ${ms} ms; output:\n${out.slice(-3000)}`);
+      if (child.exitCode !== null)
+        throw new Error(
+          `agent exited (${child.exitCode}) before showing ${String(match)}; output:\n${out.slice(-3000)}`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
   };
@@ -33,7 +42,10 @@ export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Running
 }
 
 /** Runs the agent to completion. */
-export async function runAgent(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string; output: string }> {
+export async function runAgent(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | string; output: string }> {
   const a = startAgent(args, env);
   const code = await a.exited;
   return { code, output: a.output() };

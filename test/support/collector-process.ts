@@ -39,7 +39,10 @@ export async function ensureCollectorBuilt(): Promise<void> {
   const lock = join(ROOT, '.tmp/collector-build.lock');
   mkdirSync(dirname(lock), { recursive: true });
   for (let i = 0; ; i++) {
-    try { mkdirSync(lock); break; } catch {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
       if (i > 600) throw new Error(`build lock ${lock} held for over 2 minutes`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -65,7 +68,12 @@ export interface CollectorProcess {
   child: ChildProcess;
   output(): string;
   cli(args: string[]): Promise<string>;
-  addNode(opts?: { name?: string; rate?: string; resetDay?: number; timezone?: string }): Promise<{ id: number; token: string }>;
+  addNode(opts?: {
+    name?: string;
+    rate?: string;
+    resetDay?: number;
+    timezone?: string;
+  }): Promise<{ id: number; token: string }>;
   /** SIGTERM, then SIGKILL after 10 s; removes the temp dir (and the SQLite file in it) unless keepData. */
   stop(opts?: { keepData?: boolean }): Promise<number | null>;
 }
@@ -92,12 +100,22 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
   writeFileSync(configFile, JSON.stringify({ logLevel: 'warn', ...opts.config }));
   const base = ['--config', configFile, '--db', db];
   const adminArgs = adminToken ? ['--admin-token', adminToken] : [];
-  const child = spawn(process.execPath, [COLLECTOR_BIN, 'serve', ...base, '--listen', `127.0.0.1:${port}`, ...adminArgs], {
-    cwd: dir, env: { ...process.env, TRAFFIC_COLLECTOR_ADMIN_TOKEN: '', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [COLLECTOR_BIN, 'serve', ...base, '--listen', `127.0.0.1:${port}`, ...adminArgs],
+    {
+      cwd: dir,
+      env: { ...process.env, TRAFFIC_COLLECTOR_ADMIN_TOKEN: '', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
-  child.stdout?.on('data', (d) => { out += d; });
-  child.stderr?.on('data', (d) => { out += d; });
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const url = `http://127.0.0.1:${port}`;
 
@@ -107,14 +125,25 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
     try {
       const r = await fetch(`${url}/healthz`);
       if (r.ok) break;
-    } catch { /* not yet listening */ }
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`collector did not become healthy:\n${out}`); }
+    } catch {
+      /* not yet listening */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`collector did not become healthy:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 
-  const cli = async (args: string[]) => (await run(process.execPath, [COLLECTOR_BIN, ...args, ...base], { cwd: dir })).stdout;
+  const cli = async (args: string[]) =>
+    (await run(process.execPath, [COLLECTOR_BIN, ...args, ...base], { cwd: dir })).stdout;
   return {
-    url, port, db, dir, adminToken, child,
+    url,
+    port,
+    db,
+    dir,
+    adminToken,
+    child,
     output: () => out,
     cli,
     async addNode(o = {}) {

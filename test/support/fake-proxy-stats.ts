@@ -9,7 +9,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROXY_STATS_APIS, STATS_PACKAGES, protoDirFor, type ProxyStatsApi } from '../../src/agent/sources/proxy-stats/stats-proto.js';
+import {
+  PROXY_STATS_APIS,
+  STATS_PACKAGES,
+  protoDirFor,
+  type ProxyStatsApi,
+} from '../../src/agent/sources/proxy-stats/stats-proto.js';
 
 export interface FakeProxyStats {
   readonly address: string;
@@ -40,7 +45,9 @@ function serviceFor(api: ProxyStatsApi): grpc.ServiceDefinition {
   return def[`${STATS_PACKAGES[api]}.StatsService`] as grpc.ServiceDefinition;
 }
 
-export async function startFakeProxyStats(opts: { api?: ProxyStatsApi; port?: number; initialUptimeSec?: number } = {}): Promise<FakeProxyStats> {
+export async function startFakeProxyStats(
+  opts: { api?: ProxyStatsApi; port?: number; initialUptimeSec?: number } = {},
+): Promise<FakeProxyStats> {
   const api = opts.api ?? 'v2ray';
   if (!PROXY_STATS_APIS.includes(api)) throw new TypeError(`unknown api ${api}`);
   const service = serviceFor(api);
@@ -64,7 +71,10 @@ export async function startFakeProxyStats(opts: { api?: ProxyStatsApi; port?: nu
   };
 
   const impl: grpc.UntypedServiceImplementation = {
-    QueryStats(call: grpc.ServerUnaryCall<{ pattern: string; reset: boolean }, unknown>, cb: grpc.sendUnaryData<unknown>) {
+    QueryStats(
+      call: grpc.ServerUnaryCall<{ pattern: string; reset: boolean }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) {
       calls.queryStats++;
       const { pattern, reset } = call.request;
       const stat = names().filter((s) => s.name.includes(pattern ?? ''));
@@ -81,7 +91,9 @@ export async function startFakeProxyStats(opts: { api?: ProxyStatsApi; port?: nu
     const s = new grpc.Server();
     s.addService(service, impl);
     port = await new Promise<number>((resolve, reject) =>
-      s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
     );
     server = s;
   };

@@ -12,7 +12,14 @@
  * Upstreams are taken in turn (two collectors alternate); one that cannot be reached is skipped for the next one,
  * as a load balancer would. Heartbeat answers that pass through (dropped or not) are read for `duplicates`.
  */
-import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  Agent,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { HEARTBEAT_PATH } from '../../src/protocol/heartbeat.js';
 
@@ -89,7 +96,19 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const rates: FaultRates = { ...DEFAULT_RATES, ...opts.rates };
   const delayMs = opts.delayMs ?? [50, 600];
   const refuseMs = opts.refuseMs ?? [200, 1200];
-  const counts: FaultCounts = { requests: 0, passed: 0, refused: 0, delayed: 0, cut: 0, dropped: 0, doubled: 0, upstreamDown: 0, failovers: 0, duplicates: 0, heartbeatAnswers: 0 };
+  const counts: FaultCounts = {
+    requests: 0,
+    passed: 0,
+    refused: 0,
+    delayed: 0,
+    cut: 0,
+    dropped: 0,
+    doubled: 0,
+    upstreamDown: 0,
+    failovers: 0,
+    duplicates: 0,
+    heartbeatAnswers: 0,
+  };
   const sockets = new Set<Socket>();
   const upstreamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   let upstreams = [...opts.upstreams];
@@ -188,7 +207,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       counts.doubled++;
       const n = upstreams.length;
       const second = n > 1 ? upstreams[(turn + 1) % n] : upstreams[0];
-      const other = forwardTo(second, req, body).then((a) => noteAnswer(req, a), () => undefined);
+      const other = forwardTo(second, req, body).then(
+        (a) => noteAnswer(req, a),
+        () => undefined,
+      );
       ans = await forward(req, body);
       await other;
     } else {

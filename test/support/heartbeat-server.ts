@@ -12,7 +12,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
-import { HEARTBEAT_PATH, HeartbeatRequest, type HeartbeatResponse, type TrafficRecord } from '../../src/protocol/heartbeat.js';
+import {
+  HEARTBEAT_PATH,
+  HeartbeatRequest,
+  type HeartbeatResponse,
+  type TrafficRecord,
+} from '../../src/protocol/heartbeat.js';
 
 export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse' | 'stall';
 
@@ -56,7 +61,13 @@ export interface HeartbeatServer {
 const HOST = '127.0.0.1';
 
 function sameRecord(a: TrafficRecord, b: TrafficRecord): boolean {
-  return a.from === b.from && a.to === b.to && a.rx === b.rx && a.tx === b.tx && JSON.stringify(a.events ?? []) === JSON.stringify(b.events ?? []);
+  return (
+    a.from === b.from &&
+    a.to === b.to &&
+    a.rx === b.rx &&
+    a.tx === b.tx &&
+    JSON.stringify(a.events ?? []) === JSON.stringify(b.events ?? [])
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -65,10 +76,24 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startHeartbeatServer(opts: { token: string; nodeId?: number; port?: number }): Promise<HeartbeatServer> {
+export async function startHeartbeatServer(opts: {
+  token: string;
+  nodeId?: number;
+  port?: number;
+}): Promise<HeartbeatServer> {
   const records = new Map<string, TrafficRecord>();
   const bodies: HeartbeatRequest[] = [];
-  const counters: HeartbeatServerCounters = { requests: 0, answered: 0, dropped: 0, errors: 0, stalled: 0, unauthorized: 0, invalid: 0, duplicates: 0, conflicts: 0 };
+  const counters: HeartbeatServerCounters = {
+    requests: 0,
+    answered: 0,
+    dropped: 0,
+    errors: 0,
+    stalled: 0,
+    unauthorized: 0,
+    invalid: 0,
+    duplicates: 0,
+    conflicts: 0,
+  };
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = opts.port ?? 0;
@@ -81,7 +106,8 @@ export async function startHeartbeatServer(opts: { token: string; nodeId?: numbe
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const text = await readBody(req);
-    if (req.method !== 'POST' || req.url !== HEARTBEAT_PATH) return json(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
+    if (req.method !== 'POST' || req.url !== HEARTBEAT_PATH)
+      return json(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
     counters.requests++;
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
       counters.unauthorized++;
@@ -133,7 +159,13 @@ export async function startHeartbeatServer(opts: { token: string; nodeId?: numbe
       return;
     }
     counters.answered++;
-    const answer: HeartbeatResponse = { nodeId: opts.nodeId ?? 1, epoch: body.epoch, acked: seqs, duplicates, serverTime: Date.now() };
+    const answer: HeartbeatResponse = {
+      nodeId: opts.nodeId ?? 1,
+      epoch: body.epoch,
+      acked: seqs,
+      duplicates,
+      serverTime: Date.now(),
+    };
     json(res, 200, answer);
   };
 

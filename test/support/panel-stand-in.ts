@@ -84,7 +84,9 @@ function parseObject(text: string): Record<string, unknown> | null {
 
 const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('hex')}"`;
 
-export async function startPanelStandIn(opts: { token?: string; nodes?: PanelNode[]; users?: PanelUser[]; port?: number } = {}): Promise<PanelStandIn> {
+export async function startPanelStandIn(
+  opts: { token?: string; nodes?: PanelNode[]; users?: PanelUser[]; port?: number } = {},
+): Promise<PanelStandIn> {
   const panel: Omit<PanelStandIn, 'url' | 'port' | 'close'> = {
     token: opts.token ?? 'panel-secret-token',
     nodes: opts.nodes ?? [{ id: 5, type: 'vmess' }],
@@ -116,8 +118,13 @@ export async function startPanelStandIn(opts: { token?: string; nodes?: PanelNod
       json(res, 422, { message: 'Invalid token', errors: { token: ['The token is invalid.'] } });
       return null;
     }
-    const type = typeof params.node_type === 'string' && params.node_type !== '' ? (ALIASES[params.node_type] ?? params.node_type) : null;
-    const node = panel.nodes.find((n) => String(n.id) === String(params.node_id) && (type === null || type === 'v2node' || n.type === type));
+    const type =
+      typeof params.node_type === 'string' && params.node_type !== ''
+        ? (ALIASES[params.node_type] ?? params.node_type)
+        : null;
+    const node = panel.nodes.find(
+      (n) => String(n.id) === String(params.node_id) && (type === null || type === 'v2node' || n.type === type),
+    );
     if (!node) {
       json(res, 400, { status: 'fail', message: 'Server does not exist', data: null, error: null });
       return null;
@@ -177,7 +184,11 @@ export async function startPanelStandIn(opts: { token?: string; nodes?: PanelNod
       return;
     }
     if (action === 'config' && req.method === 'GET') {
-      const payload = JSON.stringify({ server_port: 443, network: 'tcp', base_config: { push_interval: 60, pull_interval: 60 } });
+      const payload = JSON.stringify({
+        server_port: 443,
+        network: 'tcp',
+        base_config: { push_interval: 60, pull_interval: 60 },
+      });
       const etag = etagOf(payload);
       if (req.headers['if-none-match'] === etag) {
         res.writeHead(304, { etag }).end();

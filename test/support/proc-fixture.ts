@@ -115,7 +115,10 @@ export class ProcFixture {
   /** Adds bytes to one interface's counters (net/dev only). */
   async grow(iface: string, rx: bigint, tx: bigint): Promise<void> {
     const c = this.counters(iface);
-    await this.setInterfaces({ ...this.snap.interfaces, [iface]: { rx: c.rx + rx, tx: c.tx + tx } }, this.snap.extraNetDevLines);
+    await this.setInterfaces(
+      { ...this.snap.interfaces, [iface]: { rx: c.rx + rx, tx: c.tx + tx } },
+      this.snap.extraNetDevLines,
+    );
   }
 
   /** Rewrites the whole tree with the given changes (a reboot: new boot id, btime, counters). */

@@ -6,7 +6,8 @@ export async function until(
 ): Promise<void> {
   const deadline = Date.now() + (opts.ms ?? 15_000);
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${opts.context ? `; ${opts.context()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${opts.context ? `; ${opts.context()}` : ''}`);
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 20));
   }
 }

@@ -37,7 +37,11 @@ export interface V2RayPair {
 
 /** The V2Ray binary: $V2RAY_BIN, /usr/bin/v2ray, or `v2ray` on PATH. Throws saying how to install it. */
 export function v2rayBinary(): string {
-  const candidates = [process.env['V2RAY_BIN'], '/usr/bin/v2ray', ...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'v2ray'))];
+  const candidates = [
+    process.env['V2RAY_BIN'],
+    '/usr/bin/v2ray',
+    ...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'v2ray')),
+  ];
   for (const candidate of candidates) {
     if (!candidate) continue;
     try {
@@ -53,11 +57,15 @@ export function v2rayBinary(): string {
 /** Distinct free ports on 127.0.0.1, all held open until every one is known. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, HOST, () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, HOST, () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -67,8 +75,14 @@ async function freePorts(count: number): Promise<number[]> {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: HOST, port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -78,14 +92,18 @@ interface Running {
 }
 
 const live = new Set<ChildProcess>();
-process.once('exit', () => { for (const child of live) child.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 function run(binary: string, configFile: string): Running {
   const child = spawn(binary, ['-config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let output = '';
-  const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8_000); };
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8_000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   return { child, output: () => output };
@@ -97,10 +115,14 @@ async function waitListening(name: string, running: Running, ports: number[]): P
   const pending = new Set(ports);
   while (pending.size > 0) {
     if (running.child.exitCode !== null || running.child.signalCode !== null) {
-      throw new Error(`V2Ray ${name} exited (${running.child.exitCode ?? running.child.signalCode}) before listening:\n${running.output()}`);
+      throw new Error(
+        `V2Ray ${name} exited (${running.child.exitCode ?? running.child.signalCode}) before listening:\n${running.output()}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new Error(`V2Ray ${name} not listening on ${[...pending].join(', ')} after ${READY_TIMEOUT_MS} ms:\n${running.output()}`);
+      throw new Error(
+        `V2Ray ${name} not listening on ${[...pending].join(', ')} after ${READY_TIMEOUT_MS} ms:\n${running.output()}`,
+      );
     }
     for (const port of [...pending]) if (await canConnect(port)) pending.delete(port);
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -130,7 +152,13 @@ function serverConfig(apiPort: number, vmessPort: number, users: { email: string
 function clientConfig(vmessPort: number, users: { email: string; id: string; port: number }[]): Json {
   return {
     log: { loglevel: 'warning' },
-    inbounds: users.map(({ email, port }) => ({ tag: `in-${email}`, listen: HOST, port, protocol: 'http', settings: {} })),
+    inbounds: users.map(({ email, port }) => ({
+      tag: `in-${email}`,
+      listen: HOST,
+      port,
+      protocol: 'http',
+      settings: {},
+    })),
     outbounds: users.map(({ email, id }) => ({
       tag: `out-${email}`,
       protocol: 'vmess',
@@ -146,7 +174,7 @@ function clientConfig(vmessPort: number, users: { email: string; id: string; por
 export async function startV2RayPair(opts: { users?: string[] } = {}): Promise<V2RayPair> {
   const binary = v2rayBinary();
   const emails = opts.users ?? ['1', '2'];
-  const [apiPort, vmessPort, ...proxyPorts] = await freePorts(2 + emails.length) as [number, number, ...number[]];
+  const [apiPort, vmessPort, ...proxyPorts] = (await freePorts(2 + emails.length)) as [number, number, ...number[]];
   const users = emails.map((email, i) => ({ email, id: randomUUID(), port: proxyPorts[i]! }));
   const dir = await mkdtemp(join(tmpdir(), 'v2ray-test-'));
   const processes: ChildProcess[] = [];
@@ -192,14 +220,20 @@ export async function startByteServer(): Promise<ByteServer> {
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   const server = createHttpServer((req, res) => {
     const match = /^\/bytes\/(\d+)$/.exec(req.url ?? '');
-    if (!match) { res.writeHead(404).end(); return; }
+    if (!match) {
+      res.writeHead(404).end();
+      return;
+    }
     let left = Number(match[1]);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(left) });
     const pump = () => {
       while (left > 0) {
         const part = chunk.subarray(0, Math.min(left, chunk.length));
         left -= part.length;
-        if (!res.write(part)) { res.once('drain', pump); return; }
+        if (!res.write(part)) {
+          res.once('drain', pump);
+          return;
+        }
       }
       res.end();
     };
@@ -209,7 +243,11 @@ export async function startByteServer(): Promise<ByteServer> {
   const { port } = server.address() as AddressInfo;
   return {
     urlFor: (bytes) => `http://${HOST}:${port}/bytes/${bytes}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

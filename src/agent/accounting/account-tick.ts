@@ -34,7 +34,12 @@ export interface AccountingSettings {
 
 export type AccountingEvent =
   | { type: 'reboot'; previousBootId: string | null; bootId: string | null }
-  | { type: 'reset' | 'wrap' | 'suspicious' | 'new-interface' | 'implausible'; iface: string; direction: 'rx' | 'tx' | 'both'; delta: string }
+  | {
+      type: 'reset' | 'wrap' | 'suspicious' | 'new-interface' | 'implausible';
+      iface: string;
+      direction: 'rx' | 'tx' | 'both';
+      delta: string;
+    }
   | { type: 'interface-gone' | 'interface-back'; iface: string }
   | { type: 'period-start'; start: number }
   | { type: 'proxy-restart' | 'proxy-baseline' }
@@ -59,7 +64,14 @@ export function baselineState(sample: Sample, epoch: string, settings: Accountin
     lastSampleAt: sample.at,
     lastUptimeSec: sample.uptimeSec,
     interfaces,
-    proxy: sample.proxy ? userDeltas(null, sample.proxy, { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: false }, settings.userIdOf).memo : null,
+    proxy: sample.proxy
+      ? userDeltas(
+          null,
+          sample.proxy,
+          { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: false },
+          settings.userIdOf,
+        ).memo
+      : null,
     totals: { rx: '0', tx: '0' },
     period: { start: periodStart(sample.at, settings.resetDay, settings.timeZone), rx: '0', tx: '0' },
     outbox: [],
@@ -71,7 +83,12 @@ export function baselineState(sample: Sample, epoch: string, settings: Accountin
 }
 
 function elapsedSeconds(state: AgentState, sample: Sample, sameBoot: boolean): number {
-  if (sameBoot && state.lastUptimeSec !== null && sample.uptimeSec !== null && sample.uptimeSec >= state.lastUptimeSec) {
+  if (
+    sameBoot &&
+    state.lastUptimeSec !== null &&
+    sample.uptimeSec !== null &&
+    sample.uptimeSec >= state.lastUptimeSec
+  ) {
     return sample.uptimeSec - state.lastUptimeSec;
   }
   return Math.max(0, (sample.at - state.lastSampleAt) / 1000);
@@ -104,7 +121,10 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
     interfaces[name] = { rx: c.rxBytes.toString(), tx: c.txBytes.toString() };
     const selected = settings.isSelected(name);
     if (prev?.goneAt !== undefined) events.push({ type: 'interface-back', iface: name });
-    for (const [dir, d] of [['rx', dRx], ['tx', dTx]] as const) {
+    for (const [dir, d] of [
+      ['rx', dRx],
+      ['tx', dTx],
+    ] as const) {
       if (d.kind === 'reset' || d.kind === 'wrap') {
         events.push({ type: d.kind, iface: name, direction: dir, delta: d.delta.toString() });
         if (selected) tags.add(`${d.kind}:${name}`);
@@ -121,7 +141,8 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
         detected.suspicious++;
       }
     }
-    if (dRx.kind === 'new') events.push({ type: 'new-interface', iface: name, direction: 'both', delta: (dRx.delta + dTx.delta).toString() });
+    if (dRx.kind === 'new')
+      events.push({ type: 'new-interface', iface: name, direction: 'both', delta: (dRx.delta + dTx.delta).toString() });
     if (selected) {
       rx += dRx.delta;
       tx += dTx.delta;
@@ -140,7 +161,12 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
   let proxy = state.proxy;
   let users: Record<string, [string, string]> | undefined;
   if (sample.proxy) {
-    const u = userDeltas(state.proxy, sample.proxy, { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: !sameBoot }, settings.userIdOf);
+    const u = userDeltas(
+      state.proxy,
+      sample.proxy,
+      { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: !sameBoot },
+      settings.userIdOf,
+    );
     proxy = u.memo;
     events.push(...u.events);
     if (u.events.some((e) => e.type === 'proxy-restart')) {

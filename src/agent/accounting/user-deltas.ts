@@ -46,7 +46,12 @@ export function userDeltas(
   const events: AccountingEvent[] = [];
   const memoUsers: Record<string, { up: string; down: string }> = {};
   for (const [email, c] of cur.users) memoUsers[email] = { up: c.up.toString(), down: c.down.toString() };
-  const memo: ProxyMemo = { uptimeSec: cur.uptimeSec, sampledAt: when.at, hostUptimeSec: when.hostUptimeSec, users: memoUsers };
+  const memo: ProxyMemo = {
+    uptimeSec: cur.uptimeSec,
+    sampledAt: when.at,
+    hostUptimeSec: when.hostUptimeSec,
+    users: memoUsers,
+  };
   if (prev === null) {
     events.push({ type: 'proxy-baseline' });
     return { memo, users: {}, events };

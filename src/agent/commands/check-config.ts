@@ -4,7 +4,9 @@ import { AgentError } from '../errors.js';
 export function checkConfigCommand(file: string): number {
   try {
     const cfg = loadConfig(file);
-    process.stdout.write(`${file}: OK (node ${cfg.node.id}, collector ${cfg.collector.url}, state in ${cfg.stateDir})\n`);
+    process.stdout.write(
+      `${file}: OK (node ${cfg.node.id}, collector ${cfg.collector.url}, state in ${cfg.stateDir})\n`,
+    );
     return 0;
   } catch (err) {
     if (!(err instanceof AgentError)) throw err;

@@ -13,11 +13,17 @@ export async function statusCommand(file: string, json: boolean): Promise<void> 
     problems: loaded.problems.map((p) => `${p.file}: ${p.reason}`),
     epoch: s?.epoch ?? null,
     totals: { rx: s?.totals.rx ?? '0', tx: s?.totals.tx ?? '0' },
-    period: { rx: s?.period.rx ?? '0', tx: s?.period.tx ?? '0', start: s ? new Date(s.period.start).toISOString() : null },
+    period: {
+      rx: s?.period.rx ?? '0',
+      tx: s?.period.tx ?? '0',
+      start: s ? new Date(s.period.start).toISOString() : null,
+    },
     pending: s?.outbox.length ?? 0,
     nextSeq: s?.nextSeq ?? 1,
     lastSampleAt: s ? new Date(s.lastSampleAt).toISOString() : null,
-    lastDelivery: Object.fromEntries(Object.entries(s?.lastDelivery ?? {}).map(([k, v]) => [k, new Date(v).toISOString()])),
+    lastDelivery: Object.fromEntries(
+      Object.entries(s?.lastDelivery ?? {}).map(([k, v]) => [k, new Date(v).toISOString()]),
+    ),
     detected: s?.detected ?? null,
   };
   if (json) {
@@ -25,7 +31,9 @@ export async function statusCommand(file: string, json: boolean): Promise<void> 
     return;
   }
   if (!s) {
-    process.stdout.write(`no state in ${cfg.stateDir} yet (first run pending)${out.problems.length ? `; problems: ${out.problems.join('; ')}` : ''}\n`);
+    process.stdout.write(
+      `no state in ${cfg.stateDir} yet (first run pending)${out.problems.length ? `; problems: ${out.problems.join('; ')}` : ''}\n`,
+    );
     return;
   }
   process.stdout.write(
@@ -34,7 +42,11 @@ export async function statusCommand(file: string, json: boolean): Promise<void> 
       `total      rx ${out.totals.rx} B  tx ${out.totals.tx} B`,
       `period     rx ${out.period.rx} B  tx ${out.period.tx} B  since ${out.period.start}`,
       `pending    ${out.pending} record(s)`,
-      `delivered  ${Object.entries(out.lastDelivery).map(([k, v]) => `${k} at ${v}`).join(', ') || 'never'}`,
+      `delivered  ${
+        Object.entries(out.lastDelivery)
+          .map(([k, v]) => `${k} at ${v}`)
+          .join(', ') || 'never'
+      }`,
       '',
     ].join('\n'),
   );

@@ -8,7 +8,14 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isValidTimeZone } from '../../common/calendar.js';
 import { AgentError } from '../errors.js';
 import { compileEmailPattern } from '../sources/proxy-stats/parse-user-counters.js';
-import { AgentConfigSchema, DEFAULT_EXCLUDE, DEFAULT_PROC_ROOT, DEFAULT_STATE_DIR, type AgentConfig, type AgentConfigInput } from './schema.js';
+import {
+  AgentConfigSchema,
+  DEFAULT_EXCLUDE,
+  DEFAULT_PROC_ROOT,
+  DEFAULT_STATE_DIR,
+  type AgentConfig,
+  type AgentConfigInput,
+} from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false });
 ajv.addKeyword('errorMessage');
@@ -16,8 +23,10 @@ const validate = ajv.compile<AgentConfigInput>(AgentConfigSchema);
 
 function keyPath(err: ErrorObject): string {
   let path = err.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (err.keyword === 'required') path = path ? `${path}.${err.params.missingProperty}` : String(err.params.missingProperty);
-  if (err.keyword === 'additionalProperties') path = path ? `${path}.${err.params.additionalProperty}` : String(err.params.additionalProperty);
+  if (err.keyword === 'required')
+    path = path ? `${path}.${err.params.missingProperty}` : String(err.params.missingProperty);
+  if (err.keyword === 'additionalProperties')
+    path = path ? `${path}.${err.params.additionalProperty}` : String(err.params.additionalProperty);
   return path || '(top level)';
 }
 
@@ -72,7 +81,9 @@ function tokenFromEnv(env: ConfigEnv): string | null {
 export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as ConfigEnv): AgentConfig {
   const input = structuredClone(raw);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new AgentError('CONFIG_INVALID', 'the configuration must be a JSON object', ['(top level): must be a JSON object']);
+    throw new AgentError('CONFIG_INVALID', 'the configuration must be a JSON object', [
+      '(top level): must be a JSON object',
+    ]);
   }
   const problems = validate(input) ? [] : schemaProblems(validate.errors ?? []);
   const cfg = input as AgentConfigInput;
@@ -81,7 +92,8 @@ export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as Conf
   const period = cfg.period as Partial<AgentConfigInput['period']> | undefined;
   const user = cfg.userTraffic as Partial<AgentConfigInput['userTraffic']> | undefined;
   const panel = cfg.panel as Partial<AgentConfigInput['panel']> | undefined;
-  if (str(period?.timezone) && !isValidTimeZone(period.timezone)) problems.push(`period.timezone: unknown IANA time zone ${JSON.stringify(period.timezone)}`);
+  if (str(period?.timezone) && !isValidTimeZone(period.timezone))
+    problems.push(`period.timezone: unknown IANA time zone ${JSON.stringify(period.timezone)}`);
   if (str(user?.emailPattern)) {
     try {
       compileEmailPattern(user.emailPattern);
@@ -89,7 +101,8 @@ export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as Conf
       problems.push(`userTraffic.emailPattern: ${(err as Error).message}`);
     }
   }
-  if (panel && str(panel.url) && user?.enabled === false) problems.push('panel: a panel takes per-user traffic; set userTraffic.enabled to true');
+  if (panel && str(panel.url) && user?.enabled === false)
+    problems.push('panel: a panel takes per-user traffic; set userTraffic.enabled to true');
   const panelToken = credential(env, 'panel-token');
   if (panel && panelToken) panel.token = panelToken;
   if (panel && str(panel.url) && (panel.nodeId === null || panel.token === '')) {
@@ -98,11 +111,19 @@ export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as Conf
   const node = cfg.node as Partial<AgentConfigInput['node']> | undefined;
   if (node && typeof node === 'object') {
     const token = tokenFromEnv(env) ?? (str(node.token) ? node.token : '');
-    if (!token) problems.push('node.token: is empty (set it here, in TRAFFIC_AGENT_TOKEN, or as the node-token systemd credential)');
+    if (!token)
+      problems.push(
+        'node.token: is empty (set it here, in TRAFFIC_AGENT_TOKEN, or as the node-token systemd credential)',
+      );
     else node.token = token;
   }
   problems.sort();
-  if (problems.length > 0) throw new AgentError('CONFIG_INVALID', `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''})`, problems);
+  if (problems.length > 0)
+    throw new AgentError(
+      'CONFIG_INVALID',
+      `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''})`,
+      problems,
+    );
   return Object.freeze({
     ...cfg,
     stateDir: cfg.stateDir ?? env.STATE_DIRECTORY?.split(':')[0] ?? DEFAULT_STATE_DIR,
@@ -116,7 +137,9 @@ export function loadConfig(file: string, env: ConfigEnv = process.env as ConfigE
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new AgentError('CONFIG_UNREADABLE', `cannot read the configuration ${file}: ${(err as Error).message}`, [], { cause: err });
+    throw new AgentError('CONFIG_UNREADABLE', `cannot read the configuration ${file}: ${(err as Error).message}`, [], {
+      cause: err,
+    });
   }
   let raw: unknown;
   try {

@@ -8,13 +8,19 @@ import { MAX_RECORDS_PER_HEARTBEAT } from '../../protocol/heartbeat.js';
 const HttpUrl = Type.String({ pattern: '^https?://[^\\s/]+', errorMessage: 'must be an http(s) URL' });
 const AbsolutePath = Type.String({ pattern: '^/', errorMessage: 'must be an absolute path' });
 const Globs = Type.Array(Type.String({ minLength: 1 }), { errorMessage: 'must be a list of glob strings' });
-const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):[0-9]{1,5}$', errorMessage: 'must be HOST:PORT' });
+const HostPort = Type.String({
+  pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):[0-9]{1,5}$',
+  errorMessage: 'must be HOST:PORT',
+});
 
 export const AgentConfigSchema = Type.Object(
   {
     node: Type.Object(
       {
-        id: Type.Integer({ minimum: 1, errorMessage: 'must be a positive integer (the id `traffic-collector node add` printed)' }),
+        id: Type.Integer({
+          minimum: 1,
+          errorMessage: 'must be a positive integer (the id `traffic-collector node add` printed)',
+        }),
         /** May be left empty here and given by TRAFFIC_AGENT_TOKEN or a systemd credential instead. */
         token: Type.String({ default: '' }),
       },
@@ -40,7 +46,12 @@ export const AgentConfigSchema = Type.Object(
     heartbeatIntervalSec: Type.Number({ minimum: 0.05, maximum: 3600, default: 60 }),
     period: Type.Object(
       {
-        resetDay: Type.Integer({ minimum: 1, maximum: 31, default: 1, errorMessage: 'must be an integer from 1 to 31' }),
+        resetDay: Type.Integer({
+          minimum: 1,
+          maximum: 31,
+          default: 1,
+          errorMessage: 'must be an integer from 1 to 31',
+        }),
         timezone: Type.String({ minLength: 1, default: 'UTC' }),
       },
       { additionalProperties: false, default: {} },
@@ -57,7 +68,12 @@ export const AgentConfigSchema = Type.Object(
     hostFactsRefreshSec: Type.Number({ minimum: 60, default: 21_600 }),
     shutdownDeadlineMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 3_000 }),
     log: Type.Object(
-      { level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }) },
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+      },
       { additionalProperties: false, default: {} },
     ),
     metrics: Type.Object(

@@ -8,7 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { accountTick, baselineState, type AccountingEvent, type AccountingSettings } from '../accounting/account-tick.js';
+import {
+  accountTick,
+  baselineState,
+  type AccountingEvent,
+  type AccountingSettings,
+} from '../accounting/account-tick.js';
 import type { AgentConfig } from '../config/schema.js';
 import { compact, markAttempted, pendingFor, prune, acknowledge } from '../outbox/outbox.js';
 import { backoffDelay, type BackoffPolicy } from '../sinks/backoff.js';
@@ -79,7 +84,15 @@ export class AgentRuntime {
   private healthOf(name: string): SinkHealth {
     let h = this.health.get(name);
     if (!h) {
-      h = { failures: 0, nextAttemptAt: 0, lastError: null, lastSuccessAt: null, delivered: 0, duplicates: 0, attempts: { ok: 0, failed: 0, rejected: 0 } };
+      h = {
+        failures: 0,
+        nextAttemptAt: 0,
+        lastError: null,
+        lastSuccessAt: null,
+        delivered: 0,
+        duplicates: 0,
+        attempts: { ok: 0, failed: 0, rejected: 0 },
+      };
       this.health.set(name, h);
     }
     return h;
@@ -98,12 +111,21 @@ export class AgentRuntime {
   async open(): Promise<void> {
     const loaded = await this.deps.store.load(this.deps.now());
     for (const p of loaded.problems) {
-      this.deps.logger.error({ code: 'STATE_CORRUPT', file: p.file, movedTo: p.movedTo, reason: p.reason }, `state file ${p.file} is damaged (${p.reason}); set aside as ${p.movedTo}`);
+      this.deps.logger.error(
+        { code: 'STATE_CORRUPT', file: p.file, movedTo: p.movedTo, reason: p.reason },
+        `state file ${p.file} is damaged (${p.reason}); set aside as ${p.movedTo}`,
+      );
     }
     if (loaded.source === 'backup') {
-      this.deps.logger.warn({ event: 'state-recovered', file: this.deps.store.backupPath }, `state recovered from the good copy ${this.deps.store.backupPath}`);
+      this.deps.logger.warn(
+        { event: 'state-recovered', file: this.deps.store.backupPath },
+        `state recovered from the good copy ${this.deps.store.backupPath}`,
+      );
     } else if (loaded.source === 'none' && loaded.problems.length > 0) {
-      this.deps.logger.error({ event: 'state-rebaseline' }, 'no usable state file is left: taking a new baseline under a new epoch');
+      this.deps.logger.error(
+        { event: 'state-rebaseline' },
+        'no usable state file is left: taking a new baseline under a new epoch',
+      );
     }
     this.state = loaded.state;
     this.savedAttemptedThrough = loaded.state?.attemptedThrough ?? 0;
@@ -131,12 +153,19 @@ export class AgentRuntime {
     try {
       await this.deps.store.save(state);
       this.savedAttemptedThrough = state.attemptedThrough;
-      if (!this.diskOk) this.deps.logger.warn({ event: 'state-write-recovered', dir: this.deps.store.dir }, `state is written again in ${this.deps.store.dir}`);
+      if (!this.diskOk)
+        this.deps.logger.warn(
+          { event: 'state-write-recovered', dir: this.deps.store.dir },
+          `state is written again in ${this.deps.store.dir}`,
+        );
       this.diskOk = true;
       return true;
     } catch (err) {
       if (this.diskOk) {
-        this.deps.logger.error({ code: 'STATE_WRITE_FAILED', dir: this.deps.store.dir, err: (err as Error).message }, `${(err as Error).message}; counting goes on in memory and nothing new is sent until the disk takes writes again`);
+        this.deps.logger.error(
+          { code: 'STATE_WRITE_FAILED', dir: this.deps.store.dir, err: (err as Error).message },
+          `${(err as Error).message}; counting goes on in memory and nothing new is sent until the disk takes writes again`,
+        );
       }
       this.diskOk = false;
       return false;
@@ -146,19 +175,57 @@ export class AgentRuntime {
   private logEvent(e: AccountingEvent): void {
     const log = this.deps.logger;
     switch (e.type) {
-      case 'reboot': log.warn({ event: 'reboot-detected', ...e }, 'reboot detected: counters since boot count'); break;
-      case 'reset': log.warn({ event: 'reset-detected', ...e }, `counter reset on ${e.iface} (${e.direction}): the new value counts`); break;
-      case 'wrap': log.info({ event: 'wrap-detected', ...e }, `32-bit counter wrap on ${e.iface} (${e.direction})`); break;
-      case 'suspicious': log.warn({ event: 'suspicious-increase', ...e }, `increase on ${e.iface} (${e.direction}) beyond maxRateBitsPerSec; counted`); break;
-      case 'implausible': log.error({ event: 'implausible-counter', ...e }, `counter of ${e.iface} (${e.direction}) moved by 2^62 bytes or more: a broken counter, not traffic; nothing counted, the new value is the baseline`); break;
-      case 'new-interface': log.info({ event: 'interface-new', ...e }, `interface ${e.iface} appeared; counted from zero`); break;
-      case 'interface-gone': log.info({ event: 'interface-gone', ...e }, `interface ${e.iface} disappeared; its last counters are kept`); break;
-      case 'interface-back': log.info({ event: 'interface-back', ...e }, `interface ${e.iface} is back`); break;
-      case 'period-start': log.info({ event: 'period-start', start: new Date(e.start).toISOString() }, 'a new billing period started'); break;
-      case 'proxy-restart': log.warn({ event: 'proxy-restart-detected' }, 'the proxy core restarted: its counters count from zero'); break;
-      case 'proxy-baseline': log.info({ event: 'proxy-baseline' }, 'per-user counters: baseline taken'); break;
-      case 'user-reset': log.info({ event: 'user-reset', email: e.email }, 'a user counter went down: the new value counts'); break;
-      case 'user-unmatched': log.warn({ event: 'user-unmatched', email: e.email }, 'a user email does not match userTraffic.emailPattern; its traffic is not attributed'); break;
+      case 'reboot':
+        log.warn({ event: 'reboot-detected', ...e }, 'reboot detected: counters since boot count');
+        break;
+      case 'reset':
+        log.warn(
+          { event: 'reset-detected', ...e },
+          `counter reset on ${e.iface} (${e.direction}): the new value counts`,
+        );
+        break;
+      case 'wrap':
+        log.info({ event: 'wrap-detected', ...e }, `32-bit counter wrap on ${e.iface} (${e.direction})`);
+        break;
+      case 'suspicious':
+        log.warn(
+          { event: 'suspicious-increase', ...e },
+          `increase on ${e.iface} (${e.direction}) beyond maxRateBitsPerSec; counted`,
+        );
+        break;
+      case 'implausible':
+        log.error(
+          { event: 'implausible-counter', ...e },
+          `counter of ${e.iface} (${e.direction}) moved by 2^62 bytes or more: a broken counter, not traffic; nothing counted, the new value is the baseline`,
+        );
+        break;
+      case 'new-interface':
+        log.info({ event: 'interface-new', ...e }, `interface ${e.iface} appeared; counted from zero`);
+        break;
+      case 'interface-gone':
+        log.info({ event: 'interface-gone', ...e }, `interface ${e.iface} disappeared; its last counters are kept`);
+        break;
+      case 'interface-back':
+        log.info({ event: 'interface-back', ...e }, `interface ${e.iface} is back`);
+        break;
+      case 'period-start':
+        log.info({ event: 'period-start', start: new Date(e.start).toISOString() }, 'a new billing period started');
+        break;
+      case 'proxy-restart':
+        log.warn({ event: 'proxy-restart-detected' }, 'the proxy core restarted: its counters count from zero');
+        break;
+      case 'proxy-baseline':
+        log.info({ event: 'proxy-baseline' }, 'per-user counters: baseline taken');
+        break;
+      case 'user-reset':
+        log.info({ event: 'user-reset', email: e.email }, 'a user counter went down: the new value counts');
+        break;
+      case 'user-unmatched':
+        log.warn(
+          { event: 'user-unmatched', email: e.email },
+          'a user email does not match userTraffic.emailPattern; its traffic is not attributed',
+        );
+        break;
     }
   }
 
@@ -185,7 +252,10 @@ export class AgentRuntime {
       this.lastUptimeSec = outcome.sample.uptimeSec ?? 0;
       if (!this.state) {
         this.state = baselineState(outcome.sample, this.deps.newEpoch(), this.settings);
-        this.deps.logger.info({ event: 'baseline', epoch: this.state.epoch, interfaces: Object.keys(this.state.interfaces) }, 'first run: counters taken as the baseline; nothing from before counts');
+        this.deps.logger.info(
+          { event: 'baseline', epoch: this.state.epoch, interfaces: Object.keys(this.state.interfaces) },
+          'first run: counters taken as the baseline; nothing from before counts',
+        );
       } else {
         const res = accountTick(this.state, outcome.sample, this.settings);
         for (const e of res.events) this.logEvent(e);
@@ -246,7 +316,11 @@ export class AgentRuntime {
     try {
       const res = await sink.deliver(wanted, { epoch, now: this.deps.now });
       h.attempts.ok++;
-      if (h.failures > 0) this.deps.logger.info({ event: 'sink-back', sink: sink.name, after: h.failures }, `${sink.name}: delivering again`);
+      if (h.failures > 0)
+        this.deps.logger.info(
+          { event: 'sink-back', sink: sink.name, after: h.failures },
+          `${sink.name}: delivering again`,
+        );
       h.failures = 0;
       h.nextAttemptAt = 0;
       h.lastError = null;
@@ -270,7 +344,13 @@ export class AgentRuntime {
       const message = (err as Error).message;
       if (h.failures === 1 || h.lastError !== message) {
         this.deps.logger.warn(
-          { code: retryable ? 'DELIVERY_FAILED' : 'DELIVERY_REJECTED', sink: sink.name, failures: h.failures, pending: this.state!.outbox.length, retryInMs: h.nextAttemptAt - this.deps.now() },
+          {
+            code: retryable ? 'DELIVERY_FAILED' : 'DELIVERY_REJECTED',
+            sink: sink.name,
+            failures: h.failures,
+            pending: this.state!.outbox.length,
+            retryInMs: h.nextAttemptAt - this.deps.now(),
+          },
           `${sink.name}: ${message}; records stay queued`,
         );
       }

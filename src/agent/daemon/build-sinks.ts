@@ -15,7 +15,13 @@ export const USER_PUSH_BATCH = 50;
 
 export function buildSinks(cfg: AgentConfig, extras: () => HeartbeatExtras, logger: Logger): Sink[] {
   const sinks: Sink[] = [
-    new CollectorHeartbeatSink({ url: cfg.collector.url, token: cfg.node.token, timeoutMs: cfg.collector.timeoutMs, batchSize: cfg.collector.batchSize, extras }),
+    new CollectorHeartbeatSink({
+      url: cfg.collector.url,
+      token: cfg.node.token,
+      timeoutMs: cfg.collector.timeoutMs,
+      batchSize: cfg.collector.batchSize,
+      extras,
+    }),
   ];
   if (cfg.userTraffic.enabled) {
     sinks.push(

@@ -15,7 +15,9 @@ export class HostFactsCache {
       .then((f) => {
         this.facts = f;
       })
-      .catch((err: Error) => this.logger.warn({ code: 'HOST_FACTS_FAILED', err: err.message }, 'host facts could not be gathered'))
+      .catch((err: Error) =>
+        this.logger.warn({ code: 'HOST_FACTS_FAILED', err: err.message }, 'host facts could not be gathered'),
+      )
       .finally(() => {
         this.pending = null;
       });

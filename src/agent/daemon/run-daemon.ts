@@ -30,7 +30,11 @@ function safeUrl(url: string): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function runDaemon(configFile: string, logLevel: string | undefined, hooks: DaemonHooks = {}): Promise<number> {
+export async function runDaemon(
+  configFile: string,
+  logLevel: string | undefined,
+  hooks: DaemonHooks = {},
+): Promise<number> {
   const proc = openAgentProcess(configFile, logLevel);
   const { runtime, logger } = proc;
   await runtime.open();
@@ -50,7 +54,9 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
     if (wait === null || stopping) return;
     retryTimer = setTimeout(() => {
       retryTimer = null;
-      current = runtime.deliver({ drain: true }).then(scheduleRetry, (err) => logger.error({ err }, 'delivery round failed'));
+      current = runtime
+        .deliver({ drain: true })
+        .then(scheduleRetry, (err) => logger.error({ err }, 'delivery round failed'));
     }, wait);
   };
 
@@ -59,7 +65,10 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
       await runtime.tick(proc.readSample);
     } catch (err) {
       const e = err as AgentError;
-      logger.error({ code: e.code ?? 'TICK_FAILED', details: e.details }, `tick failed: ${e.message}; nothing counted is lost, the next tick tries again`);
+      logger.error(
+        { code: e.code ?? 'TICK_FAILED', details: e.details },
+        `tick failed: ${e.message}; nothing counted is lost, the next tick tries again`,
+      );
       return;
     }
     await runtime.deliver({ drain: true });
@@ -105,7 +114,10 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
     try {
       await runtime.tick(proc.readSample);
     } catch (err) {
-      logger.error({ err: (err as Error).message }, 'last sample failed; the saved state still covers everything counted');
+      logger.error(
+        { err: (err as Error).message },
+        'last sample failed; the saved state still covers everything counted',
+      );
     }
     const deadline = proc.cfg.shutdownDeadlineMs;
     await Promise.race([runtime.deliver({ force: true, drain: true }).catch(() => undefined), sleep(deadline)]);
@@ -126,7 +138,16 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'readiness notification failed');
   }
-  logger.info({ event: 'start', stateDir: proc.cfg.stateDir, epoch: runtime.state?.epoch, collector: safeUrl(proc.cfg.collector.url), intervalSec: proc.cfg.heartbeatIntervalSec }, 'traffic-agent running');
+  logger.info(
+    {
+      event: 'start',
+      stateDir: proc.cfg.stateDir,
+      epoch: runtime.state?.epoch,
+      collector: safeUrl(proc.cfg.collector.url),
+      intervalSec: proc.cfg.heartbeatIntervalSec,
+    },
+    'traffic-agent running',
+  );
 
   const reload = async () => {
     try {
@@ -137,7 +158,10 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
     try {
       const next = loadConfig(configFile);
       if (next.stateDir !== proc.cfg.stateDir) {
-        logger.warn({ event: 'reload', key: 'stateDir' }, 'stateDir cannot change while running; restart to move the state');
+        logger.warn(
+          { event: 'reload', key: 'stateDir' },
+          'stateDir cannot change while running; restart to move the state',
+        );
       }
       await current;
       proc.apply({ ...next, stateDir: proc.cfg.stateDir });
@@ -150,10 +174,23 @@ export async function runDaemon(configFile: string, logLevel: string | undefined
         loop();
       }
       await hooks.onReload?.(proc);
-      logger.info({ event: 'reload', intervalSec: next.heartbeatIntervalSec, include: next.interfaces.include, exclude: next.interfaces.exclude, collector: safeUrl(next.collector.url), level: logger.level }, 'configuration reloaded');
+      logger.info(
+        {
+          event: 'reload',
+          intervalSec: next.heartbeatIntervalSec,
+          include: next.interfaces.include,
+          exclude: next.interfaces.exclude,
+          collector: safeUrl(next.collector.url),
+          level: logger.level,
+        },
+        'configuration reloaded',
+      );
     } catch (err) {
       const e = err as AgentError;
-      logger.error({ event: 'reload-refused', code: e.code, problems: e.details }, `new configuration refused, the old one stays: ${e.message}`);
+      logger.error(
+        { event: 'reload-refused', code: e.code, problems: e.details },
+        `new configuration refused, the old one stays: ${e.message}`,
+      );
     } finally {
       try {
         notifyReady();

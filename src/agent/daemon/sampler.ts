@@ -22,9 +22,17 @@ export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: Pr
   // "sampled at" must promise (taken after the read, a byte counted just after the read would seem included).
   const at = now();
   // net/dev and the boot identity are required: without them no delta can be computed, so their errors propagate.
-  const [netDev, boot, up] = await Promise.all([readNetDev(cfg.procRoot), readBootIdentity(cfg.procRoot), readUptime(cfg.procRoot)]);
+  const [netDev, boot, up] = await Promise.all([
+    readNetDev(cfg.procRoot),
+    readBootIdentity(cfg.procRoot),
+    readUptime(cfg.procRoot),
+  ]);
   if (netDev.problems.length > 0) {
-    problems.push({ code: 'PROC_MALFORMED', message: `${cfg.procRoot}/net/dev: ${netDev.problems.length} line(s) skipped`, details: netDev.problems });
+    problems.push({
+      code: 'PROC_MALFORMED',
+      message: `${cfg.procRoot}/net/dev: ${netDev.problems.length} line(s) skipped`,
+      details: netDev.problems,
+    });
   }
   let load: LoadAverage | null = null;
   try {
@@ -44,7 +52,13 @@ export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: Pr
   const interfaces = new Map<string, { rxBytes: bigint; txBytes: bigint }>();
   for (const [name, c] of netDev.interfaces) interfaces.set(name, { rxBytes: c.rxBytes, txBytes: c.txBytes });
   return {
-    sample: { at, uptimeSec: up ?? osUptime(), boot, interfaces, ...(proxySample !== undefined ? { proxy: proxySample } : {}) },
+    sample: {
+      at,
+      uptimeSec: up ?? osUptime(),
+      boot,
+      interfaces,
+      ...(proxySample !== undefined ? { proxy: proxySample } : {}),
+    },
     load,
     problems,
   };

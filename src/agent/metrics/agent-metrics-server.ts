@@ -53,7 +53,10 @@ export async function startAgentMetrics(proc: AgentProcess): Promise<void> {
     current = { server: await serveMetrics(proc, listen), listen };
     proc.logger.info({ event: 'metrics', listen }, `metrics on http://${listen}/metrics`);
   } catch (err) {
-    proc.logger.error({ code: 'METRICS_LISTEN_FAILED', listen, err: (err as Error).message }, `cannot serve metrics on ${listen}`);
+    proc.logger.error(
+      { code: 'METRICS_LISTEN_FAILED', listen, err: (err as Error).message },
+      `cannot serve metrics on ${listen}`,
+    );
   }
 }
 

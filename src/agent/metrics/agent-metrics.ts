@@ -16,7 +16,8 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [device, m] of Object.entries(state()?.interfaces ?? {})) if (m.goneAt === undefined) this.inc({ device }, Number(m.rx));
+      for (const [device, m] of Object.entries(state()?.interfaces ?? {}))
+        if (m.goneAt === undefined) this.inc({ device }, Number(m.rx));
     },
   });
   new Counter({
@@ -26,7 +27,8 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [device, m] of Object.entries(state()?.interfaces ?? {})) if (m.goneAt === undefined) this.inc({ device }, Number(m.tx));
+      for (const [device, m] of Object.entries(state()?.interfaces ?? {}))
+        if (m.goneAt === undefined) this.inc({ device }, Number(m.tx));
     },
   });
   new Counter({
@@ -125,7 +127,9 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      const panel = runtime().activeSinks.find((s) => s.name === 'panel') as { lostResponses?: { retried: number; assumedDelivered: number } } | undefined;
+      const panel = runtime().activeSinks.find((s) => s.name === 'panel') as
+        | { lostResponses?: { retried: number; assumedDelivered: number } }
+        | undefined;
       if (!panel?.lostResponses) return;
       this.inc({ action: 'retried' }, panel.lostResponses.retried);
       this.inc({ action: 'assumed_delivered' }, panel.lostResponses.assumedDelivered);

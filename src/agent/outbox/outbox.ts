@@ -34,7 +34,12 @@ export function pendingFor(state: AgentState, sink: SinkSpec, limit: number): Ou
  * Moves the sink's cursor over the records of `batch` (in order) that the receiver acknowledged, stopping at the
  * first one it did not: later records are sent again, and the receiver recognises them.
  */
-export function acknowledge(state: AgentState, sink: SinkName, batch: readonly OutboxRecord[], acked: ReadonlySet<number>): AgentState {
+export function acknowledge(
+  state: AgentState,
+  sink: SinkName,
+  batch: readonly OutboxRecord[],
+  acked: ReadonlySet<number>,
+): AgentState {
   let cursor = state.cursors[sink] ?? 0;
   for (const r of batch) {
     if (!acked.has(r.seq)) break;
@@ -66,7 +71,9 @@ function mergeTwo(a: OutboxRecord, b: OutboxRecord): OutboxRecord {
     users = { ...(a.users ?? {}) };
     for (const [id, [up, down]] of Object.entries(b.users ?? {})) {
       const prev = users[id];
-      users[id] = prev ? [(BigInt(prev[0]) + BigInt(up)).toString(), (BigInt(prev[1]) + BigInt(down)).toString()] : [up, down];
+      users[id] = prev
+        ? [(BigInt(prev[0]) + BigInt(up)).toString(), (BigInt(prev[1]) + BigInt(down)).toString()]
+        : [up, down];
     }
   }
   return {

@@ -1,7 +1,13 @@
 /** The collector's heartbeat: every record (interface deltas), plus load, uptime and host facts. */
 import { Agent, request } from 'undici';
 import { Value } from '@sinclair/typebox/value';
-import { HEARTBEAT_PATH, HeartbeatResponse, type HeartbeatRequest, type HostFacts, type TrafficRecord } from '../../protocol/heartbeat.js';
+import {
+  HEARTBEAT_PATH,
+  HeartbeatResponse,
+  type HeartbeatRequest,
+  type HostFacts,
+  type TrafficRecord,
+} from '../../protocol/heartbeat.js';
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesAll } from '../outbox/outbox.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
@@ -46,7 +52,12 @@ export class CollectorHeartbeatSink implements Sink {
   }
 
   async deliver(records: readonly OutboxRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
-    const body: HeartbeatRequest = { epoch: ctx.epoch, records: records.map(wireRecord), ...this.opts.extras(), sentAt: ctx.now() };
+    const body: HeartbeatRequest = {
+      epoch: ctx.epoch,
+      records: records.map(wireRecord),
+      ...this.opts.extras(),
+      sentAt: ctx.now(),
+    };
     if (body.host === undefined) delete body.host;
     const url = this.url;
     let res;
@@ -60,11 +71,17 @@ export class CollectorHeartbeatSink implements Sink {
         bodyTimeout: this.opts.timeoutMs,
       });
     } catch (err) {
-      throw new DeliveryError(`collector ${url.origin} unreachable: ${(err as Error).message}`, null, true, { cause: err });
+      throw new DeliveryError(`collector ${url.origin} unreachable: ${(err as Error).message}`, null, true, {
+        cause: err,
+      });
     }
     if (res.statusCode !== 200) {
       const text = await readErrorText(res.body, this.opts.token);
-      throw new DeliveryError(`collector answered ${res.statusCode}: ${text}`, res.statusCode, isRetryableStatus(res.statusCode));
+      throw new DeliveryError(
+        `collector answered ${res.statusCode}: ${text}`,
+        res.statusCode,
+        isRetryableStatus(res.statusCode),
+      );
     }
     let answer: unknown;
     try {

@@ -4,11 +4,24 @@
  * the collector without being applied twice. That is why every failure here may simply be retried.
  */
 import { Agent, request } from 'undici';
-import { IDEMPOTENCY_HEADER, MEASURED_AT_HEADER, UNIPROXY_PUSH_PATH, idempotencyKey, pushBodyText } from '../../protocol/uniproxy.js';
+import {
+  IDEMPOTENCY_HEADER,
+  MEASURED_AT_HEADER,
+  UNIPROXY_PUSH_PATH,
+  idempotencyKey,
+  pushBodyText,
+} from '../../protocol/uniproxy.js';
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
 import { DeliveryError, deliverInOrder, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
-import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, readErrorText } from './sink-http.js';
+import {
+  answerMessage,
+  endpointUrl,
+  isPushSuccess,
+  isRetryableStatus,
+  loggableUrl,
+  readErrorText,
+} from './sink-http.js';
 
 export interface CollectorUserSinkOptions {
   url: string;
@@ -61,12 +74,21 @@ export class CollectorUserPushSink implements Sink {
     } catch (err) {
       throw new DeliveryError(`collector ${where} unreachable: ${(err as Error).message}`, null, true, { cause: err });
     }
-    const text = res.statusCode === 200 ? await res.body.text().catch(() => '') : await readErrorText(res.body, this.opts.token);
+    const text =
+      res.statusCode === 200 ? await res.body.text().catch(() => '') : await readErrorText(res.body, this.opts.token);
     if (res.statusCode !== 200) {
-      throw new DeliveryError(`collector user push (seq ${r.seq}) answered ${res.statusCode}: ${answerMessage(text)}`, res.statusCode, isRetryableStatus(res.statusCode));
+      throw new DeliveryError(
+        `collector user push (seq ${r.seq}) answered ${res.statusCode}: ${answerMessage(text)}`,
+        res.statusCode,
+        isRetryableStatus(res.statusCode),
+      );
     }
     if (!isPushSuccess(text)) {
-      throw new DeliveryError(`collector user push (seq ${r.seq}): answer is not {"data":true}: ${answerMessage(text)}`, 200, true);
+      throw new DeliveryError(
+        `collector user push (seq ${r.seq}): answer is not {"data":true}: ${answerMessage(text)}`,
+        200,
+        true,
+      );
     }
   }
 

@@ -16,7 +16,15 @@ import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
 import { DeliveryError, deliverInOrder, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
 import { TrackedRequestError, trackedRequest } from './tracked-request.js';
-import { answerMessage, endpointUrl, isPushSuccess, isRetryableStatus, loggableUrl, userTotals, withoutSecret } from './sink-http.js';
+import {
+  answerMessage,
+  endpointUrl,
+  isPushSuccess,
+  isRetryableStatus,
+  loggableUrl,
+  userTotals,
+  withoutSecret,
+} from './sink-http.js';
 
 export interface PanelPushSinkOptions {
   url: string;
@@ -55,8 +63,16 @@ export class PanelPushSink implements Sink {
   constructor(opts: PanelPushSinkOptions) {
     this.opts = opts;
     this.batchLimit = opts.batchLimit;
-    this.dispatcher = new Agent({ keepAliveTimeout: PANEL_KEEP_ALIVE_MS, keepAliveMaxTimeout: PANEL_KEEP_ALIVE_MS, connect: { timeout: opts.timeoutMs } });
-    this.url = endpointUrl(opts.url, UNIPROXY_PUSH_PATH, { token: opts.token, node_id: opts.nodeId, node_type: opts.nodeType });
+    this.dispatcher = new Agent({
+      keepAliveTimeout: PANEL_KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: PANEL_KEEP_ALIVE_MS,
+      connect: { timeout: opts.timeoutMs },
+    });
+    this.url = endpointUrl(opts.url, UNIPROXY_PUSH_PATH, {
+      token: opts.token,
+      node_id: opts.nodeId,
+      node_type: opts.nodeType,
+    });
   }
 
   /** One push per record, in order, stopping at the first that is not acknowledged. */
@@ -76,15 +92,28 @@ export class PanelPushSink implements Sink {
       });
     } catch (err) {
       if (err instanceof TrackedRequestError && err.requestSent) return this.lostResponse(r, err);
-      throw new DeliveryError(`panel ${where} unreachable, the push did not arrive: ${(err as Error).message}`, null, true, { cause: err });
+      throw new DeliveryError(
+        `panel ${where} unreachable, the push did not arrive: ${(err as Error).message}`,
+        null,
+        true,
+        { cause: err },
+      );
     }
     if (res.statusCode !== 200) {
       const retryable = isRetryableStatus(res.statusCode);
       const what = retryable ? 'failed' : 'refused';
-      throw new DeliveryError(`panel push (seq ${r.seq}) ${what} with ${res.statusCode}: ${this.answer(res.text)}`, res.statusCode, retryable);
+      throw new DeliveryError(
+        `panel push (seq ${r.seq}) ${what} with ${res.statusCode}: ${this.answer(res.text)}`,
+        res.statusCode,
+        retryable,
+      );
     }
     if (!isPushSuccess(res.text)) {
-      throw new DeliveryError(`panel push (seq ${r.seq}): the answer is not a success: ${this.answer(res.text)}`, 200, true);
+      throw new DeliveryError(
+        `panel push (seq ${r.seq}): the answer is not a success: ${this.answer(res.text)}`,
+        200,
+        true,
+      );
     }
   }
 
@@ -112,13 +141,25 @@ export class PanelPushSink implements Sink {
     if (retry) this.lostResponses.retried++;
     else this.lostResponses.assumedDelivered++;
     this.opts.logger.warn(
-      { event: 'panel-lost-response', sink: this.name, seq: r.seq, ...totals, reason: err.code ?? err.message, retryLostResponse: retry },
+      {
+        event: 'panel-lost-response',
+        sink: this.name,
+        seq: r.seq,
+        ...totals,
+        reason: err.code ?? err.message,
+        retryLostResponse: retry,
+      },
       retry
         ? `panel push seq ${r.seq}: the answer was lost after the push was sent; sending it again (panel.retryLostResponse), so the panel may book ${totals.up} B up / ${totals.down} B down twice`
         : `panel push seq ${r.seq}: the answer was lost after the push was sent; counted as delivered, so if the panel did not book it, ${totals.up} B up / ${totals.down} B down of ${totals.users} users go unbilled`,
     );
     if (retry) {
-      throw new DeliveryError(`panel push (seq ${r.seq}): answer lost after sending (${err.message}); will send it again`, null, true, { cause: err });
+      throw new DeliveryError(
+        `panel push (seq ${r.seq}): answer lost after sending (${err.message}); will send it again`,
+        null,
+        true,
+        { cause: err },
+      );
     }
   }
 

@@ -47,8 +47,16 @@ export class PanelUserPoll {
   private readonly url: URL;
 
   constructor(private readonly opts: PanelUserPollOptions) {
-    this.dispatcher = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000, connect: { timeout: opts.timeoutMs } });
-    this.url = endpointUrl(opts.url, UNIPROXY_USER_PATH, { token: opts.token, node_id: opts.nodeId, node_type: opts.nodeType });
+    this.dispatcher = new Agent({
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 4_000,
+      connect: { timeout: opts.timeoutMs },
+    });
+    this.url = endpointUrl(opts.url, UNIPROXY_USER_PATH, {
+      token: opts.token,
+      node_id: opts.nodeId,
+      node_type: opts.nodeType,
+    });
   }
 
   /** Polls now, then every everySec seconds until stop(). */
@@ -88,11 +96,18 @@ export class PanelUserPoll {
     if (this.etag) headers['if-none-match'] = this.etag;
     let outcome: PollOutcome;
     try {
-      const res = await trackedRequest(this.dispatcher, this.url, { method: 'GET', headers, timeoutMs: this.opts.timeoutMs });
+      const res = await trackedRequest(this.dispatcher, this.url, {
+        method: 'GET',
+        headers,
+        timeoutMs: this.opts.timeoutMs,
+      });
       outcome = this.read(res.statusCode, res.headers, res.text);
     } catch (err) {
       const e = err as Error;
-      outcome = { kind: 'failed', reason: `unreachable: ${e instanceof TrackedRequestError && e.code ? `${e.code} ` : ''}${e.message}` };
+      outcome = {
+        kind: 'failed',
+        reason: `unreachable: ${e instanceof TrackedRequestError && e.code ? `${e.code} ` : ''}${e.message}`,
+      };
     }
     if (outcome.kind === 'failed') outcome = { kind: 'failed', reason: withoutSecret(outcome.reason, this.opts.token) };
     this.note(outcome);
@@ -111,7 +126,8 @@ export class PanelUserPoll {
     } catch {
       users = undefined;
     }
-    if (!Array.isArray(users)) return { kind: 'failed', reason: `answered 200 without a user list: ${answerMessage(text)}` };
+    if (!Array.isArray(users))
+      return { kind: 'failed', reason: `answered 200 without a user list: ${answerMessage(text)}` };
     return { kind: 'users', count: users.length, etag: headers.etag ?? null };
   }
 
@@ -121,7 +137,10 @@ export class PanelUserPoll {
     if (outcome.kind === 'failed') {
       this.counts.failed++;
       if (this.reachable !== false || this.lastReason !== outcome.reason) {
-        log.warn({ event: 'panel-unreachable', panel: where, reason: outcome.reason }, `panel user poll ${where} ${outcome.reason}; the panel will show this node offline after 300 s`);
+        log.warn(
+          { event: 'panel-unreachable', panel: where, reason: outcome.reason },
+          `panel user poll ${where} ${outcome.reason}; the panel will show this node offline after 300 s`,
+        );
       }
       this.reachable = false;
       this.lastReason = outcome.reason;
@@ -138,7 +157,10 @@ export class PanelUserPoll {
     if (this.reachable === false) {
       log.info({ event: 'panel-back', panel: where }, `panel user poll ${where} answers again`);
     } else if (this.reachable === null) {
-      log.info({ event: 'panel-reachable', panel: where, users: this.userCount }, `panel user poll ${where} answers (${this.userCount ?? 'unchanged'} users)`);
+      log.info(
+        { event: 'panel-reachable', panel: where, users: this.userCount },
+        `panel user poll ${where} answers (${this.userCount ?? 'unchanged'} users)`,
+      );
     }
     this.reachable = true;
     this.lastReason = null;

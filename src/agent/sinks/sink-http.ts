@@ -63,7 +63,11 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /** Sum of the uploads and of the downloads of a per-user record, for the logs. */
-export function userTotals(users: Readonly<Record<string, readonly [string, string]>>): { users: number; up: string; down: string } {
+export function userTotals(users: Readonly<Record<string, readonly [string, string]>>): {
+  users: number;
+  up: string;
+  down: string;
+} {
   let up = 0n;
   let down = 0n;
   for (const [u, d] of Object.values(users)) {

@@ -40,7 +40,10 @@ export interface Sink extends SinkSpec {
  * For receivers that take one record per request: sends them in order and stops at the first that fails. The ones
  * sent before it count as acknowledged and the rest are offered again; a failure of the very first is thrown.
  */
-export async function deliverInOrder(records: readonly OutboxRecord[], pushOne: (r: OutboxRecord) => Promise<void>): Promise<DeliveryResult> {
+export async function deliverInOrder(
+  records: readonly OutboxRecord[],
+  pushOne: (r: OutboxRecord) => Promise<void>,
+): Promise<DeliveryResult> {
   const acked = new Set<number>();
   for (const r of records) {
     try {

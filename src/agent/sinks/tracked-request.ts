@@ -48,7 +48,11 @@ function headerMap(raw: Buffer[] | string[] | null): Record<string, string> {
   return out;
 }
 
-export function trackedRequest(dispatcher: Dispatcher, url: URL, opts: TrackedRequestOptions): Promise<TrackedResponse> {
+export function trackedRequest(
+  dispatcher: Dispatcher,
+  url: URL,
+  opts: TrackedRequestOptions,
+): Promise<TrackedResponse> {
   return new Promise<TrackedResponse>((resolve, reject) => {
     let sent = false;
     let statusCode = 0;

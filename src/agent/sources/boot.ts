@@ -26,7 +26,8 @@ export function parseStatBtime(text: string): number | null {
 
 export function parseUptime(text: string): number {
   const v = Number(text.trim().split(/\s+/)[0]);
-  if (!Number.isFinite(v) || v < 0) throw new AgentError('PROC_MALFORMED', `uptime: not a number: ${JSON.stringify(text.slice(0, 40))}`);
+  if (!Number.isFinite(v) || v < 0)
+    throw new AgentError('PROC_MALFORMED', `uptime: not a number: ${JSON.stringify(text.slice(0, 40))}`);
   return v;
 }
 

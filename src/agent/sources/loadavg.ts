@@ -9,7 +9,10 @@ export function parseLoadavg(text: string): LoadAverage {
   const fields = text.trim().split(/\s+/);
   const values = fields.slice(0, 3).map(Number);
   if (fields.length < 3 || values.some((v) => !Number.isFinite(v) || v < 0)) {
-    throw new AgentError('PROC_MALFORMED', `loadavg: expected three non-negative numbers, got ${JSON.stringify(text.slice(0, 80))}`);
+    throw new AgentError(
+      'PROC_MALFORMED',
+      `loadavg: expected three non-negative numbers, got ${JSON.stringify(text.slice(0, 80))}`,
+    );
   }
   return [values[0], values[1], values[2]];
 }

@@ -39,7 +39,10 @@ export function parseNetDev(text: string): NetDevParse {
       continue;
     }
     const name = line.slice(0, colon).trim();
-    const fields = line.slice(colon + 1).trim().split(/\s+/);
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (name === '') {
       problems.push(`line ${i + 1}: empty interface name`);
       continue;
@@ -50,7 +53,9 @@ export function parseNetDev(text: string): NetDevParse {
     }
     const bad = fields.findIndex((f) => !DIGITS.test(f) || BigInt(f) > U64_MAX);
     if (bad >= 0) {
-      problems.push(`line ${i + 1} (${name}): field ${bad + 1} is not an unsigned 64-bit integer: ${JSON.stringify(fields[bad])}`);
+      problems.push(
+        `line ${i + 1} (${name}): field ${bad + 1} is not an unsigned 64-bit integer: ${JSON.stringify(fields[bad])}`,
+      );
       continue;
     }
     if (interfaces.has(name)) {

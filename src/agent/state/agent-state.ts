@@ -40,7 +40,10 @@ export const AgentState = Type.Object({
   version: Type.Literal(STATE_VERSION),
   epoch: Epoch,
   nextSeq: Type.Integer({ minimum: 1 }),
-  boot: Type.Object({ bootId: Type.Union([Type.String(), Type.Null()]), btime: Type.Union([Type.Integer(), Type.Null()]) }),
+  boot: Type.Object({
+    bootId: Type.Union([Type.String(), Type.Null()]),
+    btime: Type.Union([Type.Integer(), Type.Null()]),
+  }),
   lastSampleAt: UnixMs,
   /** Seconds since boot at the last sample (CLOCK_BOOTTIME: does not jump with the wall clock), when known. */
   lastUptimeSec: Type.Union([Type.Number(), Type.Null()]),

@@ -19,14 +19,18 @@ export function encodeState(state: AgentState): string {
 /** Returns the state, or throws an Error whose message says what is wrong with the bytes. */
 export function decodeState(text: string): AgentState {
   if (text.length === 0) throw new Error('the file is empty');
-  if (!text.startsWith(PREFIX) || text.slice(PREFIX.length + HASH_LEN, PREFIX.length + HASH_LEN + MIDDLE.length) !== MIDDLE) {
+  if (
+    !text.startsWith(PREFIX) ||
+    text.slice(PREFIX.length + HASH_LEN, PREFIX.length + HASH_LEN + MIDDLE.length) !== MIDDLE
+  ) {
     throw new Error('the file does not start like a traffic-agent state file');
   }
   const hash = text.slice(PREFIX.length, PREFIX.length + HASH_LEN);
   const body = text.trimEnd();
   if (!body.endsWith('}')) throw new Error('the file is truncated');
   const json = body.slice(PREFIX.length + HASH_LEN + MIDDLE.length, -1);
-  if (createHash('sha256').update(json).digest('hex') !== hash) throw new Error('the checksum does not match (truncated or damaged)');
+  if (createHash('sha256').update(json).digest('hex') !== hash)
+    throw new Error('the checksum does not match (truncated or damaged)');
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -35,7 +39,9 @@ export function decodeState(text: string): AgentState {
   }
   if (!Value.Check(AgentState, parsed)) {
     const first = Value.Errors(AgentState, parsed).First();
-    throw new Error(`the state does not have the expected shape${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`);
+    throw new Error(
+      `the state does not have the expected shape${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`,
+    );
   }
   return parsed;
 }

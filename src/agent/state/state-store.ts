@@ -46,7 +46,9 @@ export class StateStore {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await readdir(this.dir);
     } catch (err) {
-      throw new AgentError('STATE_DIR_UNUSABLE', `state directory ${this.dir}: ${(err as Error).message}`, [], { cause: err });
+      throw new AgentError('STATE_DIR_UNUSABLE', `state directory ${this.dir}: ${(err as Error).message}`, [], {
+        cause: err,
+      });
     }
   }
 
@@ -58,7 +60,9 @@ export class StateStore {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { missing: true };
       if (code === 'EACCES' || code === 'EPERM') {
-        throw new AgentError('STATE_DIR_UNUSABLE', `cannot read state file ${path}: ${(err as Error).message}`, [], { cause: err });
+        throw new AgentError('STATE_DIR_UNUSABLE', `cannot read state file ${path}: ${(err as Error).message}`, [], {
+          cause: err,
+        });
       }
       return { reason: (err as Error).message };
     }
@@ -73,7 +77,8 @@ export class StateStore {
     const movedTo = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, movedTo);
     const names = (await readdir(this.dir)).filter((n) => n.includes('.corrupt-')).sort();
-    for (const old of names.slice(0, Math.max(0, names.length - CORRUPT_KEEP))) await unlink(join(this.dir, old)).catch(() => undefined);
+    for (const old of names.slice(0, Math.max(0, names.length - CORRUPT_KEEP)))
+      await unlink(join(this.dir, old)).catch(() => undefined);
     return movedTo;
   }
 
@@ -114,7 +119,12 @@ export class StateStore {
         await writeBoth();
       }
     } catch (err) {
-      throw new AgentError('STATE_WRITE_FAILED', `cannot write the state in ${this.dir}: ${(err as Error).message}`, [], { cause: err });
+      throw new AgentError(
+        'STATE_WRITE_FAILED',
+        `cannot write the state in ${this.dir}: ${(err as Error).message}`,
+        [],
+        { cause: err },
+      );
     }
   }
 }

@@ -15,11 +15,14 @@ export interface DashboardStaticOptions {
   root?: string;
 }
 
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /** dist/dashboard seen from dist/collector/routes (../../dashboard) or from src/collector/routes (../../../dist/dashboard). */
 export function findDashboardRoot(): string | undefined {
-  const candidates = ['../../dashboard/', '../../../dist/dashboard/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  const candidates = ['../../dashboard/', '../../../dist/dashboard/'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  );
   return candidates.find((dir) => existsSync(`${dir}index.html`));
 }
 
@@ -35,5 +38,11 @@ export const dashboardStatic: FastifyPluginAsync<DashboardStaticOptions> = async
     reply.header('referrer-policy', 'no-referrer');
     return payload;
   });
-  await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'], decorateReply: false });
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: false,
+    index: ['index.html'],
+    decorateReply: false,
+  });
 };

@@ -3,13 +3,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 
-export const healthRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
-  app.get('/healthz', async () => {
-    try {
-      await ctx.store.ping();
-    } catch (err) {
-      throw new CollectorError('TC_DB_UNAVAILABLE', (err as Error).message);
-    }
-    return { ok: true, engine: ctx.store.engine };
-  });
-};
+export const healthRoutes =
+  (ctx: AppContext): FastifyPluginAsync =>
+  async (app) => {
+    app.get('/healthz', async () => {
+      try {
+        await ctx.store.ping();
+      } catch (err) {
+        throw new CollectorError('TC_DB_UNAVAILABLE', (err as Error).message);
+      }
+      return { ok: true, engine: ctx.store.engine };
+    });
+  };

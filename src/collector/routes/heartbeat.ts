@@ -11,7 +11,9 @@ import type { IngestRecord, NodeInfo } from '../store/store.js';
 import { bearerToken, hashMatches, hashToken } from '../tokens.js';
 
 declare module 'fastify' {
-  interface FastifyRequest { node?: NodeInfo }
+  interface FastifyRequest {
+    node?: NodeInfo;
+  }
 }
 
 export function toIngestRecords(body: HeartbeatRequest): IngestRecord[] {
@@ -22,42 +24,61 @@ export function toIngestRecords(body: HeartbeatRequest): IngestRecord[] {
     if (r.from > r.to) throw new CollectorError('TC_RECORDS_ORDER', `records/${i}: from > to`);
     prev = r.seq;
     out.push({
-      seq: r.seq, from: r.from, to: r.to,
-      rx: parseU64(r.rx, `records/${i}/rx`), tx: parseU64(r.tx, `records/${i}/tx`), events: r.events ?? [],
+      seq: r.seq,
+      from: r.from,
+      to: r.to,
+      rx: parseU64(r.rx, `records/${i}/rx`),
+      tx: parseU64(r.tx, `records/${i}/tx`),
+      events: r.events ?? [],
     });
   }
   return out;
 }
 
-export const heartbeatRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
-  const authNode = async (req: FastifyRequest): Promise<void> => {
-    if (ctx.limiter.blocked(req.ip)) throw new CollectorError('TC_RATE_LIMITED');
-    const hash = hashToken(bearerToken(req.headers.authorization) ?? '');
-    const found = await ctx.store.findNodeByTokenHash(hash);
-    if (!hashMatches(hash, found?.tokenHash) || !found) {
-      ctx.limiter.fail(req.ip);
-      throw new CollectorError('TC_UNAUTHORIZED');
-    }
-    req.node = found.node;
-  };
+export const heartbeatRoutes =
+  (ctx: AppContext): FastifyPluginAsync =>
+  async (app) => {
+    const authNode = async (req: FastifyRequest): Promise<void> => {
+      if (ctx.limiter.blocked(req.ip)) throw new CollectorError('TC_RATE_LIMITED');
+      const hash = hashToken(bearerToken(req.headers.authorization) ?? '');
+      const found = await ctx.store.findNodeByTokenHash(hash);
+      if (!hashMatches(hash, found?.tokenHash) || !found) {
+        ctx.limiter.fail(req.ip);
+        throw new CollectorError('TC_UNAUTHORIZED');
+      }
+      req.node = found.node;
+    };
 
-  app.post<{ Body: HeartbeatRequest }>(HEARTBEAT_PATH, {
-    // The busiest route: no two info lines per heartbeat (Fastify's incoming request / request completed) unless the
-    // collector logs at debug or trace. Failures are still logged: the error handler logs 5xx at error level.
-    logLevel: ctx.config.logLevel === 'debug' || ctx.config.logLevel === 'trace' ? undefined : 'warn',
-    onRequest: authNode,
-    schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, '4xx': ErrorBody } },
-  }, async (req) => {
-    const body = req.body;
-    const node = req.node as NodeInfo;
-    const records = toIngestRecords(body);
-    const at = ctx.now();
-    const res = await ctx.store.ingestHeartbeat(node.id, {
-      epoch: body.epoch, records, load: (body.load as [number, number, number] | null), uptimeSec: body.uptimeSec, bootId: body.bootId,
-      agentVersion: body.agentVersion, host: body.host ?? null,
-    }, at);
-    ctx.metrics.ingestRecords.inc(res.inserted);
-    ctx.metrics.duplicates.inc(res.duplicates);
-    return { nodeId: node.id, epoch: body.epoch, acked: res.acked, duplicates: res.duplicates, serverTime: at };
-  });
-};
+    app.post<{ Body: HeartbeatRequest }>(
+      HEARTBEAT_PATH,
+      {
+        // The busiest route: no two info lines per heartbeat (Fastify's incoming request / request completed) unless the
+        // collector logs at debug or trace. Failures are still logged: the error handler logs 5xx at error level.
+        logLevel: ctx.config.logLevel === 'debug' || ctx.config.logLevel === 'trace' ? undefined : 'warn',
+        onRequest: authNode,
+        schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, '4xx': ErrorBody } },
+      },
+      async (req) => {
+        const body = req.body;
+        const node = req.node as NodeInfo;
+        const records = toIngestRecords(body);
+        const at = ctx.now();
+        const res = await ctx.store.ingestHeartbeat(
+          node.id,
+          {
+            epoch: body.epoch,
+            records,
+            load: body.load as [number, number, number] | null,
+            uptimeSec: body.uptimeSec,
+            bootId: body.bootId,
+            agentVersion: body.agentVersion,
+            host: body.host ?? null,
+          },
+          at,
+        );
+        ctx.metrics.ingestRecords.inc(res.inserted);
+        ctx.metrics.duplicates.inc(res.duplicates);
+        return { nodeId: node.id, epoch: body.epoch, acked: res.acked, duplicates: res.duplicates, serverTime: at };
+      },
+    );
+  };

@@ -12,40 +12,70 @@ import { adminAuth } from './admin-auth.js';
 import { IdParams, Limit, RangeQuery } from './schemas.js';
 
 const DAY_MS = 86_400_000;
-const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
+const UserIdParams = Type.Object(
+  { id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) },
+  { additionalProperties: false },
+);
 const RangeOnly = Type.Object({ ...RangeQuery }, { additionalProperties: false });
 const RangeLimit = Type.Object({ ...RangeQuery, limit: Limit }, { additionalProperties: false });
 
 export function userRange(ctx: AppContext, q: { from?: string; to?: string }) {
   const { from, to } = parseRange(q, ctx.now(), 30 * DAY_MS);
-  return { from, to, fromSec: Math.floor(startOfLocalDay(from, ctx.config.timezone) / 1000), toSec: Math.ceil(to / 1000) };
+  return {
+    from,
+    to,
+    fromSec: Math.floor(startOfLocalDay(from, ctx.config.timezone) / 1000),
+    toSec: Math.ceil(to / 1000),
+  };
 }
 
 const view = (u: bigint, d: bigint) => ({ u: u.toString(), d: d.toString(), total: (u + d).toString() });
 
-export const userRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
-  app.addHook('onRequest', adminAuth(ctx));
+export const userRoutes =
+  (ctx: AppContext): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('onRequest', adminAuth(ctx));
 
-  app.get<{ Params: Static<typeof UserIdParams>; Querystring: Static<typeof RangeOnly> }>('/api/v1/users/:id/traffic', {
-    schema: { params: UserIdParams, querystring: RangeOnly },
-  }, async (req) => {
-    const r = userRange(ctx, req.query);
-    const rows = await ctx.store.userTraffic(req.params.id, r.fromSec, r.toSec);
-    let u = 0n, d = 0n;
-    for (const x of rows) { u += x.u; d += x.d; }
-    return {
-      userId: req.params.id, from: r.from, to: r.to,
-      nodes: rows.map((x) => ({ nodeId: x.serverId, ...view(x.u, x.d) })),
-      total: view(u, d),
-    };
-  });
+    app.get<{ Params: Static<typeof UserIdParams>; Querystring: Static<typeof RangeOnly> }>(
+      '/api/v1/users/:id/traffic',
+      {
+        schema: { params: UserIdParams, querystring: RangeOnly },
+      },
+      async (req) => {
+        const r = userRange(ctx, req.query);
+        const rows = await ctx.store.userTraffic(req.params.id, r.fromSec, r.toSec);
+        let u = 0n,
+          d = 0n;
+        for (const x of rows) {
+          u += x.u;
+          d += x.d;
+        }
+        return {
+          userId: req.params.id,
+          from: r.from,
+          to: r.to,
+          nodes: rows.map((x) => ({ nodeId: x.serverId, ...view(x.u, x.d) })),
+          total: view(u, d),
+        };
+      },
+    );
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof RangeLimit> }>('/api/v1/nodes/:id/users', {
-    schema: { params: IdParams, querystring: RangeLimit },
-  }, async (req) => {
-    const r = userRange(ctx, req.query);
-    if (!(await ctx.store.getNodeAuth(req.params.id))) throw new CollectorError('TC_NODE_NOT_FOUND', String(req.params.id));
-    const rows = await ctx.store.nodeUsers(req.params.id, r.fromSec, r.toSec, req.query.limit);
-    return { nodeId: req.params.id, from: r.from, to: r.to, users: rows.map((x) => ({ userId: x.userId, ...view(x.u, x.d) })) };
-  });
-};
+    app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof RangeLimit> }>(
+      '/api/v1/nodes/:id/users',
+      {
+        schema: { params: IdParams, querystring: RangeLimit },
+      },
+      async (req) => {
+        const r = userRange(ctx, req.query);
+        if (!(await ctx.store.getNodeAuth(req.params.id)))
+          throw new CollectorError('TC_NODE_NOT_FOUND', String(req.params.id));
+        const rows = await ctx.store.nodeUsers(req.params.id, r.fromSec, r.toSec, req.query.limit);
+        return {
+          nodeId: req.params.id,
+          from: r.from,
+          to: r.to,
+          users: rows.map((x) => ({ userId: x.userId, ...view(x.u, x.d) })),
+        };
+      },
+    );
+  };

@@ -9,7 +9,11 @@ import { STORE_MAX, type IngestRecord, type NodeStats, type Traffic } from './st
 export const HOUR_MS = 3_600_000;
 
 /** What one node's ingest reads and writes: its counters, its period, and the high-water seq of the epoch. */
-export interface Ledger extends Pick<NodeStats, 'totalRx' | 'totalTx' | 'periodRx' | 'periodTx' | 'periodStart' | 'periodEnd' | 'resetDay' | 'timezone'> {
+export interface Ledger
+  extends Pick<
+    NodeStats,
+    'totalRx' | 'totalTx' | 'periodRx' | 'periodTx' | 'periodStart' | 'periodEnd' | 'resetDay' | 'timezone'
+  > {
   /** Highest seq stored for this (node, epoch); 0 when none. */
   highWater: number;
 }
@@ -42,7 +46,10 @@ export function planIngest(before: Ledger, records: readonly IngestRecord[], rec
   let duplicates = 0;
   for (const r of records) {
     acked.push(r.seq);
-    if (r.seq <= l.highWater) { duplicates++; continue; }
+    if (r.seq <= l.highWater) {
+      duplicates++;
+      continue;
+    }
     fresh.push(r);
     l.highWater = r.seq;
     l.totalRx += r.rx;
@@ -61,7 +68,10 @@ export function planIngest(before: Ledger, records: readonly IngestRecord[], rec
     }
     const h = hourOf(at);
     const cur = hours.get(h);
-    if (cur) { cur.rx += r.rx; cur.tx += r.tx; } else hours.set(h, { rx: r.rx, tx: r.tx });
+    if (cur) {
+      cur.rx += r.rx;
+      cur.tx += r.tx;
+    } else hours.set(h, { rx: r.rx, tx: r.tx });
   }
   if (l.totalRx > STORE_MAX || l.totalTx > STORE_MAX) throw new CollectorError('TC_COUNTER_OVERFLOW', 'node total');
   return { fresh, acked, duplicates, ledger: l, hours };

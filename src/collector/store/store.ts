@@ -81,8 +81,13 @@ export interface IngestResult {
   inserted: number;
 }
 
-export interface Traffic { rx: bigint; tx: bigint }
-export interface SeriesPoint extends Traffic { at: number }
+export interface Traffic {
+  rx: bigint;
+  tx: bigint;
+}
+export interface SeriesPoint extends Traffic {
+  at: number;
+}
 
 export interface UserPush {
   nodeId: number;
@@ -97,10 +102,21 @@ export interface UserPush {
   receivedAt: number;
 }
 
-export interface UserTotal { userId: number; u: bigint; d: bigint }
-export interface UserNodeTotal { serverId: number | null; u: bigint; d: bigint }
+export interface UserTotal {
+  userId: number;
+  u: bigint;
+  d: bigint;
+}
+export interface UserNodeTotal {
+  serverId: number | null;
+  u: bigint;
+  d: bigint;
+}
 
-export interface PruneResult { rawRecords: number; idempotencyKeys: number }
+export interface PruneResult {
+  rawRecords: number;
+  idempotencyKeys: number;
+}
 
 export interface Store {
   readonly engine: Engine;

@@ -3,14 +3,28 @@
  * failure into an ApiError with a kind the UI can word (unauthorized, unreachable, http).
  */
 import {
-  listOf, toNodeRank, toNodeView, toSeriesView, toUserRank, toUserTraffic,
-  type NodeRank, type NodeView, type SeriesView, type UserRank, type UserTrafficView,
+  listOf,
+  toNodeRank,
+  toNodeView,
+  toSeriesView,
+  toUserRank,
+  toUserTraffic,
+  type NodeRank,
+  type NodeView,
+  type SeriesView,
+  type UserRank,
+  type UserTrafficView,
 } from './model.js';
 
 export type ApiErrorKind = 'unauthorized' | 'unreachable' | 'http';
 
 export class ApiError extends Error {
-  constructor(readonly kind: ApiErrorKind, message: string, readonly status = 0, readonly code = '') {
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly status = 0,
+    readonly code = '',
+  ) {
     super(message);
   }
 }
@@ -18,7 +32,11 @@ export class ApiError extends Error {
 export type NodeWindow = 'period' | 'total' | '24h';
 export type SeriesBucket = 'hour' | 'day';
 
-export interface FleetSnapshot { nodes: NodeView[]; serverTime: number; heartbeatIntervalSec: number | null }
+export interface FleetSnapshot {
+  nodes: NodeView[];
+  serverTime: number;
+  heartbeatIntervalSec: number | null;
+}
 
 export interface ApiOptions {
   token: string;
@@ -58,7 +76,12 @@ export class Api {
       throw new ApiError('unauthorized', 'The admin token was refused', res.status, err?.code ?? '');
     }
     if (res.status === 502 || res.status === 503 || res.status === 504) {
-      throw new ApiError('unreachable', `The collector is unavailable (${res.status}): ${detail}`, res.status, err?.code ?? '');
+      throw new ApiError(
+        'unreachable',
+        `The collector is unavailable (${res.status}): ${detail}`,
+        res.status,
+        err?.code ?? '',
+      );
     }
     throw new ApiError('http', `${res.status}: ${detail}`, res.status, err?.code ?? '');
   }
@@ -96,7 +119,12 @@ export class Api {
     return listOf(await this.get(`/api/v1/nodes/${nodeId}/users?${q}`), 'users').map(toUserRank);
   }
 
-  async userTraffic(userId: number, from: number, to: number, names: ReadonlyMap<number, string>): Promise<UserTrafficView> {
+  async userTraffic(
+    userId: number,
+    from: number,
+    to: number,
+    names: ReadonlyMap<number, string>,
+  ): Promise<UserTrafficView> {
     const q = new URLSearchParams({ from: String(from), to: String(to) });
     return toUserTraffic(userId, await this.get(`/api/v1/users/${userId}/traffic?${q}`), names);
   }

@@ -14,10 +14,18 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-export interface Cell { text: string; num?: boolean }
+export interface Cell {
+  text: string;
+  num?: boolean;
+}
 
 /** Replaces a tbody's rows in one go; `data` goes on each row's dataset (for delegated clicks). */
-export function fillRows(tbody: HTMLTableSectionElement, rows: Array<{ cells: Cell[]; data?: Record<string, string> }>, empty: string, cols: number): void {
+export function fillRows(
+  tbody: HTMLTableSectionElement,
+  rows: Array<{ cells: Cell[]; data?: Record<string, string> }>,
+  empty: string,
+  cols: number,
+): void {
   const frag = document.createDocumentFragment();
   if (rows.length === 0) {
     const td = el('td', { className: 'muted', text: empty });
@@ -25,7 +33,11 @@ export function fillRows(tbody: HTMLTableSectionElement, rows: Array<{ cells: Ce
     frag.append(el('tr', {}, [td]));
   }
   for (const r of rows) {
-    const tr = el('tr', { data: r.data }, r.cells.map((c) => el('td', { className: c.num ? 'num' : '', text: c.text })));
+    const tr = el(
+      'tr',
+      { data: r.data },
+      r.cells.map((c) => el('td', { className: c.num ? 'num' : '', text: c.text })),
+    );
     if (r.data) tr.tabIndex = 0;
     frag.append(tr);
   }

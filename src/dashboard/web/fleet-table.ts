@@ -7,9 +7,22 @@ import { compareBig, formatAgo, formatBytes, formatDateTime, formatDuration, for
 import type { NodeView } from './model.js';
 
 export type SortKey =
-  | 'name' | 'state' | 'lastSeen' | 'load' | 'uptime' | 'periodRx' | 'periodTx' | 'totalRx' | 'totalTx';
+  | 'name'
+  | 'state'
+  | 'lastSeen'
+  | 'load'
+  | 'uptime'
+  | 'periodRx'
+  | 'periodTx'
+  | 'totalRx'
+  | 'totalTx';
 
-interface Column { key: SortKey; label: string; numeric: boolean; cmp: (a: NodeView, b: NodeView) => number }
+interface Column {
+  key: SortKey;
+  label: string;
+  numeric: boolean;
+  cmp: (a: NodeView, b: NodeView) => number;
+}
 
 const collator = new Intl.Collator(undefined, { numeric: true });
 const nullsLast = (a: number | null, b: number | null): number => (a ?? -Infinity) - (b ?? -Infinity);
@@ -18,7 +31,12 @@ export const COLUMNS: readonly Column[] = [
   { key: 'name', label: 'Node', numeric: false, cmp: (a, b) => collator.compare(a.name, b.name) || a.id - b.id },
   { key: 'state', label: 'State', numeric: false, cmp: (a, b) => Number(a.online) - Number(b.online) },
   { key: 'lastSeen', label: 'Last seen', numeric: true, cmp: (a, b) => nullsLast(a.lastSeen, b.lastSeen) },
-  { key: 'load', label: 'Load 1 / 5 / 15', numeric: true, cmp: (a, b) => nullsLast(a.load?.[0] ?? null, b.load?.[0] ?? null) },
+  {
+    key: 'load',
+    label: 'Load 1 / 5 / 15',
+    numeric: true,
+    cmp: (a, b) => nullsLast(a.load?.[0] ?? null, b.load?.[0] ?? null),
+  },
   { key: 'uptime', label: 'Uptime', numeric: true, cmp: (a, b) => nullsLast(a.uptimeSec, b.uptimeSec) },
   { key: 'periodRx', label: 'Period RX', numeric: true, cmp: (a, b) => compareBig(a.period.rx, b.period.rx) },
   { key: 'periodTx', label: 'Period TX', numeric: true, cmp: (a, b) => compareBig(a.period.tx, b.period.tx) },
@@ -26,9 +44,17 @@ export const COLUMNS: readonly Column[] = [
   { key: 'totalTx', label: 'Total TX', numeric: true, cmp: (a, b) => compareBig(a.total.tx, b.total.tx) },
 ];
 
-interface RowRefs { tr: HTMLTableRowElement; cells: HTMLTableCellElement[]; texts: string[]; online: boolean | null; node: NodeView }
+interface RowRefs {
+  tr: HTMLTableRowElement;
+  cells: HTMLTableCellElement[];
+  texts: string[];
+  online: boolean | null;
+  node: NodeView;
+}
 
-export interface FleetTableOptions { onOpen: (node: NodeView) => void }
+export interface FleetTableOptions {
+  onOpen: (node: NodeView) => void;
+}
 
 export class FleetTable {
   private readonly rows = new Map<number, RowRefs>();
@@ -40,7 +66,10 @@ export class FleetTable {
   private sortDir: 1 | -1 = 1;
   private filter = '';
 
-  constructor(readonly table: HTMLTableElement, private readonly opts: FleetTableOptions) {
+  constructor(
+    readonly table: HTMLTableElement,
+    private readonly opts: FleetTableOptions,
+  ) {
     // The CSS lays the table out as grid rows (see app.css); explicit roles keep it a table for assistive tech.
     table.setAttribute('role', 'table');
     const thead = table.createTHead();
@@ -84,7 +113,9 @@ export class FleetTable {
   }
 
   sortBy(key: SortKey, dir?: 1 | -1): void {
-    this.sortDir = dir ?? (key === this.sortKey ? (this.sortDir === 1 ? -1 : 1) : (COLUMNS.find((c) => c.key === key)?.numeric ? -1 : 1));
+    this.sortDir =
+      dir ??
+      (key === this.sortKey ? (this.sortDir === 1 ? -1 : 1) : COLUMNS.find((c) => c.key === key)?.numeric ? -1 : 1);
     this.sortKey = key;
     this.paintHeaders();
     this.reorder();

@@ -53,6 +53,7 @@ export class LiveLoop {
     if (gen !== this.generation) return;
     if (outcome.ok) this.opts.onOk(Date.now());
     else this.opts.onError(outcome.err);
-    if (!this.stopped && gen === this.generation) this.timer = setTimeout(() => void this.run(), this.opts.intervalMs());
+    if (!this.stopped && gen === this.generation)
+      this.timer = setTimeout(() => void this.run(), this.opts.intervalMs());
   }
 }

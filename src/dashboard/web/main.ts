@@ -99,9 +99,10 @@ function showError(err: unknown): void {
     return;
   }
   status.className = 'status down';
-  const what = err instanceof ApiError && err.kind === 'unreachable'
-    ? 'The collector cannot be reached'
-    : `Refresh failed: ${(err as Error).message}`;
+  const what =
+    err instanceof ApiError && err.kind === 'unreachable'
+      ? 'The collector cannot be reached'
+      : `Refresh failed: ${(err as Error).message}`;
   const since = lastOk === null ? '' : ` from ${new Date(lastOk).toLocaleTimeString()}`;
   status.textContent = `${what} — showing the data${since}, retrying every ${Math.round(intervalMs() / 1000)} s`;
 }
@@ -137,18 +138,23 @@ loginForm.addEventListener('submit', (e) => {
       enter(token);
     },
     (err: unknown) => {
-      loginError.textContent = err instanceof ApiError && err.kind === 'unauthorized'
-        ? 'Wrong admin token: the collector answered 401 Unauthorized.'
-        : err instanceof ApiError && err.kind === 'unreachable'
-          ? 'The collector cannot be reached. Check that it is running.'
-          : `Sign-in failed: ${(err as Error).message}`;
+      loginError.textContent =
+        err instanceof ApiError && err.kind === 'unauthorized'
+          ? 'Wrong admin token: the collector answered 401 Unauthorized.'
+          : err instanceof ApiError && err.kind === 'unreachable'
+            ? 'The collector cannot be reached. Check that it is running.'
+            : `Sign-in failed: ${(err as Error).message}`;
     },
   );
 });
 
 $<HTMLButtonElement>('#sign-out').addEventListener('click', () => signOut('Signed out.'));
-$<HTMLInputElement>('#fleet-filter').addEventListener('input', (e) => table.setFilter((e.target as HTMLInputElement).value));
-$<HTMLDialogElement>('#node-dialog').querySelector('[data-action="close"]')!.addEventListener('click', () => $<HTMLDialogElement>('#node-dialog').close());
+$<HTMLInputElement>('#fleet-filter').addEventListener('input', (e) =>
+  table.setFilter((e.target as HTMLInputElement).value),
+);
+$<HTMLDialogElement>('#node-dialog')
+  .querySelector('[data-action="close"]')!
+  .addEventListener('click', () => $<HTMLDialogElement>('#node-dialog').close());
 // Between refreshes (60 s by default) "last seen … ago" keeps counting; only cells whose text changed are written.
 setInterval(() => {
   if (api && nodes.length) table.update(nodes, serverNow());

@@ -6,7 +6,10 @@
 import { toBig } from './format.js';
 
 type Json = Record<string, unknown>;
-export interface Traffic { rx: bigint; tx: bigint }
+export interface Traffic {
+  rx: bigint;
+  tx: bigint;
+}
 
 export interface NodeView {
   id: number;
@@ -23,11 +26,39 @@ export interface NodeView {
   hostname: string | null;
 }
 
-export interface SeriesView { at: number[]; rx: number[]; tx: number[]; bucketMs: number }
-export interface NodeRank { id: number; name: string; rx: bigint; tx: bigint; total: bigint }
-export interface UserRank { userId: number; up: bigint; down: bigint; total: bigint }
-export interface UserNodeRow { nodeId: number | null; name: string; up: bigint; down: bigint; total: bigint }
-export interface UserTrafficView { userId: number; nodes: UserNodeRow[]; up: bigint; down: bigint; total: bigint }
+export interface SeriesView {
+  at: number[];
+  rx: number[];
+  tx: number[];
+  bucketMs: number;
+}
+export interface NodeRank {
+  id: number;
+  name: string;
+  rx: bigint;
+  tx: bigint;
+  total: bigint;
+}
+export interface UserRank {
+  userId: number;
+  up: bigint;
+  down: bigint;
+  total: bigint;
+}
+export interface UserNodeRow {
+  nodeId: number | null;
+  name: string;
+  up: bigint;
+  down: bigint;
+  total: bigint;
+}
+export interface UserTrafficView {
+  userId: number;
+  nodes: UserNodeRow[];
+  up: bigint;
+  down: bigint;
+  total: bigint;
+}
 
 const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -107,7 +138,12 @@ export function toUserTraffic(userId: number, body: unknown, names: ReadonlyMap<
   const nodes = listOf(body, 'nodes').map((raw): UserNodeRow => {
     const o = obj(raw);
     const nodeId = o.nodeId === null || o.nodeId === undefined ? null : Number(o.nodeId);
-    const name = typeof o.name === 'string' ? o.name : nodeId === null ? '(before per-node records)' : names.get(nodeId) ?? `node ${nodeId}`;
+    const name =
+      typeof o.name === 'string'
+        ? o.name
+        : nodeId === null
+          ? '(before per-node records)'
+          : (names.get(nodeId) ?? `node ${nodeId}`);
     return { nodeId, name, ...upDown(o) };
   });
   nodes.sort((a, b) => (a.total === b.total ? 0 : a.total > b.total ? -1 : 1));

@@ -52,21 +52,44 @@ function chartOptions(U: UPlotCtor, title: string, width: number, stepSec: numbe
   const txBars = U.paths.bars!({ size: [0.4, 24], align: 1, gap: 1 });
   const raw = [s.at, s.rx, s.tx];
   const fmt = (_u: uPlot, _v: number | null, series: number, idx: number | null) =>
-    (idx === null || idx === undefined ? '–' : formatBytesNumber(raw[series][idx] ?? 0));
+    idx === null || idx === undefined ? '–' : formatBytesNumber(raw[series][idx] ?? 0);
   return {
     title,
     width,
     height: 220,
     // Half-step padding so the first and last bars are not cut in half by the plot edge.
-    scales: { x: { time: true, range: (_u, min, max) => [min - stepSec / 2, max + stepSec / 2] }, y: { range: (_u, _min, max) => [0, niceTop(max)] } },
+    scales: {
+      x: { time: true, range: (_u, min, max) => [min - stepSec / 2, max + stepSec / 2] },
+      y: { range: (_u, _min, max) => [0, niceTop(max)] },
+    },
     axes: [
       { stroke: '#5b6472', grid: { stroke: '#eceff3' } },
-      { stroke: '#5b6472', grid: { stroke: '#eceff3' }, size: 72, incrs: BYTE_INCRS, values: (_u, splits) => splits.map(formatBytesCompact) },
+      {
+        stroke: '#5b6472',
+        grid: { stroke: '#eceff3' },
+        size: 72,
+        incrs: BYTE_INCRS,
+        values: (_u, splits) => splits.map(formatBytesCompact),
+      },
     ],
     series: [
       {},
-      { label: 'RX', stroke: '#2f6fdf', fill: 'rgba(47,111,223,0.75)', paths: rxBars, value: fmt, points: { show: false } },
-      { label: 'TX', stroke: '#e0812b', fill: 'rgba(224,129,43,0.75)', paths: txBars, value: fmt, points: { show: false } },
+      {
+        label: 'RX',
+        stroke: '#2f6fdf',
+        fill: 'rgba(47,111,223,0.75)',
+        paths: rxBars,
+        value: fmt,
+        points: { show: false },
+      },
+      {
+        label: 'TX',
+        stroke: '#e0812b',
+        fill: 'rgba(224,129,43,0.75)',
+        paths: txBars,
+        value: fmt,
+        points: { show: false },
+      },
     ],
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
@@ -77,7 +100,11 @@ export class NodeChartDialog {
   private charts: uPlot[] = [];
   private current: number | null = null;
 
-  constructor(private readonly dialog: HTMLDialogElement, private readonly api: () => Api, onUser: (id: number) => void) {
+  constructor(
+    private readonly dialog: HTMLDialogElement,
+    private readonly api: () => Api,
+    onUser: (id: number) => void,
+  ) {
     dialog.addEventListener('close', () => this.dispose());
     dialog.addEventListener('click', (e) => {
       // A click on the backdrop (the dialog element itself, outside its content box) closes it.
@@ -121,17 +148,33 @@ export class NodeChartDialog {
       const [U, hourly, daily, top] = await Promise.all([
         loadUPlot(),
         this.api().series(node.id, to - 24 * HOUR, to, 'hour'),
-        this.api().series(node.id, to - 30 * DAY, to, 'day').then(toDaily),
+        this.api()
+          .series(node.id, to - 30 * DAY, to, 'day')
+          .then(toDaily),
         this.api().nodeUsers(node.id, month.from, month.to, 10),
       ]);
       if (this.current !== node.id) return;
       status.textContent = '';
-      fillRows(users, top.map((u, i) => ({
-        data: { user: String(u.userId) },
-        cells: [{ text: String(i + 1), num: true }, { text: String(u.userId) }, { text: formatBytes(u.up), num: true }, { text: formatBytes(u.down), num: true }, { text: formatBytes(u.total), num: true }],
-      })), 'No per-user traffic on this node in the last 30 days.', 5);
+      fillRows(
+        users,
+        top.map((u, i) => ({
+          data: { user: String(u.userId) },
+          cells: [
+            { text: String(i + 1), num: true },
+            { text: String(u.userId) },
+            { text: formatBytes(u.up), num: true },
+            { text: formatBytes(u.down), num: true },
+            { text: formatBytes(u.total), num: true },
+          ],
+        })),
+        'No per-user traffic on this node in the last 30 days.',
+        5,
+      );
       const width = Math.max(320, host.clientWidth || 860);
-      for (const [title, s, step] of [['Last 24 hours, per hour', hourly, 3600], ['Last 30 days, per day', daily, 86_400]] as const) {
+      for (const [title, s, step] of [
+        ['Last 24 hours, per hour', hourly, 3600],
+        ['Last 30 days, per day', daily, 86_400],
+      ] as const) {
         const box = document.createElement('div');
         box.className = 'chart';
         host.append(box);

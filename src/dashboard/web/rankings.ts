@@ -18,7 +18,10 @@ export class Rankings {
   private readonly windowSel: HTMLSelectElement;
   private readonly rangeSel: HTMLSelectElement;
 
-  constructor(root: HTMLElement, private readonly opts: RankingsOptions) {
+  constructor(
+    root: HTMLElement,
+    private readonly opts: RankingsOptions,
+  ) {
     this.nodeBody = root.querySelector<HTMLTableElement>('#rank-nodes')!.tBodies[0];
     this.userBody = root.querySelector<HTMLTableElement>('#rank-users')!.tBodies[0];
     this.windowSel = root.querySelector<HTMLSelectElement>('#rank-window')!;
@@ -37,19 +40,41 @@ export class Rankings {
 
   private async refreshNodes(): Promise<void> {
     const ranks = await this.opts.api().rankNodes(this.windowSel.value as NodeWindow, LIMIT);
-    fillRows(this.nodeBody, ranks.map((r, i) => ({
-      data: { node: String(r.id) },
-      cells: [{ text: String(i + 1), num: true }, { text: r.name }, { text: formatBytes(r.rx), num: true }, { text: formatBytes(r.tx), num: true }, { text: formatBytes(r.total), num: true }],
-    })), 'No traffic in this window.', 5);
+    fillRows(
+      this.nodeBody,
+      ranks.map((r, i) => ({
+        data: { node: String(r.id) },
+        cells: [
+          { text: String(i + 1), num: true },
+          { text: r.name },
+          { text: formatBytes(r.rx), num: true },
+          { text: formatBytes(r.tx), num: true },
+          { text: formatBytes(r.total), num: true },
+        ],
+      })),
+      'No traffic in this window.',
+      5,
+    );
   }
 
   private async refreshUsers(): Promise<void> {
     const { from, to } = dayRange(Number(this.rangeSel.value));
     const ranks = await this.opts.api().rankUsers(from, to, LIMIT);
-    fillRows(this.userBody, ranks.map((r, i) => ({
-      data: { user: String(r.userId) },
-      cells: [{ text: String(i + 1), num: true }, { text: String(r.userId) }, { text: formatBytes(r.up), num: true }, { text: formatBytes(r.down), num: true }, { text: formatBytes(r.total), num: true }],
-    })), 'No user traffic in this range.', 5);
+    fillRows(
+      this.userBody,
+      ranks.map((r, i) => ({
+        data: { user: String(r.userId) },
+        cells: [
+          { text: String(i + 1), num: true },
+          { text: String(r.userId) },
+          { text: formatBytes(r.up), num: true },
+          { text: formatBytes(r.down), num: true },
+          { text: formatBytes(r.total), num: true },
+        ],
+      })),
+      'No user traffic in this range.',
+      5,
+    );
   }
 
   private onActivate(target: EventTarget | null): void {

@@ -10,7 +10,11 @@ export class UserView {
   private readonly body: HTMLTableSectionElement;
   private readonly summary: HTMLElement;
 
-  constructor(root: HTMLElement, private readonly api: () => Api, private readonly names: () => ReadonlyMap<number, string>) {
+  constructor(
+    root: HTMLElement,
+    private readonly api: () => Api,
+    private readonly names: () => ReadonlyMap<number, string>,
+  ) {
     this.form = root.querySelector<HTMLFormElement>('#user-form')!;
     this.input = root.querySelector<HTMLInputElement>('#user-id')!;
     this.rangeSel = root.querySelector<HTMLSelectElement>('#user-range')!;
@@ -45,10 +49,20 @@ export class UserView {
     this.summary.className = 'muted';
     try {
       const v = await this.api().userTraffic(id, from, to, this.names());
-      fillRows(this.body, v.nodes.map((n) => ({
-        data: n.nodeId === null ? undefined : { node: String(n.nodeId) },
-        cells: [{ text: n.name }, { text: formatBytes(n.up), num: true }, { text: formatBytes(n.down), num: true }, { text: formatBytes(n.total), num: true }],
-      })), 'No traffic for this user in this range.', 4);
+      fillRows(
+        this.body,
+        v.nodes.map((n) => ({
+          data: n.nodeId === null ? undefined : { node: String(n.nodeId) },
+          cells: [
+            { text: n.name },
+            { text: formatBytes(n.up), num: true },
+            { text: formatBytes(n.down), num: true },
+            { text: formatBytes(n.total), num: true },
+          ],
+        })),
+        'No traffic for this user in this range.',
+        4,
+      );
       this.summary.textContent = `User ${id}: ${formatBytes(v.total)} in total (${formatBytes(v.up)} up, ${formatBytes(v.down)} down) on ${v.nodes.length} node${v.nodes.length === 1 ? '' : 's'}`;
       this.summary.className = 'summary';
     } catch (err) {

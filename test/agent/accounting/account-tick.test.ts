@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { accountTick, baselineState, type AccountingSettings, type Sample } from '../../../src/agent/accounting/account-tick.js';
+import {
+  accountTick,
+  baselineState,
+  type AccountingSettings,
+  type Sample,
+} from '../../../src/agent/accounting/account-tick.js';
 import type { AgentState } from '../../../src/agent/state/agent-state.js';
 import { resolveConfig } from '../../../src/agent/config/load-config.js';
 import { interfaceFilter } from '../../../src/agent/sources/interface-filter.js';
@@ -106,7 +111,10 @@ describe('accountTick', () => {
     const s = settings({ bits: 32, maxBytesPerSec: 12_500_000n });
     // The wall clock jumped a day forward, uptime says 2 s passed: 4 GB in 2 s is implausible, a reset.
     const { results } = run(
-      [sample(T0, { eth0: [1_000_000_000, 0] }, { uptimeSec: 50 }), sample(T0 + 86_400_000, { eth0: [1_000, 0] }, { uptimeSec: 52 })],
+      [
+        sample(T0, { eth0: [1_000_000_000, 0] }, { uptimeSec: 50 }),
+        sample(T0 + 86_400_000, { eth0: [1_000, 0] }, { uptimeSec: 52 }),
+      ],
       s,
     );
     expect(results[0].record?.rx).toBe('1000');
@@ -131,7 +139,12 @@ describe('accountTick', () => {
       sample(T0 + 40_000, { eth0: [2_000, 1_000], wg0x: [50, 20] }), // back with lower counters: +50/+20
       sample(T0 + 50_000, { eth0: [2_000, 1_000], wg0x: [80, 20] }), // +30
     ]);
-    expect(results[0].events).toContainEqual({ type: 'new-interface', iface: 'wg0x', direction: 'both', delta: '1000' });
+    expect(results[0].events).toContainEqual({
+      type: 'new-interface',
+      iface: 'wg0x',
+      direction: 'both',
+      delta: '1000',
+    });
     expect(results[1].events).toContainEqual({ type: 'interface-gone', iface: 'wg0x' });
     expect(results[1].state.interfaces.wg0x).toEqual({ rx: '700', tx: '300', goneAt: T0 + 20_000 });
     expect(results[2].events.filter((e) => e.type === 'interface-gone')).toEqual([]); // said once
@@ -182,8 +195,16 @@ describe('accountTick', () => {
       sample(T0, { eth0: [base, 0], eth1: [0, 0] }),
       sample(T0 + 60_000, { eth0: [base + 3n, 0], eth1: [base, 0] }, { uptimeSec: null }),
       sample(T0 + 120_000, { eth0: [high, 0], eth1: [base * 2n, 0] }),
-      sample(T0 + 180_000, { eth0: [top - 10n, 0], eth1: [base * 2n, 0] }, { boot: { bootId: 'cccccccc-0000-4000-8000-000000000003', btime: 1_700_000_500 } }),
-      sample(T0 + 240_000, { eth0: [top, 0], eth1: [base * 2n, 0] }, { boot: { bootId: 'cccccccc-0000-4000-8000-000000000003', btime: 1_700_000_500 } }),
+      sample(
+        T0 + 180_000,
+        { eth0: [top - 10n, 0], eth1: [base * 2n, 0] },
+        { boot: { bootId: 'cccccccc-0000-4000-8000-000000000003', btime: 1_700_000_500 } },
+      ),
+      sample(
+        T0 + 240_000,
+        { eth0: [top, 0], eth1: [base * 2n, 0] },
+        { boot: { bootId: 'cccccccc-0000-4000-8000-000000000003', btime: 1_700_000_500 } },
+      ),
     ]);
     // After the reboot everything since boot counts: eth1's 2*base, but eth0's top-10 is a broken counter (2^62 or
     // more) and counts nothing; the 10 bytes after it do.
@@ -195,8 +216,14 @@ describe('accountTick', () => {
 
   it('lo* is excluded by default; include and exclude globs choose the rest', () => {
     const samples = [
-      sample(T0, { lo: [0, 0], eth0: [0, 0], eth1: [0, 0], docker0: [0, 0], 'veth1a2b': [0, 0] }),
-      sample(T0 + 60_000, { lo: [1, 1], eth0: [10, 10], eth1: [100, 100], docker0: [1_000, 1_000], 'veth1a2b': [10_000, 10_000] }),
+      sample(T0, { lo: [0, 0], eth0: [0, 0], eth1: [0, 0], docker0: [0, 0], veth1a2b: [0, 0] }),
+      sample(T0 + 60_000, {
+        lo: [1, 1],
+        eth0: [10, 10],
+        eth1: [100, 100],
+        docker0: [1_000, 1_000],
+        veth1a2b: [10_000, 10_000],
+      }),
     ];
     expect(run(samples).rx).toBe(11_110n);
     expect(run(samples, settings({ isSelected: interfaceFilter(['eth*'], []) })).rx).toBe(110n);
@@ -205,7 +232,9 @@ describe('accountTick', () => {
     // the configuration's default exclude list is lo*
     const cfg = resolveConfig({ node: { id: 1, token: 't' }, collector: { url: 'http://127.0.0.1:1' } }, {});
     expect(cfg.interfaces).toEqual({ include: [], exclude: ['lo*'] });
-    expect(run(samples, settings({ isSelected: interfaceFilter(cfg.interfaces.include, cfg.interfaces.exclude) })).rx).toBe(11_110n);
+    expect(
+      run(samples, settings({ isSelected: interfaceFilter(cfg.interfaces.include, cfg.interfaces.exclude) })).rx,
+    ).toBe(11_110n);
     // an empty exclude list counts lo too
     expect(run(samples, settings({ isSelected: interfaceFilter([], []) })).rx).toBe(11_111n);
   });
@@ -220,7 +249,10 @@ describe('accountTick', () => {
   });
 
   it('changes of unselected interfaces are logged as events but do not tag the record', () => {
-    const { results } = run([sample(T0, { lo: [5_000, 5_000], eth0: [0, 0] }), sample(T0 + 1_000, { lo: [10, 10], eth0: [7, 0] })]);
+    const { results } = run([
+      sample(T0, { lo: [5_000, 5_000], eth0: [0, 0] }),
+      sample(T0 + 1_000, { lo: [10, 10], eth0: [7, 0] }),
+    ]);
     expect(results[0].events).toContainEqual({ type: 'reset', iface: 'lo', direction: 'rx', delta: '10' });
     expect(results[0].record).toEqual({ seq: 1, from: T0, to: T0 + 1_000, rx: '7', tx: '0' });
   });

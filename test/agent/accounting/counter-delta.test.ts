@@ -3,7 +3,13 @@ import { counterDelta, maxBytesIn, type DeltaContext } from '../../../src/agent/
 
 const TWO_32 = 1n << 32n;
 const GIB4 = TWO_32;
-const ctx = (over: Partial<DeltaContext> = {}): DeltaContext => ({ sameBoot: true, bits: 64, elapsedSec: 60, maxBytesPerSec: 1_250_000_000n, ...over });
+const ctx = (over: Partial<DeltaContext> = {}): DeltaContext => ({
+  sameBoot: true,
+  bits: 64,
+  elapsedSec: 60,
+  maxBytesPerSec: 1_250_000_000n,
+  ...over,
+});
 
 describe('counterDelta', () => {
   it('counts the difference of a growing counter', () => {
@@ -16,8 +22,16 @@ describe('counterDelta', () => {
   });
 
   it('after a reboot counts everything since boot, even when the counter is higher than before', () => {
-    expect(counterDelta(9_000n, 500n, ctx({ sameBoot: false }))).toEqual({ delta: 500n, kind: 'reboot', suspicious: false });
-    expect(counterDelta(100n, 10_000n, ctx({ sameBoot: false }))).toEqual({ delta: 10_000n, kind: 'reboot', suspicious: false });
+    expect(counterDelta(9_000n, 500n, ctx({ sameBoot: false }))).toEqual({
+      delta: 500n,
+      kind: 'reboot',
+      suspicious: false,
+    });
+    expect(counterDelta(100n, 10_000n, ctx({ sameBoot: false }))).toEqual({
+      delta: 10_000n,
+      kind: 'reboot',
+      suspicious: false,
+    });
   });
 
   it('a decrease on the same boot with 64-bit counters is a reset: the new value counts', () => {
@@ -26,7 +40,11 @@ describe('counterDelta', () => {
 
   it('a plausible 32-bit wrap counts the wrapped difference', () => {
     // 1000 bytes before the top, 500 after it: 1500 bytes in 10 s.
-    expect(counterDelta(TWO_32 - 1_000n, 500n, ctx({ bits: 32, elapsedSec: 10 }))).toEqual({ delta: 1_500n, kind: 'wrap', suspicious: false });
+    expect(counterDelta(TWO_32 - 1_000n, 500n, ctx({ bits: 32, elapsedSec: 10 }))).toEqual({
+      delta: 1_500n,
+      kind: 'wrap',
+      suspicious: false,
+    });
   });
 
   it('the same drop with 64-bit counters is a reset, never a +4 GiB wrap', () => {
@@ -57,8 +75,16 @@ describe('counterDelta', () => {
   it('an increase beyond the maximum rate is still counted, and flagged', () => {
     const limit = maxBytesIn(ctx({ elapsedSec: 1 })); // 1 s + 1 s slack at 1.25 GB/s
     expect(limit).toBe(2_500_000_000n);
-    expect(counterDelta(0n, limit, ctx({ elapsedSec: 1 }))).toEqual({ delta: limit, kind: 'increase', suspicious: false });
-    expect(counterDelta(0n, limit + 1n, ctx({ elapsedSec: 1 }))).toEqual({ delta: limit + 1n, kind: 'increase', suspicious: true });
+    expect(counterDelta(0n, limit, ctx({ elapsedSec: 1 }))).toEqual({
+      delta: limit,
+      kind: 'increase',
+      suspicious: false,
+    });
+    expect(counterDelta(0n, limit + 1n, ctx({ elapsedSec: 1 }))).toEqual({
+      delta: limit + 1n,
+      kind: 'increase',
+      suspicious: true,
+    });
   });
 
   it('keeps counters beyond 2^53 exact', () => {

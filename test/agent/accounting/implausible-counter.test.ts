@@ -18,7 +18,11 @@ describe('a broken counter', () => {
     expect(counterDelta(undefined, NEAR_2_64, ctx).delta).toBe(0n);
     expect(counterDelta(5n, NEAR_2_64, { ...ctx, sameBoot: false }).delta).toBe(0n);
     // Just under the bound it is still an (absurd but possible-in-principle) increase: counted and flagged.
-    expect(counterDelta(0n, IMPLAUSIBLE_DELTA - 1n, ctx)).toMatchObject({ delta: IMPLAUSIBLE_DELTA - 1n, kind: 'increase', suspicious: true });
+    expect(counterDelta(0n, IMPLAUSIBLE_DELTA - 1n, ctx)).toMatchObject({
+      delta: IMPLAUSIBLE_DELTA - 1n,
+      kind: 'increase',
+      suspicious: true,
+    });
   });
 
   it('takes the broken value as the baseline, so the traffic after it counts again', () => {

@@ -17,10 +17,22 @@ describe('per-user deltas across a wall-clock step', () => {
   it('a 30 s forward clock step is not a proxy restart and does not count the users again', () => {
     const s = settings();
     const GB = 1_000_000_000n;
-    let state = baselineState(sample(T0, { eth0: [0, 0] }, { uptimeSec: 5000, proxy: proxy(1000, { '7': [5n * GB, 50n * GB] }) }), EPOCH, s);
+    let state = baselineState(
+      sample(T0, { eth0: [0, 0] }, { uptimeSec: 5000, proxy: proxy(1000, { '7': [5n * GB, 50n * GB] }) }),
+      EPOCH,
+      s,
+    );
     // 60 s later by every monotonic clock (host uptime and the core's uptime both +60), but the wall clock was
     // stepped forward by 30 s in between (chrony makestep): sample.at is T0 + 90 s.
-    const r = accountTick(state, sample(T0 + 90_000, { eth0: [0, 0] }, { uptimeSec: 5060, proxy: proxy(1060, { '7': [5n * GB + 1000n, 50n * GB + 2000n] }) }), s);
+    const r = accountTick(
+      state,
+      sample(
+        T0 + 90_000,
+        { eth0: [0, 0] },
+        { uptimeSec: 5060, proxy: proxy(1060, { '7': [5n * GB + 1000n, 50n * GB + 2000n] }) },
+      ),
+      s,
+    );
     state = r.state;
     expect(r.events).not.toContainEqual({ type: 'proxy-restart' });
     expect(r.record?.users).toEqual({ '7': ['1000', '2000'] });

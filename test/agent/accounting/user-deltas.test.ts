@@ -11,10 +11,20 @@ const proxy = (uptimeSec: number, users: Record<string, [number | bigint, number
 
 describe('userDeltas', () => {
   it('the first sample is a baseline: nothing counts', () => {
-    const r = userDeltas(null, proxy(100, { '1': [500, 900] }), { at: 42, hostUptimeSec: 7, hostRebooted: false }, idOf);
+    const r = userDeltas(
+      null,
+      proxy(100, { '1': [500, 900] }),
+      { at: 42, hostUptimeSec: 7, hostRebooted: false },
+      idOf,
+    );
     expect(r.users).toEqual({});
     expect(r.events).toEqual([{ type: 'proxy-baseline' }]);
-    expect(r.memo).toEqual({ uptimeSec: 100, sampledAt: 42, hostUptimeSec: 7, users: { '1': { up: '500', down: '900' } } });
+    expect(r.memo).toEqual({
+      uptimeSec: 100,
+      sampledAt: 42,
+      hostUptimeSec: 7,
+      users: { '1': { up: '500', down: '900' } },
+    });
   });
 
   it('counts per-user growth; a user new since the last sample counts from zero', () => {
@@ -40,10 +50,20 @@ describe('userDeltas', () => {
 
   it('across a host reboot the wall clock measures the elapsed time: a core that restarted with it is seen, one that ran on is not', () => {
     const first = userDeltas(null, proxy(1_000, { '1': [500, 900] }), at(0), idOf);
-    const restartedWithHost = userDeltas(first.memo, proxy(40, { '1': [600, 1_000] }), { at: 100_000, hostUptimeSec: 50, hostRebooted: true }, idOf);
+    const restartedWithHost = userDeltas(
+      first.memo,
+      proxy(40, { '1': [600, 1_000] }),
+      { at: 100_000, hostUptimeSec: 50, hostRebooted: true },
+      idOf,
+    );
     expect(restartedWithHost.events).toContainEqual({ type: 'proxy-restart' });
     expect(restartedWithHost.users).toEqual({ '1': ['600', '1000'] });
-    const ranElsewhere = userDeltas(first.memo, proxy(1_100, { '1': [600, 1_000] }), { at: 100_000, hostUptimeSec: 50, hostRebooted: true }, idOf);
+    const ranElsewhere = userDeltas(
+      first.memo,
+      proxy(1_100, { '1': [600, 1_000] }),
+      { at: 100_000, hostUptimeSec: 50, hostRebooted: true },
+      idOf,
+    );
     expect(ranElsewhere.events).not.toContainEqual({ type: 'proxy-restart' });
     expect(ranElsewhere.users).toEqual({ '1': ['100', '100'] });
   });
@@ -51,7 +71,12 @@ describe('userDeltas', () => {
   it('a wall-clock step between samples is no restart: elapsed time comes from the host uptime', () => {
     const first = userDeltas(null, proxy(1_000, { '1': [500, 900] }), at(0), idOf);
     // 60 s by the host's and the core's uptime, 90 s by a wall clock stepped forward by 30 s.
-    const r = userDeltas(first.memo, proxy(1_060, { '1': [600, 1_000] }), { at: 90_000, hostUptimeSec: 5_060, hostRebooted: false }, idOf);
+    const r = userDeltas(
+      first.memo,
+      proxy(1_060, { '1': [600, 1_000] }),
+      { at: 90_000, hostUptimeSec: 5_060, hostRebooted: false },
+      idOf,
+    );
     expect(r.events).not.toContainEqual({ type: 'proxy-restart' });
     expect(r.users).toEqual({ '1': ['100', '100'] });
   });
@@ -59,7 +84,10 @@ describe('userDeltas', () => {
   it('one user counter that went down alone is a reset of that user; unmatched emails are reported, not attributed', () => {
     const first = userDeltas(null, proxy(100, { '1': [500, 900], '2': [10, 10] }), at(0), idOf);
     const r = userDeltas(first.memo, proxy(160, { '1': [3, 4], '2': [20, 10], 'bob@x': [9, 9] }), at(60), idOf);
-    expect(r.events).toEqual([{ type: 'user-reset', email: '1' }, { type: 'user-unmatched', email: 'bob@x' }]);
+    expect(r.events).toEqual([
+      { type: 'user-reset', email: '1' },
+      { type: 'user-unmatched', email: 'bob@x' },
+    ]);
     expect(r.users).toEqual({ '1': ['3', '4'], '2': ['10', '0'] });
   });
 });

@@ -24,6 +24,7 @@ type Ifaces = Record<string, [bigint | number, bigint | number]>;
 
 export function sample(at: number, ifaces: Ifaces, over: Partial<Omit<Sample, 'interfaces'>> = {}): Sample {
   const interfaces = new Map<string, { rxBytes: bigint; txBytes: bigint }>();
-  for (const [name, [rx, tx]] of Object.entries(ifaces)) interfaces.set(name, { rxBytes: BigInt(rx), txBytes: BigInt(tx) });
+  for (const [name, [rx, tx]] of Object.entries(ifaces))
+    interfaces.set(name, { rxBytes: BigInt(rx), txBytes: BigInt(tx) });
   return { at, uptimeSec: null, boot: { bootId: BOOT_A, btime: 1_700_000_000 }, interfaces, ...over };
 }

@@ -30,8 +30,15 @@ describe('bad /proc input', () => {
       '  eth9: 100 1 0 0 0 0 0 0 x 1 0 0 0 0 0 0',
       '  neg1: -5 1 0 0 0 0 0 0 5 1 0 0 0 0 0 0',
     ];
-    fx = await ProcFixture.create({ interfaces: { lo: { rx: 0n, tx: 0n }, eth0: { rx: 1_000n, tx: 2_000n }, eth1: { rx: 0n, tx: 0n } }, extraNetDevLines: malformed });
-    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), { url: server.url, stateDir: join(tmp.dir, 'state'), procRoot: fx.root });
+    fx = await ProcFixture.create({
+      interfaces: { lo: { rx: 0n, tx: 0n }, eth0: { rx: 1_000n, tx: 2_000n }, eth1: { rx: 0n, tx: 0n } },
+      extraNetDevLines: malformed,
+    });
+    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), {
+      url: server.url,
+      stateDir: join(tmp.dir, 'state'),
+      procRoot: fx.root,
+    });
     const first = await runAgent(['once', '-c', cfg]);
     expect(first.code).toBe(0);
     await fx.grow('eth0', 5_000n, 6_000n);
@@ -52,7 +59,11 @@ describe('bad /proc input', () => {
 
   it('a net/dev with no usable line fails the tick with exit 3 and keeps the saved state', async () => {
     fx = await ProcFixture.create({ interfaces: { eth0: { rx: 1n, tx: 1n } } });
-    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), { url: server.url, stateDir: join(tmp.dir, 'state'), procRoot: fx.root });
+    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), {
+      url: server.url,
+      stateDir: join(tmp.dir, 'state'),
+      procRoot: fx.root,
+    });
     expect((await runAgent(['once', '-c', cfg])).code).toBe(0);
     await fx.setInterfaces({}, ['  eth0: 1 2 3']);
     const r = await runAgent(['once', '-c', cfg]);
@@ -65,7 +76,11 @@ describe('bad /proc input', () => {
 
   it('a missing loadavg: the heartbeat is still sent with load null and the records are delivered', async () => {
     fx = await ProcFixture.create({ interfaces: { eth0: { rx: 0n, tx: 0n } }, load: null });
-    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), { url: server.url, stateDir: join(tmp.dir, 'state'), procRoot: fx.root });
+    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), {
+      url: server.url,
+      stateDir: join(tmp.dir, 'state'),
+      procRoot: fx.root,
+    });
     expect((await runAgent(['once', '-c', cfg])).code).toBe(0);
     await fx.grow('eth0', 42n, 24n);
     const r = await runAgent(['once', '-c', cfg]);

@@ -42,14 +42,24 @@ describe('check-config', () => {
       'interfaces.exclude: must be a list of glob strings',
       'bogus: is not a known setting',
     ]) {
-      expect(lines.some((l) => l.startsWith(want)), `${want}\n${r.stdout}`).toBe(true);
+      expect(
+        lines.some((l) => l.startsWith(want)),
+        `${want}\n${r.stdout}`,
+      ).toBe(true);
     }
     expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN);
   });
 
   it('names an unknown time zone and an unparsable file', async () => {
     const tz = join(tmp.dir, 'tz.json');
-    await writeFile(tz, JSON.stringify({ node: { id: 1, token: TOKEN }, collector: { url: 'http://127.0.0.1:1' }, period: { timezone: 'Mars/Olympus' } }));
+    await writeFile(
+      tz,
+      JSON.stringify({
+        node: { id: 1, token: TOKEN },
+        collector: { url: 'http://127.0.0.1:1' },
+        period: { timezone: 'Mars/Olympus' },
+      }),
+    );
     const r = await runAgent(['check-config', '-c', tz]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('period.timezone: unknown IANA time zone "Mars/Olympus"');
@@ -63,7 +73,10 @@ describe('check-config', () => {
 
   it('accepts a good config with exit 0', async () => {
     const good = join(tmp.dir, 'good.json');
-    await writeFile(good, JSON.stringify(configObject({ url: 'http://127.0.0.1:1', stateDir: '/var/lib/x', procRoot: '/proc' })));
+    await writeFile(
+      good,
+      JSON.stringify(configObject({ url: 'http://127.0.0.1:1', stateDir: '/var/lib/x', procRoot: '/proc' })),
+    );
     const r = await runAgent(['check-config', '-c', good]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('OK (node 1, collector http://127.0.0.1:1, state in /var/lib/x)');

@@ -9,7 +9,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeartbeatServer, type HeartbeatServer } from '../../support/heartbeat-server.js';
 import { ProcFixture } from '../../support/proc-fixture.js';
-import { TOKEN, ensureBuilt, logLines, makeTempDir, readSavedState, startDaemon, statusJson, waitFor, writeConfig, type Daemon } from '../helpers/agent-cli.js';
+import {
+  TOKEN,
+  ensureBuilt,
+  logLines,
+  makeTempDir,
+  readSavedState,
+  startDaemon,
+  statusJson,
+  waitFor,
+  writeConfig,
+  type Daemon,
+} from '../helpers/agent-cli.js';
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
 function prng(seed: number): () => number {
@@ -42,7 +53,11 @@ describe('SIGKILL at random moments', () => {
     ensureBuilt();
     server = await startHeartbeatServer({ token: TOKEN });
     fx = await ProcFixture.create({
-      interfaces: { lo: { rx: 10n, tx: 10n }, eth0: { rx: 1_000_000_000_000n, tx: 500_000_000_000n }, eth1: { rx: 77n, tx: 88n } },
+      interfaces: {
+        lo: { rx: 10n, tx: 10n },
+        eth0: { rx: 1_000_000_000_000n, tx: 500_000_000_000n },
+        eth1: { rx: 77n, tx: 88n },
+      },
     });
     tmp = await makeTempDir('ta-crash-');
   });
@@ -96,15 +111,19 @@ describe('SIGKILL at random moments', () => {
     /** Waits until the saved state holds the fixture's current counters: the agent has seen every byte so far. */
     const synced = async () => {
       const want = { eth0: fx.counters('eth0'), eth1: fx.counters('eth1') };
-      await waitFor(async () => {
-        const s = await readSavedState(stateDir);
-        return (
-          s?.interfaces.eth0?.rx === want.eth0.rx.toString() &&
-          s.interfaces.eth0.tx === want.eth0.tx.toString() &&
-          s.interfaces.eth1?.rx === want.eth1.rx.toString() &&
-          s.interfaces.eth1.tx === want.eth1.tx.toString()
-        );
-      }, 'the agent to save the current counters', 15_000);
+      await waitFor(
+        async () => {
+          const s = await readSavedState(stateDir);
+          return (
+            s?.interfaces.eth0?.rx === want.eth0.rx.toString() &&
+            s.interfaces.eth0.tx === want.eth0.tx.toString() &&
+            s.interfaces.eth1?.rx === want.eth1.rx.toString() &&
+            s.interfaces.eth1.tx === want.eth1.tx.toString()
+          );
+        },
+        'the agent to save the current counters',
+        15_000,
+      );
     };
 
     // First run: the baseline is the fixture's counters as they are; nothing before it counts.
@@ -114,13 +133,18 @@ describe('SIGKILL at random moments', () => {
     for (let cycle = 1; cycle <= KILLS; cycle++) {
       if (!daemon) start();
       if (cycle === TRUNCATE_AT + 1) {
-        await waitFor(() => logLines(daemon!.output()).some((l) => l.event === 'state-recovered'), 'recovery from state.json.bak', 15_000);
+        await waitFor(
+          () => logLines(daemon!.output()).some((l) => l.event === 'state-recovered'),
+          'recovery from state.json.bak',
+          15_000,
+        );
       }
       // Kill at a random moment: one time in five during start-up, otherwise once it runs, within 0-400 ms (8 ticks);
       // the counters keep growing all the while.
       const d = daemon!;
       const early = rnd() < 0.2;
-      if (!early) await waitFor(() => logLines(d.output()).some((l) => l.event === 'start'), 'the daemon to run', 15_000);
+      if (!early)
+        await waitFor(() => logLines(d.output()).some((l) => l.event === 'start'), 'the daemon to run', 15_000);
       const until = Date.now() + Math.floor(rnd() * (early ? 600 : 400));
       while (Date.now() < until) {
         await grow(rnd() < 0.8 ? 'eth0' : 'eth1');
@@ -140,7 +164,11 @@ describe('SIGKILL at random moments', () => {
         // Reboot while the agent is down: new boot id, counters since boot count in full.
         const eth0 = { rx: 9_999n, tx: 8_888n };
         const eth1 = { rx: 7_777n, tx: 6_666n };
-        await fx.update({ bootId: BOOT_2, btime: (fx.snapshot.btime ?? 0) + 7_200, interfaces: { lo: { rx: 0n, tx: 0n }, eth0, eth1 } });
+        await fx.update({
+          bootId: BOOT_2,
+          btime: (fx.snapshot.btime ?? 0) + 7_200,
+          interfaces: { lo: { rx: 0n, tx: 0n }, eth0, eth1 },
+        });
         truth.rx += eth0.rx + eth1.rx;
         truth.tx += eth0.tx + eth1.tx;
       }
@@ -155,10 +183,14 @@ describe('SIGKILL at random moments', () => {
     server.decide = null;
     const last = start();
     await waitFor(() => logLines(last.output()).some((l) => l.event === 'start'), 'the daemon to run', 15_000);
-    const sums = await waitFor(() => {
-      const s = server.sums();
-      return s.rx === truth.rx && s.tx === truth.tx ? s : null;
-    }, `the collector to hold the ground truth (rx ${truth.rx}, tx ${truth.tx})`, 20_000).catch((err: Error) => {
+    const sums = await waitFor(
+      () => {
+        const s = server.sums();
+        return s.rx === truth.rx && s.tx === truth.tx ? s : null;
+      },
+      `the collector to hold the ground truth (rx ${truth.rx}, tx ${truth.tx})`,
+      20_000,
+    ).catch((err: Error) => {
       const s = server.sums();
       throw new Error(`${err.message}; it holds rx ${s.rx}, tx ${s.tx}`);
     });

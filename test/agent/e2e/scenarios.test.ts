@@ -33,7 +33,15 @@ describe('fixture scenarios through `once`', () => {
   });
 
   it('has the scenarios the issue asks for', () => {
-    expect(scenarios).toEqual(['collector-down', 'interfaces', 'reboot', 'reset', 'reset-not-wrap', 'steady', 'wrap-32']);
+    expect(scenarios).toEqual([
+      'collector-down',
+      'interfaces',
+      'reboot',
+      'reset',
+      'reset-not-wrap',
+      'steady',
+      'wrap-32',
+    ]);
   });
 
   for (const name of scenarios) {
@@ -49,7 +57,13 @@ describe('fixture scenarios through `once`', () => {
         let before = server.sums();
         for (const step of sc.steps) {
           await server.setMode(step.collector);
-          await writeConfig(cfg, { url: server.url, stateDir, procRoot: join(FIXTURES, name, step.tree), ...sc.config, timeoutMs: 2000 });
+          await writeConfig(cfg, {
+            url: server.url,
+            stateDir,
+            procRoot: join(FIXTURES, name, step.tree),
+            ...sc.config,
+            timeoutMs: 2000,
+          });
           const r = await runAgent(['once', '-c', cfg]);
           expect(r.code, `${step.tree} (${step.note}): ${r.stderr}`).toBe(0);
           expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN);

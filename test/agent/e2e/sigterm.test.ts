@@ -3,7 +3,18 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHeartbeatServer, type HeartbeatServer } from '../../support/heartbeat-server.js';
 import { ProcFixture } from '../../support/proc-fixture.js';
-import { TOKEN, ensureBuilt, logLines, makeTempDir, readSavedState, startDaemon, statusJson, waitFor, writeConfig, type Daemon } from '../helpers/agent-cli.js';
+import {
+  TOKEN,
+  ensureBuilt,
+  logLines,
+  makeTempDir,
+  readSavedState,
+  startDaemon,
+  statusJson,
+  waitFor,
+  writeConfig,
+  type Daemon,
+} from '../helpers/agent-cli.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -30,7 +41,12 @@ describe('SIGTERM', () => {
 
   it('takes a last sample, saves, delivers and exits 0', async () => {
     // A long interval: after the first tick, only SIGTERM makes the agent look at the counters again.
-    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), { url: server.url, stateDir: join(tmp.dir, 'state'), procRoot: fx.root, heartbeatIntervalSec: 600 });
+    const cfg = await writeConfig(join(tmp.dir, 'agent.json'), {
+      url: server.url,
+      stateDir: join(tmp.dir, 'state'),
+      procRoot: fx.root,
+      heartbeatIntervalSec: 600,
+    });
     const d = (daemon = startDaemon(cfg));
     await waitFor(() => logLines(d.output()).some((l) => l.event === 'start'), 'the daemon to run', 15_000);
     expect(server.sums()).toEqual({ rx: 0n, tx: 0n, records: 0 });

@@ -42,7 +42,11 @@ describe('state files', () => {
     await mkdir(join(tmp.dir, 'x'));
     await writeFile(join(tmp.dir, 'x', 'file'), 'not a directory');
     const badDir = join(tmp.dir, 'x', 'file', 'sub');
-    const badCfg = await writeConfig(join(tmp.dir, 'bad.json'), { url: server.url, stateDir: badDir, procRoot: fx.root });
+    const badCfg = await writeConfig(join(tmp.dir, 'bad.json'), {
+      url: server.url,
+      stateDir: badDir,
+      procRoot: fx.root,
+    });
     await fx.grow('eth0', 5n, 5n);
     const requests = server.counters.requests;
     const r = await runAgent(['once', '-c', badCfg]);
@@ -74,13 +78,18 @@ describe('state files', () => {
     expect(r.code).toBe(0);
     const lines = logLines(r.stdout);
     const corrupt = lines.find((l) => l.code === 'STATE_CORRUPT');
-    expect(corrupt).toMatchObject({ file: join(stateDir, 'state.json'), reason: 'the file does not start like a traffic-agent state file' });
+    expect(corrupt).toMatchObject({
+      file: join(stateDir, 'state.json'),
+      reason: 'the file does not start like a traffic-agent state file',
+    });
     expect(String(corrupt?.msg)).toContain(join(stateDir, 'state.json'));
     expect(String(corrupt?.movedTo)).toMatch(/state\.json\.corrupt-/);
     expect(lines.some((l) => l.event === 'state-recovered')).toBe(true);
     const names = await readdir(stateDir);
     expect(names.filter((n) => n.startsWith('state.json.corrupt-'))).toHaveLength(1);
-    expect(await readFile(join(stateDir, names.find((n) => n.startsWith('state.json.corrupt-'))!), 'utf8')).toBe('{"sha256":"garbage');
+    expect(await readFile(join(stateDir, names.find((n) => n.startsWith('state.json.corrupt-'))!), 'utf8')).toBe(
+      '{"sha256":"garbage',
+    );
 
     expect(server.sums()).toEqual({ rx: 350n, tx: 460n, records: 2 });
     expect(server.counters.conflicts).toBe(0);

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeartbeatServer, type HeartbeatServer } from '../../support/heartbeat-server.js';
 import { ProcFixture } from '../../support/proc-fixture.js';
-import { TOKEN, ensureBuilt, logLines, makeTempDir, runAgent, startDaemon, waitFor, writeConfig } from '../helpers/agent-cli.js';
+import {
+  TOKEN,
+  ensureBuilt,
+  logLines,
+  makeTempDir,
+  runAgent,
+  startDaemon,
+  waitFor,
+  writeConfig,
+} from '../helpers/agent-cli.js';
 
 describe('the token is never logged', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -39,9 +48,22 @@ describe('the token is never logged', () => {
 
   it('not by once, run, sample, status or check-config at trace level', async () => {
     const extra = { log: { level: 'trace' } };
-    const cfg = await writeConfig(join(tmp.dir, 'echo.json'), { url: echoUrl, stateDir: join(tmp.dir, 'state'), procRoot: fx.root, extra });
+    const cfg = await writeConfig(join(tmp.dir, 'echo.json'), {
+      url: echoUrl,
+      stateDir: join(tmp.dir, 'state'),
+      procRoot: fx.root,
+      extra,
+    });
     const outputs: string[] = [];
-    for (const args of [['once'], ['once'], ['sample'], ['sample', '--json'], ['status'], ['status', '--json'], ['check-config']]) {
+    for (const args of [
+      ['once'],
+      ['once'],
+      ['sample'],
+      ['sample', '--json'],
+      ['status'],
+      ['status', '--json'],
+      ['check-config'],
+    ]) {
       const r = await runAgent([...args, '-c', cfg]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       outputs.push(r.stdout, r.stderr);
@@ -50,7 +72,13 @@ describe('the token is never logged', () => {
     const rejected = logLines(outputs.join('\n')).find((l) => l.code === 'DELIVERY_REJECTED');
     expect(String(rejected?.msg)).toContain('collector answered 401');
     // ...and the daemon, with a collector that accepts
-    const runCfg = await writeConfig(join(tmp.dir, 'run.json'), { url: good.url, stateDir: join(tmp.dir, 'state2'), procRoot: fx.root, heartbeatIntervalSec: 0.1, extra });
+    const runCfg = await writeConfig(join(tmp.dir, 'run.json'), {
+      url: good.url,
+      stateDir: join(tmp.dir, 'state2'),
+      procRoot: fx.root,
+      heartbeatIntervalSec: 0.1,
+      extra,
+    });
     const d = startDaemon(runCfg);
     await waitFor(() => good.counters.answered >= 3, 'three heartbeats', 15_000);
     d.child.kill('SIGTERM');

@@ -44,7 +44,11 @@ export function ensureBuilt(): void {
       continue;
     }
     try {
-      const r = spawnSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: REPO, encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+        { cwd: REPO, encoding: 'utf8' },
+      );
       const errors = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error TS/.test(l));
       const ours = errors.filter((l) => OURS.test(l));
       writeFileSync(stamp, ours.length === 0 && r.error === undefined ? 'ok' : ours.join('\n') || String(r.error));
@@ -64,13 +68,25 @@ export interface RunResult {
 /** The environment of an agent under test: no token or state directory leaks in from the caller's. */
 export function agentEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['TRAFFIC_AGENT_TOKEN', 'CREDENTIALS_DIRECTORY', 'STATE_DIRECTORY', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) delete env[k];
+  for (const k of [
+    'TRAFFIC_AGENT_TOKEN',
+    'CREDENTIALS_DIRECTORY',
+    'STATE_DIRECTORY',
+    'NOTIFY_SOCKET',
+    'WATCHDOG_USEC',
+    'WATCHDOG_PID',
+  ])
+    delete env[k];
   return env;
 }
 
 export function runAgent(args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [AGENT_BIN, ...args], { cwd: REPO, env: agentEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AGENT_BIN, ...args], {
+      cwd: REPO,
+      env: agentEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -94,11 +110,17 @@ export interface Daemon {
 }
 
 export function startDaemon(configFile: string): Daemon {
-  const child = spawn(process.execPath, [AGENT_BIN, 'run', '-c', configFile], { cwd: REPO, env: agentEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AGENT_BIN, 'run', '-c', configFile], {
+    cwd: REPO,
+    env: agentEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('close', (code, signal) => r({ code, signal })),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -142,7 +164,12 @@ export async function makeTempDir(prefix = 'ta-test-'): Promise<{ dir: string; c
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

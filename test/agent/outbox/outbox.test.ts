@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { baselineState } from '../../../src/agent/accounting/account-tick.js';
-import { MERGE_BUCKETS_MS, acknowledge, compact, markAttempted, pendingFor, prune, takesAll, takesUsers } from '../../../src/agent/outbox/outbox.js';
+import {
+  MERGE_BUCKETS_MS,
+  acknowledge,
+  compact,
+  markAttempted,
+  pendingFor,
+  prune,
+  takesAll,
+  takesUsers,
+} from '../../../src/agent/outbox/outbox.js';
 import type { AgentState, OutboxRecord } from '../../../src/agent/state/agent-state.js';
 import { EPOCH, sample, settings } from '../accounting/values.js';
 
@@ -39,7 +48,8 @@ describe('compact', () => {
     // A record is booked by its end: the one ending at 12:15:00.000 (seq 15) belongs to the next quarter hour as far
     // as its end goes and to this one by its start, so it is merged with neither side.
     expect(c.outbox.map((r) => r.seq)).toEqual([1, 15, 16, 30]);
-    for (const r of c.outbox.filter((r) => r.to - r.from > 60_000)) expect(Math.floor(r.from / QUARTER)).toBe(Math.floor(r.to / QUARTER));
+    for (const r of c.outbox.filter((r) => r.to - r.from > 60_000))
+      expect(Math.floor(r.from / QUARTER)).toBe(Math.floor(r.to / QUARTER));
     // seqs stay ascending and the state's other fields are untouched
     expect(c.nextSeq).toBe(31);
     expect(c.totals).toEqual(s.totals);
@@ -75,7 +85,8 @@ describe('compact', () => {
     // quarter hours leave 32 records (14 merged + the one ending on the boundary, per quarter): too many for 8
     const c = compact(stateWith(rs), 8);
     expect(c.outbox.map((r) => r.seq)).toEqual([1, 60, 61, 120, 121, 180, 181, 240]);
-    for (const r of c.outbox.filter((r) => r.to - r.from > 60_000)) expect(Math.floor(r.from / 3_600_000)).toBe(Math.floor(r.to / 3_600_000));
+    for (const r of c.outbox.filter((r) => r.to - r.from > 60_000))
+      expect(Math.floor(r.from / 3_600_000)).toBe(Math.floor(r.to / 3_600_000));
     // and a UTC day when hours are not enough
     expect(compact(stateWith(rs), 5).outbox.map((r) => r.seq)).toEqual([1]);
     expect(sum(c.outbox, 'rx')).toBe(sum(rs, 'rx'));
@@ -84,12 +95,24 @@ describe('compact', () => {
   it('merges events (once each) and sums users', () => {
     const rs: OutboxRecord[] = [
       { seq: 1, from: Q, to: Q + 1, rx: '1', tx: '2', events: ['reboot'], users: { '7': ['10', '20'] } },
-      { seq: 2, from: Q + 1, to: Q + 2, rx: '3', tx: '4', events: ['reboot', 'reset:eth0'], users: { '7': ['1', '2'], '8': ['5', '5'] } },
+      {
+        seq: 2,
+        from: Q + 1,
+        to: Q + 2,
+        rx: '3',
+        tx: '4',
+        events: ['reboot', 'reset:eth0'],
+        users: { '7': ['1', '2'], '8': ['5', '5'] },
+      },
       ...records(20, Q + 2, 3, 1),
     ];
     const c = compact(stateWith(rs), 10);
     expect(c.outbox).toHaveLength(1);
-    expect(c.outbox[0]).toMatchObject({ seq: 1, events: ['reboot', 'reset:eth0'], users: { '7': ['11', '22'], '8': ['5', '5'] } });
+    expect(c.outbox[0]).toMatchObject({
+      seq: 1,
+      events: ['reboot', 'reset:eth0'],
+      users: { '7': ['11', '22'], '8': ['5', '5'] },
+    });
     expect(sum(c.outbox, 'rx')).toBe(sum(rs, 'rx'));
   });
 });
@@ -97,7 +120,9 @@ describe('compact', () => {
 describe('cursors per sink, acknowledge and prune', () => {
   const collector = { name: 'collector' as const, takes: takesAll };
   const users = { name: 'collectorUsers' as const, takes: takesUsers };
-  const rs: OutboxRecord[] = records(6, Q).map((r) => (r.seq % 2 === 0 ? { ...r, users: { '1': ['1', '1'] as [string, string] } } : r));
+  const rs: OutboxRecord[] = records(6, Q).map((r) =>
+    r.seq % 2 === 0 ? { ...r, users: { '1': ['1', '1'] as [string, string] } } : r,
+  );
 
   it('pendingFor gives each sink its own records above its cursor, up to a limit', () => {
     const s = stateWith(rs, { cursors: { collector: 2 } });

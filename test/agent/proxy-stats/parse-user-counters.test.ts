@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compileEmailPattern,
-  parseUserCounters,
-} from '../../../src/agent/sources/proxy-stats/parse-user-counters.js';
+import { compileEmailPattern, parseUserCounters } from '../../../src/agent/sources/proxy-stats/parse-user-counters.js';
 
 const up = (email: string) => `user>>>${email}>>>traffic>>>uplink`;
 const down = (email: string) => `user>>>${email}>>>traffic>>>downlink`;

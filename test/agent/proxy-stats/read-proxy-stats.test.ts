@@ -6,7 +6,13 @@ import {
   readProxyStats,
   type ReadProxyStatsOptions,
 } from '../../../src/agent/sources/proxy-stats/index.js';
-import { fetchThroughProxy, startByteServer, startV2RayPair, type ByteServer, type V2RayPair } from '../../support/v2ray.js';
+import {
+  fetchThroughProxy,
+  startByteServer,
+  startV2RayPair,
+  type ByteServer,
+  type V2RayPair,
+} from '../../support/v2ray.js';
 
 const KiB = 1024;
 const USER1_BYTES = 300 * KiB;
@@ -42,7 +48,7 @@ describe('readProxyStats against a real V2Ray 4.34', () => {
     await bytes?.close();
   });
 
-  it('counts each user\'s traffic exactly, and reading never resets a counter', async () => {
+  it("counts each user's traffic exactly, and reading never resets a counter", async () => {
     const before = await readProxyStats(opts);
     expect(before.counters.get(down('1')) ?? 0n).toBe(0n);
 
@@ -75,11 +81,11 @@ describe('readProxyStats against a real V2Ray 4.34', () => {
     expect(skipped).toEqual([]);
   });
 
-  it('reports the core\'s uptime in whole seconds, growing past 0', async () => {
-    await vi.waitFor(
-      async () => expect((await readProxyStats(opts)).uptimeSec).toBeGreaterThan(0),
-      { timeout: 5_000, interval: 200 },
-    );
+  it("reports the core's uptime in whole seconds, growing past 0", async () => {
+    await vi.waitFor(async () => expect((await readProxyStats(opts)).uptimeSec).toBeGreaterThan(0), {
+      timeout: 5_000,
+      interval: 200,
+    });
   });
 
   it('says to try the other userTraffic.api when the core serves another package', async () => {
@@ -111,9 +117,9 @@ describe('readProxyStats without a core', () => {
 
   it('rejects bad options before connecting, naming the value', async () => {
     await expect(readProxyStats({ address: '', api: 'v2ray', timeoutMs: 1 })).rejects.toThrow(/address .* got ""/);
-    await expect(
-      readProxyStats({ address: '127.0.0.1:1', api: 'trojan' as 'v2ray', timeoutMs: 1 }),
-    ).rejects.toThrow(/api must be one of v2ray, xray, got "trojan"/);
+    await expect(readProxyStats({ address: '127.0.0.1:1', api: 'trojan' as 'v2ray', timeoutMs: 1 })).rejects.toThrow(
+      /api must be one of v2ray, xray, got "trojan"/,
+    );
     await expect(readProxyStats({ address: '127.0.0.1:1', api: 'v2ray', timeoutMs: 0 })).rejects.toThrow(
       /timeoutMs .* got 0/,
     );

@@ -13,7 +13,7 @@ describe('stats-proto', () => {
     expect(existsSync(join(here, 'xray-stats.proto'))).toBe(true);
   });
 
-  it('calls StatsService under each core\'s package name', () => {
+  it("calls StatsService under each core's package name", () => {
     expect(statsMethods('v2ray').queryStats.path).toBe('/v2ray.core.app.stats.command.StatsService/QueryStats');
     expect(statsMethods('v2ray').getSysStats.path).toBe('/v2ray.core.app.stats.command.StatsService/GetSysStats');
     expect(statsMethods('xray').queryStats.path).toBe('/xray.app.stats.command.StatsService/QueryStats');
@@ -22,7 +22,9 @@ describe('stats-proto', () => {
 
   it('carries int64 values as exact decimal strings, above 2^53 too', () => {
     const { queryStats } = statsMethods('xray');
-    const wire = queryStats.responseSerialize({ stat: [{ name: 'user>>>1>>>traffic>>>downlink', value: '9007199254740993' }] });
+    const wire = queryStats.responseSerialize({
+      stat: [{ name: 'user>>>1>>>traffic>>>downlink', value: '9007199254740993' }],
+    });
     expect(queryStats.responseDeserialize(wire)).toEqual({
       stat: [{ name: 'user>>>1>>>traffic>>>downlink', value: '9007199254740993' }],
     });

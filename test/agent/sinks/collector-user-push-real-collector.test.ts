@@ -20,11 +20,25 @@ describe('CollectorUserPushSink against the real collector', () => {
   beforeAll(async () => {
     store = new SqliteStore(':memory:');
     await store.migrate();
-    const node = await store.addNode({ name: 'n1', tokenHash: hashToken(NODE_TOKEN), rate: '1', resetDay: 1, timezone: 'UTC', createdAt: Date.now() });
+    const node = await store.addNode({
+      name: 'n1',
+      tokenHash: hashToken(NODE_TOKEN),
+      rate: '1',
+      resetDay: 1,
+      timezone: 'UTC',
+      createdAt: Date.now(),
+    });
     nodeId = node.id;
     app = await buildApp({ store, config: defaultConfig(), logger: false, adminToken: 'admin-token-for-the-test' });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
-    sink = new CollectorUserPushSink({ url: address, nodeId, nodeType: 'vmess', token: NODE_TOKEN, timeoutMs: 5_000, batchLimit: 50 });
+    sink = new CollectorUserPushSink({
+      url: address,
+      nodeId,
+      nodeType: 'vmess',
+      token: NODE_TOKEN,
+      timeoutMs: 5_000,
+      batchLimit: 50,
+    });
   });
 
   afterAll(async () => {

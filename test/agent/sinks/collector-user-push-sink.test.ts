@@ -34,9 +34,16 @@ async function startFakeCollector(port = 0): Promise<FakeCollector> {
     req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://collector.invalid');
-      fake.seen.push({ path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: JSON.parse(text) });
-      const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.headers.authorization !== `Bearer ${NODE_TOKEN}`) return reply(422, { message: 'Invalid token', errors: { token: ['invalid'] } });
+      fake.seen.push({
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body: JSON.parse(text),
+      });
+      const reply = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.headers.authorization !== `Bearer ${NODE_TOKEN}`)
+        return reply(422, { message: 'Invalid token', errors: { token: ['invalid'] } });
       const key = String(req.headers['idempotency-key']);
       const fail = fake.failKey.get(key);
       if (fail) return reply(fail, { message: `failing ${key}` });
@@ -47,10 +54,11 @@ async function startFakeCollector(port = 0): Promise<FakeCollector> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return Object.assign(fake, {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   });
 }
 
@@ -129,13 +137,17 @@ describe('CollectorUserPushSink', () => {
 
   it('a refused token is not retryable; an unreachable collector is', async () => {
     collector = await startFakeCollector();
-    const refused = (await sink(collector.url, 'wrong').deliver([userRecord(1, { '1': ['1', '1'] })], ctx).catch((e: unknown) => e)) as DeliveryError;
+    const refused = (await sink(collector.url, 'wrong')
+      .deliver([userRecord(1, { '1': ['1', '1'] })], ctx)
+      .catch((e: unknown) => e)) as DeliveryError;
     expect(refused.retryable).toBe(false);
     expect(refused.message).toContain('Invalid token');
     expect(refused.message).not.toContain('wrong');
 
     const port = await freePort();
-    const down = (await sink(`http://127.0.0.1:${port}`).deliver([userRecord(1, { '1': ['1', '1'] })], ctx).catch((e: unknown) => e)) as DeliveryError;
+    const down = (await sink(`http://127.0.0.1:${port}`)
+      .deliver([userRecord(1, { '1': ['1', '1'] })], ctx)
+      .catch((e: unknown) => e)) as DeliveryError;
     expect(down).toBeInstanceOf(DeliveryError);
     expect(down.retryable).toBe(true);
     expect(down.status).toBeNull();

@@ -31,11 +31,33 @@ describe('panel push acknowledged, agent killed before the next save', () => {
     const dir = await mkdtemp(join(tmpdir(), 'review-panel-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const log = captureLogger();
-    const cfg = resolveConfig({ node: { id: 3, token: 't' }, collector: { url: 'http://127.0.0.1:9' }, stateDir: dir, userTraffic: { enabled: true }, panel: { url: panel.url, nodeId: 5, token: TOKEN } }, {});
+    const cfg = resolveConfig(
+      {
+        node: { id: 3, token: 't' },
+        collector: { url: 'http://127.0.0.1:9' },
+        stateDir: dir,
+        userTraffic: { enabled: true },
+        panel: { url: panel.url, nodeId: 5, token: TOKEN },
+      },
+      {},
+    );
     const mkRuntime = () => {
-      const sink = new PanelPushSink({ url: panel!.url, token: TOKEN, nodeId: 5, nodeType: 'vmess', retryLostResponse: false, timeoutMs: 2000, batchLimit: 50, logger: log.logger });
+      const sink = new PanelPushSink({
+        url: panel!.url,
+        token: TOKEN,
+        nodeId: 5,
+        nodeType: 'vmess',
+        retryLostResponse: false,
+        timeoutMs: 2000,
+        batchLimit: 50,
+        logger: log.logger,
+      });
       cleanup.push(() => sink.close());
-      return new AgentRuntime(cfg, accountingSettings(cfg), [sink], { store: new StateStore(dir), logger: log.logger, now: Date.now });
+      return new AgentRuntime(cfg, accountingSettings(cfg), [sink], {
+        store: new StateStore(dir),
+        logger: log.logger,
+        now: Date.now,
+      });
     };
 
     // The first life: a tick saved a record with user traffic, then the delivery pushed it and the panel answered.

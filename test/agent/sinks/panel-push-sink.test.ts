@@ -73,7 +73,7 @@ describe('PanelPushSink against a panel stand-in', () => {
     expect(panel.requests[0].path).toBe('/panel/api/v1/server/UniProxy/push');
   });
 
-  it('a bad token (422) is a refusal: not retryable, the panel\'s message in the error, nothing applied', async () => {
+  it("a bad token (422) is a refusal: not retryable, the panel's message in the error, nothing applied", async () => {
     panel = await startPanelStandIn({ token: TOKEN });
     const sink = panelSink(panel.url, captureLogger(), { token: 'wrong-token' });
     const err = await sink.deliver([userRecord(1, { '1': ['1', '2'] })], ctx).catch((e: unknown) => e);
@@ -88,7 +88,9 @@ describe('PanelPushSink against a panel stand-in', () => {
   it('an unknown node (400) is a refusal with "Server does not exist"', async () => {
     panel = await startPanelStandIn({ token: TOKEN });
     const sink = panelSink(panel.url, captureLogger(), { nodeId: 99 });
-    const err = (await sink.deliver([userRecord(1, { '1': ['1', '2'] })], ctx).catch((e: unknown) => e)) as DeliveryError;
+    const err = (await sink
+      .deliver([userRecord(1, { '1': ['1', '2'] })], ctx)
+      .catch((e: unknown) => e)) as DeliveryError;
     expect(err.retryable).toBe(false);
     expect(err.status).toBe(400);
     expect(err.message).toContain('Server does not exist');
@@ -98,7 +100,9 @@ describe('PanelPushSink against a panel stand-in', () => {
     panel = await startPanelStandIn({ token: TOKEN });
     const sink = panelSink(panel.url, captureLogger());
     panel.nextAnswer = (requestUrl) => ({ status: 500, body: `<h1>Whoops</h1> at ${requestUrl}` });
-    const err = (await sink.deliver([userRecord(1, { '1': ['1', '2'] })], ctx).catch((e: unknown) => e)) as DeliveryError;
+    const err = (await sink
+      .deliver([userRecord(1, { '1': ['1', '2'] })], ctx)
+      .catch((e: unknown) => e)) as DeliveryError;
     expect(err.retryable).toBe(true);
     expect(err.status).toBe(500);
     expect(err.message).toContain('token=[redacted]');
@@ -142,11 +146,20 @@ describe('PanelPushSink against a panel stand-in', () => {
     expect(err.retryable).toBe(true);
     expect(panel.applied).toHaveLength(1); // it stopped at the first failure: seq 2 was not sent
     expect(sink.lostResponses).toEqual({ retried: 1, assumedDelivered: 0 });
-    expect(log.lines().find((l) => l.event === 'panel-lost-response')).toMatchObject({ seq: 1, up: '1000', down: '3000', retryLostResponse: true });
+    expect(log.lines().find((l) => l.event === 'panel-lost-response')).toMatchObject({
+      seq: 1,
+      up: '1000',
+      down: '3000',
+      retryLostResponse: true,
+    });
 
     const again = await sink.deliver(records, ctx);
     expect([...again.acked]).toEqual([1, 2]);
-    expect(panel.applied.map((p) => p.traffic)).toEqual([{ '1': [1000, 3000] }, { '1': [1000, 3000] }, { '1': [1, 1] }]);
+    expect(panel.applied.map((p) => p.traffic)).toEqual([
+      { '1': [1000, 3000] },
+      { '1': [1000, 3000] },
+      { '1': [1, 1] },
+    ]);
     expect(panel.totals()).toEqual({ '1': [2001, 6001] });
   });
 
@@ -158,7 +171,10 @@ describe('PanelPushSink against a panel stand-in', () => {
     const res = await sink.deliver([userRecord(4, { '1': ['3', '4'] })], ctx);
     expect([...res.acked]).toEqual([4]);
     expect(sink.lostResponses).toEqual({ retried: 0, assumedDelivered: 1 });
-    expect(log.lines().find((l) => l.event === 'panel-lost-response')).toMatchObject({ seq: 4, reason: 'UND_ERR_HEADERS_TIMEOUT' });
+    expect(log.lines().find((l) => l.event === 'panel-lost-response')).toMatchObject({
+      seq: 4,
+      reason: 'UND_ERR_HEADERS_TIMEOUT',
+    });
     expect(panel.totals()).toEqual({ '1': [3, 4] });
   });
 
@@ -195,13 +211,21 @@ describe('PanelPushSink against a panel stand-in', () => {
       },
       {},
     );
-    const all = buildSinks(cfg, () => ({ load: null, uptimeSec: 0, bootId: null, agentVersion: 'test', host: undefined }), log.logger);
+    const all = buildSinks(
+      cfg,
+      () => ({ load: null, uptimeSec: 0, bootId: null, agentVersion: 'test', host: undefined }),
+      log.logger,
+    );
     expect(all.map((s) => s.name)).toEqual(['collector', 'collectorUsers', 'panel']);
     const only = all.filter((s) => s.name === 'panel');
     await Promise.all(all.filter((s) => s.name !== 'panel').map((s) => s.close()));
     sinks.push(only[0] as PanelPushSink);
 
-    const runtime = new AgentRuntime(cfg, accountingSettings(cfg), only, { store: new StateStore(dir), logger: log.logger, now: Date.now });
+    const runtime = new AgentRuntime(cfg, accountingSettings(cfg), only, {
+      store: new StateStore(dir),
+      logger: log.logger,
+      now: Date.now,
+    });
     runtime.state = stateWith([userRecord(1, { '1': ['100', '200'] }), userRecord(2, { '7': ['1', '2'] })]);
 
     const realToken = panel.token;

@@ -17,7 +17,16 @@ afterEach(async () => {
 });
 
 function poll(url: string, log: CapturedLog, over: Partial<PanelUserPollOptions> = {}): PanelUserPoll {
-  const p = new PanelUserPoll({ url, token: TOKEN, nodeId: 5, nodeType: 'vmess', everySec: 60, timeoutMs: 2_000, logger: log.logger, ...over });
+  const p = new PanelUserPoll({
+    url,
+    token: TOKEN,
+    nodeId: 5,
+    nodeType: 'vmess',
+    everySec: 60,
+    timeoutMs: 2_000,
+    logger: log.logger,
+    ...over,
+  });
   polls.push(p);
   return p;
 }
@@ -61,7 +70,10 @@ describe('PanelUserPoll against a panel stand-in', () => {
     expect(await p.pollOnce()).toMatchObject({ kind: 'users' });
     expect(await p.pollOnce()).toEqual({ kind: 'not-modified' });
 
-    const events = log.lines().map((l) => l.event).filter(Boolean);
+    const events = log
+      .lines()
+      .map((l) => l.event)
+      .filter(Boolean);
     expect(events).toEqual(['panel-unreachable', 'panel-back']);
     expect(log.lines()[0].msg).toContain('ECONNREFUSED');
     expect(log.text()).toContain(`http://127.0.0.1:${port}/api/v1/server/UniProxy/user`);
@@ -69,7 +81,7 @@ describe('PanelUserPoll against a panel stand-in', () => {
     expect(log.text()).not.toContain('token=');
   });
 
-  it('reports a bad token as the panel\'s refusal, without the token', async () => {
+  it("reports a bad token as the panel's refusal, without the token", async () => {
     panel = await startPanelStandIn({ token: TOKEN });
     const log = captureLogger();
     const p = poll(panel.url, log, { token: 'not-the-token' });
@@ -86,7 +98,9 @@ describe('PanelUserPoll against a panel stand-in', () => {
     const log = captureLogger();
     panel.nextAnswer = (requestUrl) => ({ status: 500, body: `Whoops at ${requestUrl}` });
     const out = await poll(panel.url, log).pollOnce();
-    expect(out.kind === 'failed' && out.reason).toContain('failed with 500: Whoops at /api/v1/server/UniProxy/user?token=[redacted]');
+    expect(out.kind === 'failed' && out.reason).toContain(
+      'failed with 500: Whoops at /api/v1/server/UniProxy/user?token=[redacted]',
+    );
     expect(log.text()).not.toContain(TOKEN);
   });
 
@@ -104,14 +118,20 @@ describe('PanelUserPoll against a panel stand-in', () => {
 
   it('the daemon runs it only while panel.url is set, and rebuilds it on reload', async () => {
     panel = await startPanelStandIn({ token: TOKEN });
-    const base = { node: { id: 3, token: 'n' }, collector: { url: 'http://127.0.0.1:9' }, userTraffic: { enabled: true } };
+    const base = {
+      node: { id: 3, token: 'n' },
+      collector: { url: 'http://127.0.0.1:9' },
+      userTraffic: { enabled: true },
+    };
     const daemonPoll = new DaemonPanelPoll(captureLogger().logger);
     polls.push(daemonPoll);
 
     await daemonPoll.apply(resolveConfig(base, {}));
     expect(daemonPoll.current).toBeNull();
 
-    await daemonPoll.apply(resolveConfig({ ...base, panel: { url: panel.url, nodeId: 5, token: TOKEN, userPollSec: 60 } }, {}));
+    await daemonPoll.apply(
+      resolveConfig({ ...base, panel: { url: panel.url, nodeId: 5, token: TOKEN, userPollSec: 60 } }, {}),
+    );
     await vi.waitFor(() => expect(panel!.lastCheckAt.get(5)).toBeGreaterThan(0), { timeout: 3_000 });
 
     await daemonPoll.apply(resolveConfig(base, {}));

@@ -20,10 +20,20 @@ describe('a per-user delta above 2^53 on the collector push path', () => {
     t = await makeTestApp();
     const node = await t.addNode();
     const url = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    sink = new CollectorUserPushSink({ url, nodeId: node.id, nodeType: 'vmess', token: node.token, timeoutMs: 5000, batchLimit: 50 });
+    sink = new CollectorUserPushSink({
+      url,
+      nodeId: node.id,
+      nodeType: 'vmess',
+      token: node.token,
+      timeoutMs: 5000,
+      batchLimit: 50,
+    });
     const big = '9007199254740993'; // 2^53 + 1 (about 9 PB: e.g. a merged backlog or a counter reset of a long-lived core)
     const to = t.clock.now;
-    const { acked } = await sink.deliver([{ seq: 1, from: to - 60_000, to, rx: '0', tx: '0', users: { '42': [big, '5'] } }], { epoch: '0123456789abcdef', now: Date.now });
+    const { acked } = await sink.deliver(
+      [{ seq: 1, from: to - 60_000, to, rx: '0', tx: '0', users: { '42': [big, '5'] } }],
+      { epoch: '0123456789abcdef', now: Date.now },
+    );
     expect(acked.has(1)).toBe(true);
     expect(await t.store.nodeUsers(node.id, 0, 2 ** 31, 10)).toEqual([{ userId: 42, u: BigInt(big), d: 5n }]);
   });

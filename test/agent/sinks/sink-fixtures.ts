@@ -50,6 +50,10 @@ export function captureLogger(): CapturedLog {
   return {
     logger,
     text: () => raw,
-    lines: () => raw.split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    lines: () =>
+      raw
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
   };
 }

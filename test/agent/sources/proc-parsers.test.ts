@@ -30,20 +30,33 @@ describe('/proc parsers', () => {
 });
 
 describe('/proc/net/dev parser', () => {
-  const head = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+  const head =
+    'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
   const line = (name: string, rx: string, tx: string) => `${name}: ${rx} 7 0 0 0 0 0 0 ${tx} 9 0 0 0 0 0 0\n`;
 
   it('reads bytes and packets exactly, up to 2^64-1, and splits a name on its last colon', async () => {
     const { parseNetDev } = await import('../../../src/agent/sources/net-dev.js');
     const r = parseNetDev(head + line('  eth0', '18446744073709551615', '9007199254740993') + line('eth0:1', '5', '6'));
     expect(r.problems).toEqual([]);
-    expect(r.interfaces.get('eth0')).toEqual({ rxBytes: 18_446_744_073_709_551_615n, rxPackets: 7n, txBytes: 9_007_199_254_740_993n, txPackets: 9n });
+    expect(r.interfaces.get('eth0')).toEqual({
+      rxBytes: 18_446_744_073_709_551_615n,
+      rxPackets: 7n,
+      txBytes: 9_007_199_254_740_993n,
+      txPackets: 9n,
+    });
     expect(r.interfaces.get('eth0:1')?.txBytes).toBe(6n);
   });
 
   it('skips and names a malformed line, keeping the rest', async () => {
     const { parseNetDev } = await import('../../../src/agent/sources/net-dev.js');
-    const r = parseNetDev(head + line('eth0', '1', '2') + 'eth1: 1 2 3\n' + line('eth2', '18446744073709551616', '0') + 'garbage\n' + line('eth0', '9', '9'));
+    const r = parseNetDev(
+      head +
+        line('eth0', '1', '2') +
+        'eth1: 1 2 3\n' +
+        line('eth2', '18446744073709551616', '0') +
+        'garbage\n' +
+        line('eth0', '9', '9'),
+    );
     expect([...r.interfaces.keys()]).toEqual(['eth0']);
     expect(r.interfaces.get('eth0')?.rxBytes).toBe(1n);
     expect(r.problems).toHaveLength(4);

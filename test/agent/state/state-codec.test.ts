@@ -13,7 +13,8 @@ const state = {
 const good = encodeState(state);
 
 /** A file whose checksum is right for whatever JSON is inside (to reach the checks after the checksum). */
-const withValidHash = (json: string) => `{"sha256":"${createHash('sha256').update(json).digest('hex')}","state":${json}}\n`;
+const withValidHash = (json: string) =>
+  `{"sha256":"${createHash('sha256').update(json).digest('hex')}","state":${json}}\n`;
 
 describe('state codec', () => {
   it('round-trips a state exactly, counters beyond 2^53 included', () => {
@@ -47,7 +48,9 @@ describe('state codec', () => {
 
   it('rejects a checksummed body that is not JSON, or not a state', () => {
     expect(() => decodeState(withValidHash('{"a":'))).toThrow('the JSON does not parse');
-    expect(() => decodeState(withValidHash('{"version":1}'))).toThrow(/the state does not have the expected shape at \//);
+    expect(() => decodeState(withValidHash('{"version":1}'))).toThrow(
+      /the state does not have the expected shape at \//,
+    );
     const negative = JSON.stringify({ ...state, totals: { rx: '-5', tx: '0' } });
     expect(() => decodeState(withValidHash(negative))).toThrow(/expected shape at \/totals\/rx/);
   });

@@ -12,7 +12,12 @@ describe('StateStore.save', () => {
     const store = new StateStore(join(parent, 'state'));
     expect((await store.load(Date.now())).source).toBe('none');
     const state = baselineState(
-      { at: Date.now(), uptimeSec: 10, boot: { bootId: null, btime: 1 }, interfaces: new Map([['eth0', { rxBytes: 5n, txBytes: 6n }]]) },
+      {
+        at: Date.now(),
+        uptimeSec: 10,
+        boot: { bootId: null, btime: 1 },
+        interfaces: new Map([['eth0', { rxBytes: 5n, txBytes: 6n }]]),
+      },
       '0123456789abcdef',
       { isSelected: () => true, bits: 64, maxBytesPerSec: 1n, resetDay: 1, timeZone: 'UTC', userIdOf: () => null },
     );

@@ -2,13 +2,21 @@
 import { randomBytes } from 'node:crypto';
 import type { HeartbeatRequest } from '../../../src/protocol/heartbeat.js';
 
-export interface NodeCreds { id: number; token: string }
+export interface NodeCreds {
+  id: number;
+  token: string;
+}
 
 export class FakeAgent {
   readonly epoch = randomBytes(8).toString('hex');
   private seq = 0;
 
-  constructor(readonly url: string, readonly node: NodeCreds, readonly load: [number, number, number] = [0.25, 0.5, 0.75], readonly uptimeSec = 3 * 86_400 + 4 * 3600 + 5 * 60) {}
+  constructor(
+    readonly url: string,
+    readonly node: NodeCreds,
+    readonly load: [number, number, number] = [0.25, 0.5, 0.75],
+    readonly uptimeSec = 3 * 86_400 + 4 * 3600 + 5 * 60,
+  ) {}
 
   /** One heartbeat; with rx/tx it carries one record ending now, without it only keeps the node online. */
   heartbeat(traffic?: { rx: bigint; tx: bigint }, now = Date.now()): Promise<void> {
@@ -23,7 +31,13 @@ export class FakeAgent {
   private async send(points: Array<{ to: number; rx: bigint; tx: bigint }>, now: number): Promise<void> {
     const body: HeartbeatRequest = {
       epoch: this.epoch,
-      records: points.map((p) => ({ seq: ++this.seq, from: p.to - 60_000, to: p.to, rx: p.rx.toString(), tx: p.tx.toString() })),
+      records: points.map((p) => ({
+        seq: ++this.seq,
+        from: p.to - 60_000,
+        to: p.to,
+        rx: p.rx.toString(),
+        tx: p.tx.toString(),
+      })),
       load: this.load,
       uptimeSec: this.uptimeSec,
       bootId: null,

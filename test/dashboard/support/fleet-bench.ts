@@ -19,27 +19,42 @@ export async function seedFleet(db: string, count: number, now = Date.now()): Pr
   try {
     for (let i = 1; i <= count; i++) {
       const node = await store.addNode({
-        name: `node-${String(i).padStart(4, '0')}`, tokenHash: hashToken(randomBytes(32).toString('base64url')),
-        rate: '1', resetDay: 1, timezone: 'UTC', createdAt: now - 86_400_000,
+        name: `node-${String(i).padStart(4, '0')}`,
+        tokenHash: hashToken(randomBytes(32).toString('base64url')),
+        rate: '1',
+        resetDay: 1,
+        timezone: 'UTC',
+        createdAt: now - 86_400_000,
       });
       const at = i % 10 === 0 ? now - 3_600_000 : now;
       const rx = BigInt(i) * 7_919n * 1_048_576n;
-      await store.ingestHeartbeat(node.id, {
-        epoch: randomBytes(8).toString('hex'),
-        records: [{ seq: 1, from: at - 60_000, to: at, rx, tx: rx / 3n, events: [] }],
-        load: [(i % 400) / 100, (i % 300) / 100, (i % 200) / 100],
-        uptimeSec: i * 3_600,
-        bootId: null,
-        agentVersion: 'bench',
-        host: { hostname: `host-${i}` },
-      }, at);
+      await store.ingestHeartbeat(
+        node.id,
+        {
+          epoch: randomBytes(8).toString('hex'),
+          records: [{ seq: 1, from: at - 60_000, to: at, rx, tx: rx / 3n, events: [] }],
+          load: [(i % 400) / 100, (i % 300) / 100, (i % 200) / 100],
+          uptimeSec: i * 3_600,
+          bootId: null,
+          agentVersion: 'bench',
+          host: { hostname: `host-${i}` },
+        },
+        at,
+      );
     }
   } finally {
     await store.close();
   }
 }
 
-export interface FleetRun { filledMs: number; apiMs: number; buildMs: number; rows: number; sortMs: number; updateMs: number[] }
+export interface FleetRun {
+  filledMs: number;
+  apiMs: number;
+  buildMs: number;
+  rows: number;
+  sortMs: number;
+  updateMs: number[];
+}
 
 /** One fresh tab: token in session storage before load, navigation, wait for `rows` rows; then one re-sort and a few live updates. */
 export async function measureFleetOnce(browser: Browser, url: string, token: string, rows: number): Promise<FleetRun> {
@@ -48,11 +63,17 @@ export async function measureFleetOnce(browser: Browser, url: string, token: str
     await context.addInitScript(([k, t]) => sessionStorage.setItem(k, t), [TOKEN_KEY, token] as const);
     const page = await context.newPage();
     await page.goto(`${url}/?refresh=1`);
-    await page.waitForFunction((n) => document.body.dataset.filledMs !== undefined && document.querySelectorAll('#fleet tbody tr').length === n, rows, { timeout: 30_000 });
+    await page.waitForFunction(
+      (n) => document.body.dataset.filledMs !== undefined && document.querySelectorAll('#fleet tbody tr').length === n,
+      rows,
+      { timeout: 30_000 },
+    );
     const filledMs = Number(await page.evaluate(() => document.body.dataset.filledMs));
     // How much of it was the first GET /api/v1/nodes (the collector's work and the transfer).
     const apiMs = await page.evaluate(() => {
-      const e = performance.getEntriesByType('resource').find((r) => r.name.endsWith('/api/v1/nodes')) as PerformanceResourceTiming | undefined;
+      const e = performance.getEntriesByType('resource').find((r) => r.name.endsWith('/api/v1/nodes')) as
+        | PerformanceResourceTiming
+        | undefined;
       return e ? e.responseEnd - e.startTime : NaN;
     });
     const buildMs = await page.evaluate(() => performance.getEntriesByName('fleet-update')[0]?.duration ?? NaN);
@@ -65,8 +86,15 @@ export async function measureFleetOnce(browser: Browser, url: string, token: str
       return performance.now() - t0;
     });
     // Live refreshes (1 s here) update the 1,000 rows in place; wait for three of them.
-    await page.waitForFunction(() => performance.getEntriesByName('fleet-update').length >= 4, undefined, { timeout: 30_000 });
-    const updateMs = await page.evaluate(() => performance.getEntriesByName('fleet-update').slice(1).map((e) => e.duration));
+    await page.waitForFunction(() => performance.getEntriesByName('fleet-update').length >= 4, undefined, {
+      timeout: 30_000,
+    });
+    const updateMs = await page.evaluate(() =>
+      performance
+        .getEntriesByName('fleet-update')
+        .slice(1)
+        .map((e) => e.duration),
+    );
     return { filledMs, apiMs, buildMs, rows: count, sortMs, updateMs };
   } finally {
     await context.close();

@@ -40,7 +40,9 @@ export function agentConfig(s: AgentSetup): Record<string, unknown> {
     maxRateBitsPerSec: MAX_RATE_BITS,
     shutdownDeadlineMs: 500,
     log: { level: 'info' },
-    ...(s.statsAddress ? { userTraffic: { enabled: true, address: s.statsAddress, api: 'v2ray', timeoutMs: 1000 } } : {}),
+    ...(s.statsAddress
+      ? { userTraffic: { enabled: true, address: s.statsAddress, api: 'v2ray', timeoutMs: 1000 } }
+      : {}),
     ...s.extra,
   };
 }
@@ -77,9 +79,12 @@ export class AgentProcess extends Child {
       const s = await this.savedState();
       const proxyOk = !this.setup.statsAddress || (s?.proxy !== null && (s?.proxy?.sampledAt ?? 0) > t);
       if (s && s.lastSampleAt > t && proxyOk && also(s)) return s;
-      if (!this.running) throw new Error(`${this.name} is not running while waiting for its state:\n${this.tailText()}`);
+      if (!this.running)
+        throw new Error(`${this.name} is not running while waiting for its state:\n${this.tailText()}`);
       if (Date.now() > deadline) {
-        throw new Error(`${this.name}: no saved state after ${t} within ${ms} ms (last: sample ${s?.lastSampleAt}, proxy ${JSON.stringify(s?.proxy?.sampledAt)}, outbox ${s?.outbox.length}):\n${this.tailText()}`);
+        throw new Error(
+          `${this.name}: no saved state after ${t} within ${ms} ms (last: sample ${s?.lastSampleAt}, proxy ${JSON.stringify(s?.proxy?.sampledAt)}, outbox ${s?.outbox.length}):\n${this.tailText()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 25));
     }

@@ -47,7 +47,10 @@ export class Child {
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     appendFileSync(this.logFile, `--- ${new Date().toISOString()} start #${this.starts + 1} of ${this.name}\n`);
-    const p = spawn(process.execPath, this.argv(), { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, this.argv(), {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc = p;
     this.starts++;
     p.stdout!.on('data', (c: Buffer) => this.take(c));
@@ -87,10 +90,12 @@ export class Child {
 
   async waitFor(match: string | RegExp, ms: number, fromLine = 0): Promise<void> {
     const deadline = Date.now() + ms;
-    const hit = () => this.all.slice(fromLine).some((l) => (typeof match === 'string' ? l.includes(match) : match.test(l)));
+    const hit = () =>
+      this.all.slice(fromLine).some((l) => (typeof match === 'string' ? l.includes(match) : match.test(l)));
     while (!hit()) {
       if (!this.running) throw new Error(`${this.name} exited before printing ${String(match)}:\n${this.tailText()}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${String(match)} within ${ms} ms:\n${this.tailText()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not print ${String(match)} within ${ms} ms:\n${this.tailText()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

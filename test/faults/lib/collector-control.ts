@@ -14,7 +14,17 @@ export const COLLECTOR_BIN = fileURLToPath(new URL('../../../bin/traffic-collect
 const run = promisify(execFile);
 
 export async function addNode(db: string, name: string, rate = '1'): Promise<{ id: number; token: string }> {
-  const { stdout } = await run(process.execPath, [COLLECTOR_BIN, 'node', 'add', '--name', name, '--rate', rate, '--db', db]);
+  const { stdout } = await run(process.execPath, [
+    COLLECTOR_BIN,
+    'node',
+    'add',
+    '--name',
+    name,
+    '--rate',
+    rate,
+    '--db',
+    db,
+  ]);
   return JSON.parse(stdout) as { id: number; token: string };
 }
 
@@ -36,8 +46,26 @@ export class CollectorProcess extends Child {
     opts: { logLevel?: string } = {},
   ) {
     const cfgFile = join(dir, `${label}.json`);
-    writeFileSync(cfgFile, JSON.stringify({ logLevel: opts.logLevel ?? 'info', heartbeatIntervalSec: 1, authFailuresPerMinute: 1_000_000 }));
-    super(label, () => [COLLECTOR_BIN, 'serve', '--config', cfgFile, '--listen', `127.0.0.1:${port}`, '--db', db, '--admin-token', adminToken], join(dir, `${label}.log`));
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({ logLevel: opts.logLevel ?? 'info', heartbeatIntervalSec: 1, authFailuresPerMinute: 1_000_000 }),
+    );
+    super(
+      label,
+      () => [
+        COLLECTOR_BIN,
+        'serve',
+        '--config',
+        cfgFile,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--db',
+        db,
+        '--admin-token',
+        adminToken,
+      ],
+      join(dir, `${label}.log`),
+    );
     this.url = `http://127.0.0.1:${port}`;
   }
 
@@ -56,13 +84,19 @@ export class CollectorProcess extends Child {
   }
 
   async nodeTotals(): Promise<Map<number, NodeTotals>> {
-    const body = (await this.get('/api/v1/nodes')) as { nodes: Array<{ id: number; traffic: { totalRx: string; totalTx: string } }> };
-    return new Map(body.nodes.map((n) => [n.id, { id: n.id, rx: BigInt(n.traffic.totalRx), tx: BigInt(n.traffic.totalTx) }]));
+    const body = (await this.get('/api/v1/nodes')) as {
+      nodes: Array<{ id: number; traffic: { totalRx: string; totalTx: string } }>;
+    };
+    return new Map(
+      body.nodes.map((n) => [n.id, { id: n.id, rx: BigInt(n.traffic.totalRx), tx: BigInt(n.traffic.totalTx) }]),
+    );
   }
 
   /** Per node: one user's upload and download over [from, to). */
   async userTraffic(userId: number, from: number, to: number): Promise<Map<number, { u: bigint; d: bigint }>> {
-    const body = (await this.get(`/api/v1/users/${userId}/traffic?from=${from}&to=${to}`)) as { nodes: Array<{ nodeId: number | null; u: string; d: string }> };
+    const body = (await this.get(`/api/v1/users/${userId}/traffic?from=${from}&to=${to}`)) as {
+      nodes: Array<{ nodeId: number | null; u: string; d: string }>;
+    };
     return new Map(body.nodes.map((n) => [n.nodeId ?? 0, { u: BigInt(n.u), d: BigInt(n.d) }]));
   }
 

@@ -18,7 +18,11 @@ export interface Comparison {
 
 const DAY = 86_400_000;
 
-export async function compareTotals(collector: CollectorProcess, nodes: readonly NodeTruth[], runStart: number): Promise<Comparison> {
+export async function compareTotals(
+  collector: CollectorProcess,
+  nodes: readonly NodeTruth[],
+  runStart: number,
+): Promise<Comparison> {
   const lines: string[] = [];
   const mismatches: string[] = [];
   const totals = await collector.nodeTotals();

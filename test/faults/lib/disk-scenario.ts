@@ -30,7 +30,11 @@ export interface DiskReport {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function runDiskTrouble(opts: { seed: number; phaseMs: number; log?: (s: string) => void }): Promise<DiskReport> {
+export async function runDiskTrouble(opts: {
+  seed: number;
+  phaseMs: number;
+  log?: (s: string) => void;
+}): Promise<DiskReport> {
   const log = opts.log ?? (() => undefined);
   const t0 = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'ta-disk-'));
@@ -49,8 +53,14 @@ export async function runDiskTrouble(opts: { seed: number; phaseMs: number; log?
     await tmpfs.mount();
     sim = await NodeSim.create(createRng(opts.seed), dir);
     agent = new AgentProcess({
-      nodeId: reg.id, token: reg.token, collectorUrl: collector.url, stateDir: tmpfs.dir, procRoot: sim.fixture.root,
-      statsAddress: sim.stats.address, dir, label: 'agent',
+      nodeId: reg.id,
+      token: reg.token,
+      collectorUrl: collector.url,
+      stateDir: tmpfs.dir,
+      procRoot: sim.fixture.root,
+      statsAddress: sim.stats.address,
+      dir,
+      label: 'agent',
     });
     agent.start();
     await agent.waitSaved(0, 20_000);
@@ -80,7 +90,8 @@ export async function runDiskTrouble(opts: { seed: number; phaseMs: number; log?
       await start();
       await growFor(200);
       await a.waitFor('"code":"STATE_WRITE_FAILED"', 10_000, fromLine);
-      if (a.count('"code":"STATE_WRITE_FAILED"') <= failures) throw new Error(`no STATE_WRITE_FAILED logged after the disk went ${what}`);
+      if (a.count('"code":"STATE_WRITE_FAILED"') <= failures)
+        throw new Error(`no STATE_WRITE_FAILED logged after the disk went ${what}`);
       await growFor(opts.phaseMs);
       if (crash) {
         log('  agent SIGKILLed and started again while the disk still refuses');
@@ -105,13 +116,27 @@ export async function runDiskTrouble(opts: { seed: number; phaseMs: number; log?
     };
 
     await growFor(500);
-    await refusedPhase('read-only (remount,ro)', () => tmpfs.readOnly(), () => tmpfs.readWrite(), false);
-    await refusedPhase('full (tmpfs filled to ENOSPC)', () => tmpfs.fill(), () => tmpfs.free(), true);
+    await refusedPhase(
+      'read-only (remount,ro)',
+      () => tmpfs.readOnly(),
+      () => tmpfs.readWrite(),
+      false,
+    );
+    await refusedPhase(
+      'full (tmpfs filled to ENOSPC)',
+      () => tmpfs.fill(),
+      () => tmpfs.free(),
+      true,
+    );
 
     await a.waitSaved(lastGrowth, 30_000, (st) => st.outbox.length === 0);
     comparison = await compareTotals(collector, [{ id: reg.id, truth: s.truth, users: s.userTruth }], t0);
   } catch (err) {
-    comparison = { ok: false, lines: comparison.lines, mismatches: [`run aborted: ${(err as Error).stack ?? String(err)}`] };
+    comparison = {
+      ok: false,
+      lines: comparison.lines,
+      mismatches: [`run aborted: ${(err as Error).stack ?? String(err)}`],
+    };
   } finally {
     await agent?.stop(2000).catch(() => undefined);
     await collector.stop(3000).catch(() => undefined);
@@ -123,14 +148,22 @@ export async function runDiskTrouble(opts: { seed: number; phaseMs: number; log?
     ? ''
     : [
         `DISK RUN FAILED — seed ${opts.seed}; run dir ${dir}`,
-        ...(sentWhileRefused > 0 ? [`records reached the collector while the disk refused the state (${sentWhileRefused} phase(s))`] : []),
+        ...(sentWhileRefused > 0
+          ? [`records reached the collector while the disk refused the state (${sentWhileRefused} phase(s))`]
+          : []),
         ...comparison.mismatches,
         ...comparison.lines,
         `--- tail of the agent (${agent?.logFile}):\n${agent?.tailText(40)}`,
       ].join('\n');
   if (ok) await rm(dir, { recursive: true, force: true });
   return {
-    seed: opts.seed, ok, comparison, diagnosis, sentWhileRefused, outboxAtRecovery, seconds: (Date.now() - t0) / 1000,
+    seed: opts.seed,
+    ok,
+    comparison,
+    diagnosis,
+    sentWhileRefused,
+    outboxAtRecovery,
+    seconds: (Date.now() - t0) / 1000,
     writeFailures: agent?.count('"code":"STATE_WRITE_FAILED"') ?? 0,
     writeRecoveries: agent?.count('state is written again') ?? 0,
   };

@@ -25,7 +25,10 @@ export class TmpfsStateDir {
   private filler: string;
   mounted = false;
 
-  constructor(readonly dir: string, readonly sizeKb = 512) {
+  constructor(
+    readonly dir: string,
+    readonly sizeKb = 512,
+  ) {
     this.filler = join(dir, 'filler.bin');
   }
 

@@ -43,7 +43,15 @@ export class NodeSim {
   readonly ifaces = new Map<string, Iface>();
   truth = { rx: 0n, tx: 0n };
   readonly userTruth = new Map<string, { up: bigint; down: bigint }>();
-  readonly counts: SimCounts = { reboots: 0, resets: 0, jumps: 0, wraps: 0, ifaceAdded: 0, ifaceRemoved: 0, proxyRestarts: 0 };
+  readonly counts: SimCounts = {
+    reboots: 0,
+    resets: 0,
+    jumps: 0,
+    wraps: 0,
+    ifaceAdded: 0,
+    ifaceRemoved: 0,
+    proxyRestarts: 0,
+  };
   private bootSeq = 1;
   private btime = 1_700_000_000;
   private counting = false;
@@ -58,7 +66,10 @@ export class NodeSim {
   static async create(rng: Rng, parent: string): Promise<NodeSim> {
     const start: Record<string, Iface> = {};
     for (const n of PERMANENT) start[n] = { rx: rng.big(0n, 1000n * MB), tx: rng.big(0n, 1000n * MB) };
-    const fixture = await ProcFixture.create({ interfaces: start, bootId: bootId(1), btime: 1_700_000_000, uptimeSec: null }, parent);
+    const fixture = await ProcFixture.create(
+      { interfaces: start, bootId: bootId(1), btime: 1_700_000_000, uptimeSec: null },
+      parent,
+    );
     const stats = await startFakeProxyStats();
     const sim = new NodeSim(fixture, stats, rng);
     for (const [n, c] of Object.entries(start)) sim.ifaces.set(n, c);
@@ -97,7 +108,8 @@ export class NodeSim {
   async grow(maxMb = 2): Promise<void> {
     const max = BigInt(maxMb) * MB;
     for (const name of this.ifaces.keys()) this.add(name, this.rng.big(0n, max), this.rng.big(0n, max));
-    for (const u of this.users) if (this.rng.chance(0.7)) this.userAdd(u, this.rng.big(0n, max / 2n), this.rng.big(0n, max));
+    for (const u of this.users)
+      if (this.rng.chance(0.7)) this.userAdd(u, this.rng.big(0n, max / 2n), this.rng.big(0n, max));
     await this.write();
   }
 
@@ -119,10 +131,12 @@ export class NodeSim {
   /** A counter reset (driver reload) on one selected interface. Returns false when none is eligible. */
   async reset(): Promise<boolean> {
     const limit = 1n << 30n;
-    const eligible = [...this.ifaces].filter(([n, c]) => SELECTED(n) && c.rx >= 2n && c.tx >= 2n && c.rx < limit && c.tx < limit);
+    const eligible = [...this.ifaces].filter(
+      ([n, c]) => SELECTED(n) && c.rx >= 2n && c.tx >= 2n && c.rx < limit && c.tx < limit,
+    );
     if (eligible.length === 0) return false;
     const [name, c] = this.rng.pick(eligible);
-    const small = (v: bigint) => this.rng.big(0n, (v - 1n < 1_000_000n ? v - 1n : 1_000_000n));
+    const small = (v: bigint) => this.rng.big(0n, v - 1n < 1_000_000n ? v - 1n : 1_000_000n);
     const next = { rx: small(c.rx), tx: small(c.tx) };
     this.ifaces.set(name, next);
     if (this.counting) this.truth = { rx: this.truth.rx + next.rx, tx: this.truth.tx + next.tx };
@@ -154,7 +168,11 @@ export class NodeSim {
       this.add(n, this.rng.big(0n, 200_000n), this.rng.big(0n, 200_000n));
     }
     this.counts.reboots++;
-    await this.fixture.update({ interfaces: Object.fromEntries(this.ifaces), bootId: bootId(this.bootSeq), btime: this.btime });
+    await this.fixture.update({
+      interfaces: Object.fromEntries(this.ifaces),
+      bootId: bootId(this.bootSeq),
+      btime: this.btime,
+    });
   }
 
   /** The proxy core restarts (counters and uptime to 0); sometimes its port goes away and comes back. */

@@ -2,10 +2,32 @@
 import type { ScenarioReport } from './scenario.js';
 
 const SHOWN = [
-  'agentKills', 'agentRestarts', 'collectorKills', 'collectorRestarts', 'truncations', 'stateRecovered',
-  'refused', 'delayed', 'cut', 'dropped', 'doubled', 'upstreamDown', 'failovers', 'duplicatesRejected', 'userPushReplays',
-  'reboots', 'resets', 'jumps', 'wraps', 'ifaceAdded', 'ifaceRemoved', 'proxyRestarts',
-  'agentDetected_reboots', 'agentDetected_resets', 'agentDetected_wraps', 'agentDetected_proxyRestarts',
+  'agentKills',
+  'agentRestarts',
+  'collectorKills',
+  'collectorRestarts',
+  'truncations',
+  'stateRecovered',
+  'refused',
+  'delayed',
+  'cut',
+  'dropped',
+  'doubled',
+  'upstreamDown',
+  'failovers',
+  'duplicatesRejected',
+  'userPushReplays',
+  'reboots',
+  'resets',
+  'jumps',
+  'wraps',
+  'ifaceAdded',
+  'ifaceRemoved',
+  'proxyRestarts',
+  'agentDetected_reboots',
+  'agentDetected_resets',
+  'agentDetected_wraps',
+  'agentDetected_proxyRestarts',
 ];
 
 export function formatReport(title: string, r: ScenarioReport): string {

@@ -43,10 +43,36 @@ export interface ScenarioReport {
   diagnosis: string;
 }
 
-type EventKind = 'agentKill' | 'agentKillReboot' | 'truncateState' | 'collectorKill' | 'reset' | 'jump' | 'iface' | 'proxyRestart' | 'newUser';
-const MANDATORY: EventKind[] = ['agentKill', 'agentKillReboot', 'truncateState', 'collectorKill', 'reset', 'jump', 'iface', 'proxyRestart', 'newUser'];
+type EventKind =
+  | 'agentKill'
+  | 'agentKillReboot'
+  | 'truncateState'
+  | 'collectorKill'
+  | 'reset'
+  | 'jump'
+  | 'iface'
+  | 'proxyRestart'
+  | 'newUser';
+const MANDATORY: EventKind[] = [
+  'agentKill',
+  'agentKillReboot',
+  'truncateState',
+  'collectorKill',
+  'reset',
+  'jump',
+  'iface',
+  'proxyRestart',
+  'newUser',
+];
 const RANDOM_WEIGHTS: Array<[EventKind, number]> = [
-  ['agentKill', 3], ['agentKillReboot', 1], ['collectorKill', 2], ['reset', 2], ['jump', 2], ['iface', 2], ['proxyRestart', 1], ['newUser', 1],
+  ['agentKill', 3],
+  ['agentKillReboot', 1],
+  ['collectorKill', 2],
+  ['reset', 2],
+  ['jump', 2],
+  ['iface', 2],
+  ['proxyRestart', 1],
+  ['newUser', 1],
 ];
 const OBSERVE_MS = 20_000;
 const ADMIN = 'fault-admin-token-0123456789';
@@ -93,14 +119,23 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     const registered = [];
     for (let i = 0; i < (opts.nodes ?? 1); i++) registered.push(await addNode(db, `node-${i + 1}`));
     for (const c of collectors) await c.up();
-    proxy = await startFaultProxy({ upstreams: collectors.map((c) => c.url), random: createRng(opts.seed ^ 0x5eed).next });
+    proxy = await startFaultProxy({
+      upstreams: collectors.map((c) => c.url),
+      random: createRng(opts.seed ^ 0x5eed).next,
+    });
     proxy.enabled = false;
 
     for (const [i, reg] of registered.entries()) {
       const sim = await NodeSim.create(createRng(opts.seed + i + 1), dir);
       const agent = new AgentProcess({
-        nodeId: reg.id, token: reg.token, collectorUrl: proxy.url, stateDir: join(dir, `state-${reg.id}`), procRoot: sim.fixture.root,
-        statsAddress: sim.stats.address, dir, label: `agent${reg.id}`,
+        nodeId: reg.id,
+        token: reg.token,
+        collectorUrl: proxy.url,
+        stateDir: join(dir, `state-${reg.id}`),
+        procRoot: sim.fixture.root,
+        statsAddress: sim.stats.address,
+        dir,
+        label: `agent${reg.id}`,
       });
       agent.start();
       nodes.push({ id: reg.id, sim, agent, lastGrowth: 0 });
@@ -113,7 +148,9 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     proxy.enabled = true;
     // One of each proxy fault early on, whatever the rolls say later.
     for (const f of rng.shuffle(['drop', 'cut', 'delay', 'refuse', 'twice'] as const)) proxy.forceNext(f);
-    log(`seed ${opts.seed}: ${nodes.length} node(s), ${collectors.length} collector(s) on ${db.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}, ${opts.durationMs} ms of chaos in ${dir}`);
+    log(
+      `seed ${opts.seed}: ${nodes.length} node(s), ${collectors.length} collector(s) on ${db.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}, ${opts.durationMs} ms of chaos in ${dir}`,
+    );
 
     const growAll = async (n: NodeRun) => {
       await n.sim.grow();
@@ -169,10 +206,14 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
       const n = rng.pick(nodes);
       log(`  ${((Date.now() - t0) / 1000).toFixed(1)}s ${kind} on node ${n.id}`);
       switch (kind) {
-        case 'agentKill': return killAgent(n, 'plain');
-        case 'agentKillReboot': return killAgent(n, 'reboot');
-        case 'truncateState': return counts.truncations === 0 ? killAgent(n, 'truncate') : killAgent(n, 'plain');
-        case 'collectorKill': return killCollector();
+        case 'agentKill':
+          return killAgent(n, 'plain');
+        case 'agentKillReboot':
+          return killAgent(n, 'reboot');
+        case 'truncateState':
+          return counts.truncations === 0 ? killAgent(n, 'truncate') : killAgent(n, 'plain');
+        case 'collectorKill':
+          return killCollector();
         case 'reset':
         case 'iface':
         case 'proxyRestart':
@@ -214,7 +255,11 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     for (const n of nodes) {
       await n.agent.waitSaved(n.lastGrowth, 60_000, (s) => s.outbox.length === 0);
     }
-    comparison = await compareTotals(collectors[0], nodes.map((n) => ({ id: n.id, truth: n.sim.truth, users: n.sim.userTruth })), t0);
+    comparison = await compareTotals(
+      collectors[0],
+      nodes.map((n) => ({ id: n.id, truth: n.sim.truth, users: n.sim.userTruth })),
+      t0,
+    );
     Object.assign(counts, proxy.counts);
     counts.duplicatesRejected = proxy.counts.duplicates;
     counts.userPushReplays = collectors.reduce((a, c) => a + c.count('push already applied'), 0);
@@ -223,7 +268,9 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     for (const n of nodes) {
       for (const [k, v] of Object.entries(n.sim.counts)) counts[k] = (counts[k] ?? 0) + v;
       const s = await n.agent.savedState();
-      if (s) for (const [k, v] of Object.entries(s.detected)) counts[`agentDetected_${k}`] = (counts[`agentDetected_${k}`] ?? 0) + v;
+      if (s)
+        for (const [k, v] of Object.entries(s.detected))
+          counts[`agentDetected_${k}`] = (counts[`agentDetected_${k}`] ?? 0) + v;
     }
   } catch (err) {
     comparison = { ok: false, lines: [], mismatches: [`run aborted: ${(err as Error).stack ?? String(err)}`] };

@@ -40,7 +40,14 @@ async function provision(db: string, n: number): Promise<SimNode[]> {
     const out: SimNode[] = [];
     for (let i = 1; i <= n; i++) {
       const token = generateToken();
-      const node = await store.addNode({ name: `sim-${i}`, tokenHash: hashToken(token), rate: '1', resetDay: 1, timezone: 'UTC', createdAt: Date.now() });
+      const node = await store.addNode({
+        name: `sim-${i}`,
+        tokenHash: hashToken(token),
+        rate: '1',
+        resetDay: 1,
+        timezone: 'UTC',
+        createdAt: Date.now(),
+      });
       out.push({ id: node.id, token });
     }
     return out;
@@ -54,7 +61,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const t0 = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'ta-soak-'));
   const db = join(dir, 'collector.db');
-  const collector = new CollectorProcess('collector', await freePort(), db, 'soak-admin-token-0123456789', dir, { logLevel: 'warn' });
+  const collector = new CollectorProcess('collector', await freePort(), db, 'soak-admin-token-0123456789', dir, {
+    logLevel: 'warn',
+  });
   const rssKb: number[] = [];
   let comparison: Comparison = { ok: false, lines: [], mismatches: ['not compared'] };
   let load: LoadResult | null = null;
@@ -63,34 +72,63 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await collector.up();
     rssKb.push(collector.rssKb() ?? 0);
     load = await runLoad({
-      baseUrl: collector.url, nodes, rounds: opts.rounds, concurrency: opts.concurrency, seed: opts.seed, usersPerNode: opts.usersPerNode ?? 5,
+      baseUrl: collector.url,
+      nodes,
+      rounds: opts.rounds,
+      concurrency: opts.concurrency,
+      seed: opts.seed,
+      usersPerNode: opts.usersPerNode ?? 5,
       onRound: (round, s) => {
         const rss = collector.rssKb() ?? 0;
         rssKb.push(rss);
-        log(`  round ${round}: ${s.heartbeats} heartbeats in ${s.seconds.toFixed(2)} s, ${s.errors} errors, collector RSS ${(rss / 1024).toFixed(1)} MB`);
+        log(
+          `  round ${round}: ${s.heartbeats} heartbeats in ${s.seconds.toFixed(2)} s, ${s.errors} errors, collector RSS ${(rss / 1024).toFixed(1)} MB`,
+        );
       },
     });
-    comparison = await compareTotals(collector, load.agents.map((a) => ({
-      id: a.node.id,
-      truth: a.truth,
-      users: new Map([...a.userTruth].map(([u, t]) => [String(u), { up: t.u, down: t.d }])),
-    })), t0);
+    comparison = await compareTotals(
+      collector,
+      load.agents.map((a) => ({
+        id: a.node.id,
+        truth: a.truth,
+        users: new Map([...a.userTruth].map(([u, t]) => [String(u), { up: t.u, down: t.d }])),
+      })),
+      t0,
+    );
   } catch (err) {
     comparison = { ok: false, lines: [], mismatches: [`soak aborted: ${(err as Error).stack ?? String(err)}`] };
   } finally {
     await collector.stop(5000).catch(() => undefined);
   }
-  const { agents: _a, ...summary } = load ?? ({ agents: [], heartbeats: 0, pushes: 0, errors: 0, firstErrors: [], duplicates: 0, resent: 0, heartbeatsPerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, seconds: 0, backlog: 0 } as LoadResult);
+  const { agents: _a, ...summary } =
+    load ??
+    ({
+      agents: [],
+      heartbeats: 0,
+      pushes: 0,
+      errors: 0,
+      firstErrors: [],
+      duplicates: 0,
+      resent: 0,
+      heartbeatsPerSec: 0,
+      p50Ms: 0,
+      p99Ms: 0,
+      maxMs: 0,
+      seconds: 0,
+      backlog: 0,
+    } as LoadResult);
   // Round samples only: the first is taken after the first round (warm), the very first entry is the idle process.
   const rounds = rssKb.slice(1);
   const rss = { first: rounds[0] ?? 0, last: rounds[rounds.length - 1] ?? 0, max: Math.max(0, ...rounds) };
   const ok = comparison.ok && summary.errors === 0 && summary.backlog === 0;
-  const diagnosis = ok ? '' : [
-    `SOAK FAILED — seed ${opts.seed}; run dir ${dir}`,
-    `errors ${summary.errors} (first: ${summary.firstErrors.join(' | ')}), backlog ${summary.backlog}`,
-    ...comparison.mismatches.slice(0, 50),
-    `--- tail of the collector (${collector.logFile}):\n${collector.tailText(30)}`,
-  ].join('\n');
+  const diagnosis = ok
+    ? ''
+    : [
+        `SOAK FAILED — seed ${opts.seed}; run dir ${dir}`,
+        `errors ${summary.errors} (first: ${summary.firstErrors.join(' | ')}), backlog ${summary.backlog}`,
+        ...comparison.mismatches.slice(0, 50),
+        `--- tail of the collector (${collector.logFile}):\n${collector.tailText(30)}`,
+      ].join('\n');
   if (ok) await rm(dir, { recursive: true, force: true });
   return { seed: opts.seed, ok, load: summary, rssKb, rss, comparison, diagnosis };
 }

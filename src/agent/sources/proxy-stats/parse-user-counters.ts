@@ -31,7 +31,10 @@ const DOWNLINK = '>>>traffic>>>downlink';
 export function compileEmailPattern(pattern: RegExp | string = DEFAULT_EMAIL_PATTERN): RegExp {
   let re: RegExp;
   try {
-    re = typeof pattern === 'string' ? new RegExp(pattern) : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    re =
+      typeof pattern === 'string'
+        ? new RegExp(pattern)
+        : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   } catch (error) {
     throw new SyntaxError(`email pattern ${JSON.stringify(String(pattern))} is not a valid regular expression`, {
       cause: error,

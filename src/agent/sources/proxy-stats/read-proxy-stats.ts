@@ -36,7 +36,9 @@ function assertOptions(opts: ReadProxyStatsOptions): void {
     throw new TypeError(`readProxyStats: address must be a non-empty "host:port", got ${JSON.stringify(opts.address)}`);
   }
   if (!PROXY_STATS_APIS.includes(opts.api)) {
-    throw new TypeError(`readProxyStats: api must be one of ${PROXY_STATS_APIS.join(', ')}, got ${JSON.stringify(opts.api)}`);
+    throw new TypeError(
+      `readProxyStats: api must be one of ${PROXY_STATS_APIS.join(', ')}, got ${JSON.stringify(opts.api)}`,
+    );
   }
   if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
     throw new RangeError(`readProxyStats: timeoutMs must be a positive number, got ${opts.timeoutMs}`);
@@ -66,7 +68,12 @@ export async function readProxyStats(opts: ReadProxyStatsOptions): Promise<Proxy
   const deadline = new Date(Date.now() + opts.timeoutMs);
   try {
     const before = await unaryCall(client, methods.getSysStats, {}, deadline);
-    const query = await unaryCall(client, methods.queryStats, { pattern: USER_COUNTER_PATTERN, reset: false }, deadline);
+    const query = await unaryCall(
+      client,
+      methods.queryStats,
+      { pattern: USER_COUNTER_PATTERN, reset: false },
+      deadline,
+    );
     const after = await unaryCall(client, methods.getSysStats, {}, deadline);
     if (after.Uptime < before.Uptime) {
       throw new ProxyStatsError(

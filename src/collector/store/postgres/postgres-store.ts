@@ -10,8 +10,18 @@ import { CollectorError } from '../../errors.js';
 import { initialPeriod, planIngest, type Ledger } from '../ingest-plan.js';
 import { big, num, toNodeInfo, toNodeStats, toUserNodeTotal, toUserTotal } from '../rows.js';
 import type {
-  HeartbeatInput, IngestResult, NewNode, NodeInfo, NodeStats, PruneResult, SeriesPoint, Store, Traffic,
-  UserNodeTotal, UserPush, UserTotal,
+  HeartbeatInput,
+  IngestResult,
+  NewNode,
+  NodeInfo,
+  NodeStats,
+  PruneResult,
+  SeriesPoint,
+  Store,
+  Traffic,
+  UserNodeTotal,
+  UserPush,
+  UserTotal,
 } from '../store.js';
 import { MIGRATION_LOCK_KEY, MIGRATIONS, Q } from './sql.js';
 
@@ -22,7 +32,10 @@ export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   readonly pool: pg.Pool;
 
-  constructor(readonly url: string, poolSize = 10) {
+  constructor(
+    readonly url: string,
+    poolSize = 10,
+  ) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
@@ -70,7 +83,8 @@ export class PostgresStore implements Store {
 
   async addNode(n: NewNode): Promise<NodeInfo> {
     return this.tx(async (c) => {
-      const r = (await c.query(Q.insertNode, [n.name, n.tokenHash, n.rate, n.resetDay, n.timezone, n.createdAt])).rows[0] as Row;
+      const r = (await c.query(Q.insertNode, [n.name, n.tokenHash, n.rate, n.resetDay, n.timezone, n.createdAt]))
+        .rows[0] as Row;
       const p = initialPeriod(n.createdAt, n.resetDay, n.timezone);
       await c.query(Q.insertStats, [r.id, p.start, p.end]);
       return toNodeInfo(r);
@@ -105,28 +119,60 @@ export class PostgresStore implements Store {
       if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
       const hw = (await c.query(Q.highWater, [nodeId, hb.epoch])).rows[0] as Row | undefined;
       const before: Ledger = {
-        totalRx: big(r.total_rx), totalTx: big(r.total_tx), periodRx: big(r.period_rx), periodTx: big(r.period_tx),
-        periodStart: num(r.period_start), periodEnd: num(r.period_end), resetDay: num(r.reset_day),
-        timezone: String(r.timezone), highWater: hw ? num(hw.seq) : 0,
+        totalRx: big(r.total_rx),
+        totalTx: big(r.total_tx),
+        periodRx: big(r.period_rx),
+        periodTx: big(r.period_tx),
+        periodStart: num(r.period_start),
+        periodEnd: num(r.period_end),
+        resetDay: num(r.reset_day),
+        timezone: String(r.timezone),
+        highWater: hw ? num(hw.seq) : 0,
       };
       const plan = planIngest(before, hb.records, at);
       let inserted = 0;
       if (plan.fresh.length) {
         const f = plan.fresh;
-        inserted = (await c.query(Q.insertRecords, [
-          nodeId, hb.epoch, f.map((x) => x.seq), f.map((x) => x.from), f.map((x) => x.to), f.map((x) => str(x.rx)),
-          f.map((x) => str(x.tx)), f.map((x) => (x.events.length ? JSON.stringify(x.events) : null)), at,
-        ])).rowCount ?? 0;
+        inserted =
+          (
+            await c.query(Q.insertRecords, [
+              nodeId,
+              hb.epoch,
+              f.map((x) => x.seq),
+              f.map((x) => x.from),
+              f.map((x) => x.to),
+              f.map((x) => str(x.rx)),
+              f.map((x) => str(x.tx)),
+              f.map((x) => (x.events.length ? JSON.stringify(x.events) : null)),
+              at,
+            ])
+          ).rowCount ?? 0;
         const hours = [...plan.hours.entries()];
         await c.query(Q.addHourly, [
-          nodeId, hours.map(([h]) => h), hours.map(([, t]) => str(t.rx)), hours.map(([, t]) => str(t.tx)),
+          nodeId,
+          hours.map(([h]) => h),
+          hours.map(([, t]) => str(t.rx)),
+          hours.map(([, t]) => str(t.tx)),
         ]);
       }
       const l = plan.ledger;
       await c.query(Q.updateStats, [
-        str(l.totalRx), str(l.totalTx), str(l.periodRx), str(l.periodTx), l.periodStart, l.periodEnd,
-        hb.load?.[0] ?? null, hb.load?.[1] ?? null, hb.load?.[2] ?? null, hb.uptimeSec, hb.bootId, hb.host ? JSON.stringify(hb.host) : null,
-        hb.agentVersion, hb.epoch, at, nodeId,
+        str(l.totalRx),
+        str(l.totalTx),
+        str(l.periodRx),
+        str(l.periodTx),
+        l.periodStart,
+        l.periodEnd,
+        hb.load?.[0] ?? null,
+        hb.load?.[1] ?? null,
+        hb.load?.[2] ?? null,
+        hb.uptimeSec,
+        hb.bootId,
+        hb.host ? JSON.stringify(hb.host) : null,
+        hb.agentVersion,
+        hb.epoch,
+        at,
+        nodeId,
       ]);
       if (plan.fresh.length) await c.query(Q.setHighWater, [nodeId, hb.epoch, l.highWater, at]);
       return { acked: plan.acked, duplicates: plan.duplicates, inserted };
@@ -158,12 +204,17 @@ export class PostgresStore implements Store {
 
   async trafficSince(sinceMs: number): Promise<Map<number, Traffic>> {
     const out = new Map<number, Traffic>();
-    for (const r of await this.rows(Q.trafficSince, [sinceMs])) out.set(num(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
+    for (const r of await this.rows(Q.trafficSince, [sinceMs]))
+      out.set(num(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
     return out;
   }
 
   async hourlySeries(nodeId: number, fromMs: number, toMs: number): Promise<SeriesPoint[]> {
-    return (await this.rows(Q.hourlySeries, [nodeId, fromMs, toMs])).map((r) => ({ at: num(r.hour), rx: big(r.rx), tx: big(r.tx) }));
+    return (await this.rows(Q.hourlySeries, [nodeId, fromMs, toMs])).map((r) => ({
+      at: num(r.hour),
+      rx: big(r.rx),
+      tx: big(r.tx),
+    }));
   }
 
   async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {
@@ -180,8 +231,9 @@ export class PostgresStore implements Store {
         const hw = k ? ((await c.query(Q.pushHighWater, [p.nodeId, k.epoch])).rows[0] as Row | undefined) : undefined;
         // The key's row is the arbiter between two collectors taking the same push at once (the second waits on it);
         // the high-water seq catches a resend whose key was already pruned.
-        const seen = (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq)
-          || ((await c.query(Q.insertPushKey, [p.nodeId, p.idempotencyKey, p.receivedAt])).rowCount ?? 0) === 0;
+        const seen =
+          (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq) ||
+          ((await c.query(Q.insertPushKey, [p.nodeId, p.idempotencyKey, p.receivedAt])).rowCount ?? 0) === 0;
         if (seen) {
           await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);
           return { applied: false };
@@ -190,8 +242,13 @@ export class PostgresStore implements Store {
       }
       if (p.rows.length) {
         await c.query(Q.upsertUserStats, [
-          p.nodeId, p.rate, p.recordAt, Math.floor(p.receivedAt / 1000),
-          p.rows.map((r) => r[0]), p.rows.map((r) => str(r[1])), p.rows.map((r) => str(r[2])),
+          p.nodeId,
+          p.rate,
+          p.recordAt,
+          Math.floor(p.receivedAt / 1000),
+          p.rows.map((r) => r[0]),
+          p.rows.map((r) => str(r[1])),
+          p.rows.map((r) => str(r[2])),
         ]);
       }
       await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);

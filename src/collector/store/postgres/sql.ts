@@ -114,7 +114,8 @@ const STATS_COLS = `${NODE_COLS}, s.total_rx, s.total_tx, s.period_rx, s.period_
 
 export const Q = {
   migrationLock: 'SELECT pg_advisory_xact_lock($1)',
-  migrationsTable: 'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
+  migrationsTable:
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
   appliedVersions: 'SELECT version FROM schema_migrations',
   recordMigration: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
   ping: 'SELECT 1',
@@ -149,7 +150,8 @@ export const Q = {
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(epoch_high_water.seq, excluded.seq), updated_at = excluded.updated_at`,
   statsForUpdate: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = $1 FOR UPDATE OF s`,
-  resetPeriod: 'UPDATE traffic_stats SET period_rx = 0, period_tx = 0, period_start = $1, period_end = $2 WHERE node_id = $3',
+  resetPeriod:
+    'UPDATE traffic_stats SET period_rx = 0, period_tx = 0, period_start = $1, period_end = $2 WHERE node_id = $3',
   markSeen: 'UPDATE traffic_stats SET last_seen = GREATEST(COALESCE(last_seen, 0), $1) WHERE node_id = $2',
   listStats: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id ORDER BY n.id`,
   statsById: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = $1`,
@@ -160,7 +162,8 @@ export const Q = {
 
   insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
   pushHighWater: 'SELECT seq FROM push_high_water WHERE node_id = $1 AND epoch = $2',
-  raisePushHighWater: 'INSERT INTO push_high_water (node_id, epoch, seq) VALUES ($1, $2, $3) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(push_high_water.seq, excluded.seq)',
+  raisePushHighWater:
+    'INSERT INTO push_high_water (node_id, epoch, seq) VALUES ($1, $2, $3) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(push_high_water.seq, excluded.seq)',
   /** Rows arrive sorted by user id, so concurrent pushes take row locks in one order (no deadlock). */
   upsertUserStats: `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
     SELECT t.uid, $1, $2, t.u, t.d, 'd', $3, $4, $4 FROM unnest($5::bigint[], $6::bigint[], $7::bigint[]) AS t(uid, u, d)

@@ -109,7 +109,8 @@ const STATS_COLS = `${NODE_COLS}, s.total_rx, s.total_tx, s.period_rx, s.period_
   s.load1, s.load5, s.load15, s.uptime_sec, s.boot_id, s.host_json, s.agent_version, s.last_epoch, s.last_seen`;
 
 export const Q = {
-  migrationsTable: 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  migrationsTable:
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
   appliedVersions: 'SELECT version FROM schema_migrations',
   recordMigration: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   ping: 'SELECT 1',
@@ -141,7 +142,8 @@ export const Q = {
     last_epoch = ?, last_seen = ? WHERE node_id = ?`,
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at`,
-  resetPeriod: 'UPDATE traffic_stats SET period_rx = 0, period_tx = 0, period_start = ?, period_end = ? WHERE node_id = ?',
+  resetPeriod:
+    'UPDATE traffic_stats SET period_rx = 0, period_tx = 0, period_start = ?, period_end = ? WHERE node_id = ?',
   markSeen: 'UPDATE traffic_stats SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE node_id = ?',
   listStats: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id ORDER BY n.id`,
   statsById: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = ?`,
@@ -152,7 +154,8 @@ export const Q = {
 
   insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   pushHighWater: 'SELECT seq FROM push_high_water WHERE node_id = ? AND epoch = ?',
-  raisePushHighWater: 'INSERT INTO push_high_water (node_id, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq)',
+  raisePushHighWater:
+    'INSERT INTO push_high_water (node_id, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq)',
   rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= ? AND record_at < ?
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT ?`,
   userTraffic: `SELECT server_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE user_id = ? AND record_at >= ? AND record_at < ?

@@ -25,8 +25,18 @@ import { CollectorError } from '../../errors.js';
 import { initialPeriod, planIngest, type Ledger } from '../ingest-plan.js';
 import { big, num, toNodeInfo, toNodeStats, toUserNodeTotal, toUserTotal } from '../rows.js';
 import type {
-  HeartbeatInput, IngestResult, NewNode, NodeInfo, NodeStats, PruneResult, SeriesPoint, Store, Traffic,
-  UserNodeTotal, UserPush, UserTotal,
+  HeartbeatInput,
+  IngestResult,
+  NewNode,
+  NodeInfo,
+  NodeStats,
+  PruneResult,
+  SeriesPoint,
+  Store,
+  Traffic,
+  UserNodeTotal,
+  UserPush,
+  UserTotal,
 } from '../store.js';
 import { MIGRATIONS, Q, upsertUserStatsSql } from './sql.js';
 
@@ -67,14 +77,21 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     this.db.exec(Q.migrationsTable);
-    this.db.transaction(() => {
-      const done = new Set(this.db.prepare(Q.appliedVersions).all().map((r) => num((r as Row).version)));
-      for (const m of MIGRATIONS) {
-        if (done.has(m.version)) continue;
-        this.db.exec(m.sql);
-        this.db.prepare(Q.recordMigration).run(m.version, m.name, Date.now());
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const done = new Set(
+          this.db
+            .prepare(Q.appliedVersions)
+            .all()
+            .map((r) => num((r as Row).version)),
+        );
+        for (const m of MIGRATIONS) {
+          if (done.has(m.version)) continue;
+          this.db.exec(m.sql);
+          this.db.prepare(Q.recordMigration).run(m.version, m.name, Date.now());
+        }
+      })
+      .immediate();
     const s: Partial<Stmts> = {};
     for (const [k, sql] of Object.entries(Q)) s[k as keyof Stmts] = this.db.prepare(sql).safeIntegers(true);
     this.s = s as Stmts;
@@ -91,7 +108,9 @@ export class SqliteStore implements Store {
 
   async addNode(n: NewNode): Promise<NodeInfo> {
     return this.db.transaction(() => {
-      const id = num(this.s.insertNode.run(n.name, n.tokenHash, n.rate, n.resetDay, n.timezone, n.createdAt).lastInsertRowid);
+      const id = num(
+        this.s.insertNode.run(n.name, n.tokenHash, n.rate, n.resetDay, n.timezone, n.createdAt).lastInsertRowid,
+      );
       const p = initialPeriod(n.createdAt, n.resetDay, n.timezone);
       this.s.insertStats.run(id, p.start, p.end);
       return toNodeInfo(this.s.nodeById.get(id) as Row);
@@ -147,22 +166,50 @@ export class SqliteStore implements Store {
     const r = this.s.ledger.get(hb.epoch, nodeId) as Row | undefined;
     if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
     const before: Ledger = {
-      totalRx: big(r.total_rx), totalTx: big(r.total_tx), periodRx: big(r.period_rx), periodTx: big(r.period_tx),
-      periodStart: num(r.period_start), periodEnd: num(r.period_end), resetDay: num(r.reset_day),
-      timezone: String(r.timezone), highWater: num(r.high_water),
+      totalRx: big(r.total_rx),
+      totalTx: big(r.total_tx),
+      periodRx: big(r.period_rx),
+      periodTx: big(r.period_tx),
+      periodStart: num(r.period_start),
+      periodEnd: num(r.period_end),
+      resetDay: num(r.reset_day),
+      timezone: String(r.timezone),
+      highWater: num(r.high_water),
     };
     const plan = planIngest(before, hb.records, at);
     let inserted = 0;
     for (const rec of plan.fresh) {
       inserted += this.s.insertRecord.run(
-        nodeId, hb.epoch, rec.seq, rec.from, rec.to, rec.rx, rec.tx, rec.events.length ? JSON.stringify(rec.events) : null, at,
+        nodeId,
+        hb.epoch,
+        rec.seq,
+        rec.from,
+        rec.to,
+        rec.rx,
+        rec.tx,
+        rec.events.length ? JSON.stringify(rec.events) : null,
+        at,
       ).changes;
     }
     for (const [hour, t] of plan.hours) this.s.addHourly.run(nodeId, hour, t.rx, t.tx);
     const l = plan.ledger;
     this.s.updateStats.run(
-      l.totalRx, l.totalTx, l.periodRx, l.periodTx, l.periodStart, l.periodEnd, hb.load?.[0] ?? null, hb.load?.[1] ?? null, hb.load?.[2] ?? null,
-      hb.uptimeSec, hb.bootId, hb.host ? JSON.stringify(hb.host) : null, hb.agentVersion, hb.epoch, at, nodeId,
+      l.totalRx,
+      l.totalTx,
+      l.periodRx,
+      l.periodTx,
+      l.periodStart,
+      l.periodEnd,
+      hb.load?.[0] ?? null,
+      hb.load?.[1] ?? null,
+      hb.load?.[2] ?? null,
+      hb.uptimeSec,
+      hb.bootId,
+      hb.host ? JSON.stringify(hb.host) : null,
+      hb.agentVersion,
+      hb.epoch,
+      at,
+      nodeId,
     );
     if (plan.fresh.length) this.s.setHighWater.run(nodeId, hb.epoch, l.highWater, at);
     return { acked: plan.acked, duplicates: plan.duplicates, inserted };
@@ -218,7 +265,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  private readonly groupTx = (jobs: IngestJob[], outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }>): void => {
+  private readonly groupTx = (
+    jobs: IngestJob[],
+    outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }>,
+  ): void => {
     for (const j of jobs) {
       this.s.savepoint.run();
       try {
@@ -233,7 +283,9 @@ export class SqliteStore implements Store {
       }
     }
   };
-  private readonly groupTxn: Database.Transaction<(jobs: IngestJob[], outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }>) => void>;
+  private readonly groupTxn: Database.Transaction<
+    (jobs: IngestJob[], outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }>) => void
+  >;
 
   async resetPeriod(nodeId: number, at: number): Promise<NodeStats | undefined> {
     return this.db.transaction(() => {
@@ -260,12 +312,17 @@ export class SqliteStore implements Store {
 
   async trafficSince(sinceMs: number): Promise<Map<number, Traffic>> {
     const out = new Map<number, Traffic>();
-    for (const r of this.s.trafficSince.all(sinceMs) as Row[]) out.set(num(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
+    for (const r of this.s.trafficSince.all(sinceMs) as Row[])
+      out.set(num(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
     return out;
   }
 
   async hourlySeries(nodeId: number, fromMs: number, toMs: number): Promise<SeriesPoint[]> {
-    return (this.s.hourlySeries.all(nodeId, fromMs, toMs) as Row[]).map((r) => ({ at: num(r.hour), rx: big(r.rx), tx: big(r.tx) }));
+    return (this.s.hourlySeries.all(nodeId, fromMs, toMs) as Row[]).map((r) => ({
+      at: num(r.hour),
+      rx: big(r.rx),
+      tx: big(r.tx),
+    }));
   }
 
   async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {
@@ -280,7 +337,9 @@ export class SqliteStore implements Store {
     if (p.idempotencyKey !== undefined) {
       const k = keyParts(p.idempotencyKey);
       const hw = k ? (this.s.pushHighWater.get(p.nodeId, k.epoch) as Row | undefined) : undefined;
-      const seen = (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq) || this.s.insertPushKey.run(p.nodeId, p.idempotencyKey, p.receivedAt).changes === 0;
+      const seen =
+        (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq) ||
+        this.s.insertPushKey.run(p.nodeId, p.idempotencyKey, p.receivedAt).changes === 0;
       if (seen) {
         this.s.markSeen.run(p.receivedAt, p.nodeId);
         return { applied: false };
