@@ -7,6 +7,8 @@ export interface CollectorMetrics {
   ingestRecords: Counter;
   duplicates: Counter;
   userRows: Counter;
+  conflicts: Counter<'kind'>;
+  unverifiedDuplicates: Counter<'kind'>;
   nodesOnline: Gauge;
 }
 
@@ -34,6 +36,18 @@ export function createMetrics(countOnline: () => Promise<number>, defaults = fal
     userRows: new Counter({
       name: 'traffic_collector_user_rows_total',
       help: 'Per-user traffic rows applied from pushes',
+      registers: [registry],
+    }),
+    conflicts: new Counter({
+      name: 'traffic_collector_record_conflicts_total',
+      help: 'Resends refused with TC_RECORD_CONFLICT: a seq or push key held with different contents (kind=record|push)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    unverifiedDuplicates: new Counter({
+      name: 'traffic_collector_unverified_duplicates_total',
+      help: 'Resends acknowledged as duplicates whose stored digest was already pruned, so contents were not compared',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     nodesOnline: new Gauge({

@@ -3,6 +3,8 @@
  * (value x rate, floored to whole bytes), and the day the traffic is booked on.
  */
 import { startOfLocalDay } from '../common/calendar.js';
+import { pushDigest } from '../protocol/record-digest.js';
+import { parseIdempotencyKey } from '../protocol/uniproxy.js';
 import { STORE_MAX } from './store/store.js';
 
 /** A canonical decimal rate ("1", "0.5", "1.25"): at most 6 decimals, no sign, no exponent. */
@@ -26,15 +28,23 @@ export function rateMultiplier(rate: string): (value: bigint) => bigint {
   return (v) => (v * factor) / scale;
 }
 
+export interface ParsedPush {
+  /** [user id, upload, download] sorted by user id, the rate applied, 0/0 rows left out. */
+  rows: Array<[number, bigint, bigint]>;
+  /** pushDigest() of the entries as measured (before the rate) and the measurement time. */
+  digest: bigint;
+}
+
 /**
- * `{"<uid>": [up, down]}` -> rows sorted by uid with the rate applied; entries that are not a pair of
- * non-negative safe integers, or whose key is not a user id, are skipped (as the panel skips them).
+ * `{"<uid>": [up, down]}` -> rows sorted by uid with the rate applied, and the push's content digest; entries that
+ * are not a pair of non-negative safe integers, or whose key is not a user id, are skipped (as the panel skips them).
  * Returns undefined when the body is not a JSON object (the panel answers 422).
  */
 export function parsePushEntries(
   body: unknown,
   rate: string,
-): Array<[number, bigint, bigint]> | 'too-large' | undefined {
+  measuredAt?: number,
+): ParsedPush | 'too-large' | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const byUser = new Map<number, [bigint, bigint]>();
   for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
@@ -57,7 +67,13 @@ export function parsePushEntries(
     if (ru !== 0n || rd !== 0n) rows.push([uid, ru, rd]);
   }
   rows.sort((a, b) => a[0] - b[0]);
-  return rows;
+  return {
+    rows,
+    digest: pushDigest(
+      [...byUser].map(([uid, [u, d]]) => [uid, u, d] as const),
+      measuredAt,
+    ),
+  };
 }
 
 /** A count: a non-negative safe integer, or (our agent's exact form for large values) a string of decimal digits. */
@@ -72,24 +88,19 @@ export function recordDay(
   receivedAt: number,
   timeZone: string,
 ): number {
-  const raw = Array.isArray(measuredAtHeader) ? measuredAtHeader[0] : measuredAtHeader;
-  const measured = raw !== undefined && /^\d{1,16}$/.test(raw) ? Number(raw) : receivedAt;
-  return Math.floor(startOfLocalDay(measured, timeZone) / 1000);
+  return Math.floor(startOfLocalDay(measuredAtOf(measuredAtHeader) ?? receivedAt, timeZone) / 1000);
 }
 
-/**
- * The epoch and seq of one of our agents' keys ("<nodeId>:<epoch>:<seq>"), or undefined for another backend's key.
- * Our agents push in ascending seq within an epoch, so a seq at or below the highest applied one is a resend.
- */
-export function keyParts(key: string): { epoch: string; seq: number } | undefined {
-  const m = /^\d{1,10}:([0-9a-f]{16}):(\d{1,16})$/.exec(key);
-  return m ? { epoch: m[1], seq: Number(m[2]) } : undefined;
+/** The unix ms an X-Traffic-Measured-At header names, or undefined when absent or not digits. */
+export function measuredAtOf(header: string | string[] | undefined): number | undefined {
+  const raw = Array.isArray(header) ? header[0] : header;
+  return raw !== undefined && /^\d{1,16}$/.test(raw) ? Number(raw) : undefined;
 }
 
 /** "<nodeId>:<epoch>:<seq>" for this node, or a reason it is not one. */
 export function checkIdempotencyKey(key: string, nodeId: number): string | undefined {
-  const m = /^(\d{1,10}):([0-9a-f]{16}):(\d{1,16})$/.exec(key);
-  if (!m) return 'must be <nodeId>:<epoch>:<seq>';
-  if (Number(m[1]) !== nodeId) return 'names another node';
+  const k = parseIdempotencyKey(key);
+  if (!k) return 'must be <nodeId>:<epoch>:<seq>';
+  if (k.nodeId !== nodeId) return 'names another node';
   return undefined;
 }

@@ -8,7 +8,11 @@
  * - A record is immutable once persisted by the agent: a resend carries the same (epoch, seq) and the same contents.
  * - The collector stores each (node, epoch, seq) at most once and acknowledges, in `acked`, every seq of the request
  *   that is stored now, whether by this request or an earlier one. Only acknowledged records leave the agent's outbox.
- * - Records of one request are in ascending seq order and are applied in one transaction: all or nothing.
+ * - A resend is recognised by its content digest (record-digest.ts): an (epoch, seq) the collector holds with other
+ *   contents is a conflict, never a duplicate. The records before the first conflicting one are stored and acked
+ *   (200); when the conflicting record is the first of the request the answer is 409 TC_RECORD_CONFLICT.
+ * - Records of one request are in ascending seq order and are applied in one transaction: all of them up to the first
+ *   conflicting record, or nothing.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { U64_PATTERN } from './u64.js';

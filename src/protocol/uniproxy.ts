@@ -38,6 +38,19 @@ export function idempotencyKey(nodeId: number, epoch: string, seq: number): stri
   return `${nodeId}:${epoch}:${seq}`;
 }
 
+const KEY_RE = /^(\d{1,10}):([0-9a-f]{16}):(\d{1,16})$/;
+
+/**
+ * The parts of a key idempotencyKey() made, or undefined for any other text (another backend's key). Our agents push
+ * in ascending seq within an epoch, so a seq at or below the highest applied one is a resend (or a conflict).
+ */
+export function parseIdempotencyKey(key: string): { nodeId: number; epoch: string; seq: number } | undefined {
+  const m = KEY_RE.exec(key);
+  if (!m) return undefined;
+  const seq = Number(m[3]);
+  return Number.isSafeInteger(seq) ? { nodeId: Number(m[1]), epoch: m[2], seq } : undefined;
+}
+
 const DIGITS = /^(0|[1-9][0-9]*)$/;
 
 /**

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorError } from '../../src/collector/errors.js';
 import { MAX_CLOCK_AHEAD_MS, hourOf } from '../../src/collector/store/ingest-plan.js';
-import type { HeartbeatInput, IngestRecord, Store } from '../../src/collector/store/store.js';
+import type { HeartbeatInput, IngestRecord, IngestResult, Store } from '../../src/collector/store/store.js';
 import { hashToken } from '../../src/collector/tokens.js';
 import type { StoreHarness } from './store-harness.js';
 
@@ -337,6 +337,111 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         expect((await s.getNodeStats(node.id))?.lastSeen).toBe(T0 + 77);
       });
 
+      describe('conflicting resends (content digests)', () => {
+        const conflictOf = (r: IngestResult) => r.conflict;
+
+        it('a resend of a held seq with the same contents is a duplicate, however its events are ordered', async () => {
+          const { node } = await newNode();
+          const e = '00000000000000d1';
+          const one = { ...rec(1, 10, 20), events: ['reboot', 'reset:eth0'] };
+          await s.ingestHeartbeat(node.id, hb(e, [one, rec(2, 1, 1)]), T0);
+          const again = await s.ingestHeartbeat(
+            node.id,
+            hb(e, [{ ...one, events: ['reset:eth0', 'reboot', 'reboot'] }, rec(2, 1, 1)]),
+            T0 + 1,
+          );
+          expect(again).toEqual({ acked: [1, 2], duplicates: 2, inserted: 0 });
+        });
+
+        it('a held seq with different contents is a conflict: the records before it are stored, it and the rest are not', async () => {
+          const { node } = await newNode();
+          const e = '00000000000000d2';
+          await s.ingestHeartbeat(node.id, hb(e, [rec(1, 10, 0), rec(2, 20, 0)]), T0);
+          const r = await s.ingestHeartbeat(node.id, hb(e, [rec(2, 20, 0), rec(3, 5, 0)]), T0 + 1);
+          expect(r).toEqual({ acked: [2, 3], duplicates: 1, inserted: 1 });
+          // A second writer: seq 3 again with other bytes, then its own seq 4.
+          const c = await s.ingestHeartbeat(node.id, hb(e, [rec(3, 999, 0), rec(4, 7, 0)]), T0 + 2);
+          expect(conflictOf(c)).toEqual({ seq: 3, reason: 'different-contents' });
+          expect(c).toMatchObject({ acked: [], duplicates: 0, inserted: 0 });
+          const p = await s.ingestHeartbeat(node.id, hb(e, [rec(2, 20, 0), rec(3, 5, 1), rec(4, 7, 0)]), T0 + 3);
+          expect(p).toMatchObject({ acked: [2], duplicates: 1, inserted: 0, conflict: { seq: 3 } });
+          expect((await s.getNodeStats(node.id))?.totalRx).toBe(35n);
+          expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(3);
+          // Different from, to or events count as different contents too.
+          for (const other of [
+            { ...rec(1, 10, 0), from: T0 - 5 },
+            { ...rec(1, 10, 0), to: T0 + 1000 + 1 },
+            { ...rec(1, 10, 0), events: ['reboot'] },
+          ]) {
+            const x = await s.ingestHeartbeat(node.id, hb(e, [other]), T0 + 4);
+            expect(conflictOf(x)?.seq).toBe(1);
+          }
+        });
+
+        it('a seq under the high-water mark that was never stored is a conflict, not a duplicate', async () => {
+          const { node } = await newNode();
+          const e = '00000000000000d3';
+          await s.ingestHeartbeat(node.id, hb(e, [rec(1, 1, 0), rec(5, 1, 0)]), T0);
+          const r = await s.ingestHeartbeat(node.id, hb(e, [rec(3, 50, 0)]), T0 + 1);
+          expect(conflictOf(r)).toEqual({ seq: 3, reason: 'not-held' });
+          expect((await s.getNodeStats(node.id))?.totalRx).toBe(2n);
+        });
+
+        it('digests outlive the raw records; once they are pruned too, a resend is an unverified duplicate', async () => {
+          const { node } = await newNode();
+          const e = '00000000000000d4';
+          const old = [rec(1, 1, 1, T0 - 100 * H), rec(2, 2, 2, T0 - 99 * H)];
+          await s.ingestHeartbeat(node.id, hb(e, old), T0 - 99 * H);
+          await s.ingestHeartbeat(node.id, hb(e, [rec(3, 3, 3, T0 - 10 * H)]), T0 - 10 * H);
+          // Raw records older than 50 h go; digests and keys stored in the last 200 h stay.
+          const p1 = await s.prune(T0 - 50 * H, T0 - 200 * H);
+          expect(p1).toMatchObject({ recordDigests: 0 });
+          expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(1);
+          expect(await s.ingestHeartbeat(node.id, hb(e, old), T0)).toEqual({
+            acked: [1, 2],
+            duplicates: 2,
+            inserted: 0,
+          });
+          const c = await s.ingestHeartbeat(node.id, hb(e, [rec(2, 2, 3, T0 - 99 * H)]), T0);
+          expect(conflictOf(c)).toEqual({ seq: 2, reason: 'different-contents' });
+          // Digests stored before T0 - 50 h go too: seqs 1 and 2 can no longer be compared, seq 3 still can.
+          const p2 = await s.prune(T0 - 50 * H, T0 - 50 * H);
+          expect(p2.recordDigests).toBeGreaterThanOrEqual(2);
+          const u = await s.ingestHeartbeat(node.id, hb(e, [rec(2, 2, 3, T0 - 99 * H)]), T0);
+          expect(u).toEqual({ acked: [2], duplicates: 1, inserted: 0, unverified: 1 });
+          expect(conflictOf(await s.ingestHeartbeat(node.id, hb(e, [rec(3, 0, 3, T0 - 10 * H)]), T0))?.seq).toBe(3);
+          expect((await s.getNodeStats(node.id))?.totalRx).toBe(6n);
+        });
+
+        it('a keyed push resent with different contents is a conflict and applies nothing; the same contents are a duplicate', async () => {
+          const { node } = await newNode();
+          const day = Math.floor(T0 / 86_400_000) * 86_400;
+          const push = (seq: number, rows: Array<[number, bigint, bigint]>, digest?: bigint) => ({
+            nodeId: node.id,
+            rate: '1',
+            recordAt: day,
+            rows,
+            idempotencyKey: `${node.id}:00000000000000d5:${seq}`,
+            ...(digest === undefined ? {} : { digest }),
+            receivedAt: T0,
+          });
+          expect(await s.pushUserTraffic(push(1, [[501, 1n, 2n]]))).toEqual({ applied: true });
+          expect(await s.pushUserTraffic(push(1, [[501, 1n, 2n]]))).toEqual({ applied: false });
+          const err = await s.pushUserTraffic(push(1, [[501, 1n, 3n]])).catch((e: unknown) => e);
+          expect((err as CollectorError).code).toBe('TC_RECORD_CONFLICT');
+          // Under the push high-water seq but never applied: a conflict too.
+          expect(await s.pushUserTraffic(push(4, [[501, 1n, 1n]]))).toEqual({ applied: true });
+          const gap = await s.pushUserTraffic(push(3, [[501, 9n, 9n]])).catch((e: unknown) => e);
+          expect((gap as CollectorError).code).toBe('TC_RECORD_CONFLICT');
+          expect(await s.userTraffic(501, day, day + 86_400)).toEqual([{ serverId: node.id, u: 2n, d: 3n }]);
+          // Keys pruned: a resend at or under the pruned seqs is acknowledged without comparing (unverified).
+          expect((await s.prune(0, T0 + 1)).idempotencyKeys).toBeGreaterThanOrEqual(2);
+          expect(await s.pushUserTraffic(push(4, [[501, 7n, 7n]]))).toEqual({ applied: false, unverified: true });
+          expect(await s.pushUserTraffic(push(5, [[501, 1n, 0n]]))).toEqual({ applied: true });
+          expect(await s.userTraffic(501, day, day + 86_400)).toEqual([{ serverId: node.id, u: 3n, d: 3n }]);
+        });
+      });
+
       describe('per-user records', () => {
         const day = Math.floor(Date.UTC(2026, 2, 15) / 1000);
         const dayAfter = day + 86_400;
@@ -438,7 +543,7 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
           const foreign = { ...push, idempotencyKey: 'xrayr-batch-17' };
           expect(await s.pushUserTraffic(foreign)).toEqual({ applied: true });
           expect((await s.prune(0, T0 + 1)).idempotencyKeys).toBeGreaterThanOrEqual(2);
-          expect(await s.pushUserTraffic(push)).toEqual({ applied: false });
+          expect(await s.pushUserTraffic(push)).toEqual({ applied: false, unverified: true });
           expect(await s.pushUserTraffic({ ...push, idempotencyKey: `${a.node.id}:00000000000000bb:2` })).toEqual({
             applied: true,
           });

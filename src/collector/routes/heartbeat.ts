@@ -78,6 +78,18 @@ export const heartbeatRoutes =
         );
         ctx.metrics.ingestRecords.inc(res.inserted);
         ctx.metrics.duplicates.inc(res.duplicates);
+        if (res.unverified) ctx.metrics.unverifiedDuplicates.inc({ kind: 'record' }, res.unverified);
+        if (res.conflict) {
+          // Records before the conflicting one are stored and acknowledged (200); when it comes first, 409.
+          const { seq, reason } = res.conflict;
+          const err = new CollectorError(
+            'TC_RECORD_CONFLICT',
+            `epoch ${body.epoch} seq ${seq}: ${reason === 'different-contents' ? 'held with different contents' : 'under the high-water seq but never stored'}`,
+          );
+          ctx.metrics.conflicts.inc({ kind: 'record' });
+          req.log.warn({ code: err.code, nodeId: node.id, epoch: body.epoch, seq, reason }, err.message);
+          if (res.acked.length === 0) throw err;
+        }
         return { nodeId: node.id, epoch: body.epoch, acked: res.acked, duplicates: res.duplicates, serverTime: at };
       },
     );

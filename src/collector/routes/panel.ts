@@ -16,7 +16,8 @@ import {
 import type { AppContext } from '../context.js';
 import { mapError } from '../app.js';
 import type { NodeInfo } from '../store/store.js';
-import { checkIdempotencyKey, parsePushEntries, recordDay } from '../user-push.js';
+import { CollectorError } from '../errors.js';
+import { checkIdempotencyKey, measuredAtOf, parsePushEntries, recordDay } from '../user-push.js';
 import { panelAuth } from './panel-auth.js';
 import { PANEL, PanelError } from './panel-errors.js';
 
@@ -57,23 +58,36 @@ export const panelRoutes =
     const pushLimit = { bodyLimit: ctx.config.pushBodyLimitBytes };
 
     async function applyTraffic(req: FastifyRequest, node: NodeInfo, traffic: unknown): Promise<void> {
-      const rows = parsePushEntries(traffic, node.rate);
-      if (!rows) throw PanelError.of(PANEL.badData);
-      if (rows === 'too-large') throw PanelError.of(PANEL.countTooLarge);
+      const parsed = parsePushEntries(traffic, node.rate, measuredAtOf(req.headers[MEASURED_AT_HEADER]));
+      if (!parsed) throw PanelError.of(PANEL.badData);
+      if (parsed === 'too-large') throw PanelError.of(PANEL.countTooLarge);
+      const { rows, digest } = parsed;
       const keyHeader = req.headers[IDEMPOTENCY_HEADER];
       const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
       if (key !== undefined && checkIdempotencyKey(key, node.id)) throw PanelError.of(PANEL.badKey);
       const receivedAt = ctx.now();
-      const res = await ctx.store.pushUserTraffic({
-        nodeId: node.id,
-        rate: node.rate,
-        rows,
-        idempotencyKey: key,
-        receivedAt,
-        recordAt: recordDay(req.headers[MEASURED_AT_HEADER], receivedAt, ctx.config.timezone),
-      });
+      const res = await ctx.store
+        .pushUserTraffic({
+          nodeId: node.id,
+          rate: node.rate,
+          rows,
+          idempotencyKey: key,
+          digest,
+          receivedAt,
+          recordAt: recordDay(req.headers[MEASURED_AT_HEADER], receivedAt, ctx.config.timezone),
+        })
+        .catch((err: unknown) => {
+          if (err instanceof CollectorError && err.code === 'TC_RECORD_CONFLICT') {
+            ctx.metrics.conflicts.inc({ kind: 'push' });
+            req.log.warn({ code: err.code, nodeId: node.id, key }, err.message);
+          }
+          throw err;
+        });
       if (res.applied) ctx.metrics.userRows.inc(rows.length);
-      else req.log.info({ nodeId: node.id, key }, 'push already applied; acknowledged again');
+      else {
+        if (res.unverified) ctx.metrics.unverifiedDuplicates.inc({ kind: 'push' });
+        req.log.info({ nodeId: node.id, key, unverified: res.unverified }, 'push already applied; acknowledged again');
+      }
     }
 
     app.post(`${UNIPROXY_PREFIX}/push`, { schema, ...pushLimit }, async (req) => {

@@ -3,8 +3,9 @@
  * period counters become, and what goes into the hourly rollup. No I/O, no clock.
  */
 import { nextPeriodStart, periodStart } from '../../common/calendar.js';
+import { recordDigest } from '../../protocol/record-digest.js';
 import { CollectorError } from '../errors.js';
-import { STORE_MAX, type IngestRecord, type NodeStats, type Traffic } from './store.js';
+import { STORE_MAX, type IngestRecord, type NodeStats, type RecordConflict, type Traffic } from './store.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -16,12 +17,25 @@ export interface Ledger
   > {
   /** Highest seq stored for this (node, epoch); 0 when none. */
   highWater: number;
+  /** Seqs at or under this have no digest any more (pruned, or stored before digests existed); 0 when none. */
+  unverifiableThrough: number;
 }
 
+/** A fresh record with the digest that is stored with it. */
+export type DigestedRecord = IngestRecord & { digest: bigint };
+
+/**
+ * What the store holds for seqs at or under the high-water seq: the digest, null for a record stored without one
+ * (before digests existed), absent when it holds no row for the seq.
+ */
+export type HeldDigests = ReadonlyMap<number, bigint | null>;
+
 export interface IngestPlan {
-  fresh: IngestRecord[];
+  fresh: DigestedRecord[];
   acked: number[];
   duplicates: number;
+  unverified: number;
+  conflict: RecordConflict | undefined;
   ledger: Ledger;
   /** hour start (ms) -> bytes to add. */
   hours: Map<number, Traffic>;
@@ -38,19 +52,43 @@ export function hourOf(ms: number): number {
  */
 export const MAX_CLOCK_AHEAD_MS = 10 * 60_000;
 
-export function planIngest(before: Ledger, records: readonly IngestRecord[], receivedAt: number): IngestPlan {
+/** The seqs of a heartbeat whose held digest planIngest needs: those at or under the high-water seq. */
+export function seqsToCompare(before: Ledger, records: readonly IngestRecord[]): number[] {
+  return records.filter((r) => r.seq <= before.highWater).map((r) => r.seq);
+}
+
+/**
+ * Plans one heartbeat. Records up to the first conflict are applied (fresh ones) or acknowledged (duplicates); the
+ * conflicting record and every later one are left out, so `acked` stays a prefix of the request and the agent keeps
+ * the rest. `held` answers for every seq of seqsToCompare().
+ */
+export function planIngest(
+  before: Ledger,
+  records: readonly IngestRecord[],
+  receivedAt: number,
+  held: HeldDigests,
+): IngestPlan {
   const l: Ledger = { ...before };
-  const fresh: IngestRecord[] = [];
+  const fresh: DigestedRecord[] = [];
   const acked: number[] = [];
   const hours = new Map<number, Traffic>();
   let duplicates = 0;
+  let unverified = 0;
+  let conflict: RecordConflict | undefined;
   for (const r of records) {
-    acked.push(r.seq);
-    if (r.seq <= l.highWater) {
+    const digest = recordDigest(r);
+    if (r.seq <= before.highWater) {
+      const h = held.get(r.seq);
+      if (h === undefined && r.seq > before.unverifiableThrough) conflict = { seq: r.seq, reason: 'not-held' };
+      else if (h !== undefined && h !== null && h !== digest) conflict = { seq: r.seq, reason: 'different-contents' };
+      if (conflict) break;
+      if (h === undefined || h === null) unverified++;
+      acked.push(r.seq);
       duplicates++;
       continue;
     }
-    fresh.push(r);
+    acked.push(r.seq);
+    fresh.push({ ...r, digest });
     l.highWater = r.seq;
     l.totalRx += r.rx;
     l.totalTx += r.tx;
@@ -74,7 +112,7 @@ export function planIngest(before: Ledger, records: readonly IngestRecord[], rec
     } else hours.set(h, { rx: r.rx, tx: r.tx });
   }
   if (l.totalRx > STORE_MAX || l.totalTx > STORE_MAX) throw new CollectorError('TC_COUNTER_OVERFLOW', 'node total');
-  return { fresh, acked, duplicates, ledger: l, hours };
+  return { fresh, acked, duplicates, unverified, conflict, ledger: l, hours };
 }
 
 /** The first period of a node created (or reset) at `at`. */

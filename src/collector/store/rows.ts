@@ -1,6 +1,7 @@
 /** Row -> domain mapping shared by both engines (SQLite gives bigint, pg gives strings for int8/numeric). */
 import type { HostFacts } from '../../protocol/heartbeat.js';
-import type { NodeInfo, NodeStats, UserNodeTotal, UserTotal } from './store.js';
+import type { Ledger } from './ingest-plan.js';
+import type { IngestResult, NodeInfo, NodeStats, UserNodeTotal, UserTotal } from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -45,3 +46,36 @@ export const toUserNodeTotal = (r: Row): UserNodeTotal => ({
   u: big(r.u),
   d: big(r.d),
 });
+
+/** The ledger of one node's ingest from its stats row and its (node, epoch) high-water row (absent: none yet). */
+export function toLedger(stats: Row, highWater: Row | undefined): Ledger {
+  return {
+    totalRx: big(stats.total_rx),
+    totalTx: big(stats.total_tx),
+    periodRx: big(stats.period_rx),
+    periodTx: big(stats.period_tx),
+    periodStart: num(stats.period_start),
+    periodEnd: num(stats.period_end),
+    resetDay: num(stats.reset_day),
+    timezone: String(stats.timezone),
+    highWater: highWater ? num(highWater.seq) : 0,
+    unverifiableThrough: highWater ? num(highWater.unverifiable_through) : 0,
+  };
+}
+
+/** A stored digest (int8 as bigint or pg's string), or null for a row stored before digests existed. */
+export const digestOrNull = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string));
+
+/** The result of an ingest as both engines report it (optional fields only when they say something). */
+export function ingestResult(
+  plan: { acked: number[]; duplicates: number; unverified: number; conflict: IngestResult['conflict'] },
+  inserted: number,
+): IngestResult {
+  return {
+    acked: plan.acked,
+    duplicates: plan.duplicates,
+    inserted,
+    ...(plan.unverified ? { unverified: plan.unverified } : {}),
+    ...(plan.conflict ? { conflict: plan.conflict } : {}),
+  };
+}

@@ -10,10 +10,16 @@
  * - A record is fresh iff its seq is above the node's high-water seq for that epoch (the agent sends ascending and
  *   never reuses a seq), so dedup survives pruning of the raw records. Concurrent ingests for one node serialise on
  *   the node's row (PostgreSQL: SELECT ... FOR UPDATE).
+ * - A record at or under the high-water seq is a duplicate only if its content digest (protocol/record-digest.ts)
+ *   equals the one held for that (node, epoch, seq); a different digest, or no digest for a seq the store would still
+ *   hold one for, is a conflict: that record and the rest of the heartbeat are not applied (IngestResult.conflict).
+ *   Digests outlive the raw records (record_digests, pruned with the idempotency keys); a seq whose digest was pruned
+ *   (or stored before digests existed) is at or under `unverifiable_through` and counts as an unverified duplicate.
  * - Byte counts are bigint; stored as signed 64-bit integers on both engines, so a node total is capped at 2^63-1
  *   (TC_COUNTER_OVERFLOW, nothing stored), about 9.2 EB.
  * - pushUserTraffic applies one push (rows + idempotency key) in ONE transaction; a key already applied for the node
- *   makes it a no-op that still succeeds (applied: false).
+ *   with the same digest makes it a no-op that still succeeds (applied: false); with a different digest, or an agent key
+ *   under the node's push high-water seq that was never applied, it throws TC_RECORD_CONFLICT and applies nothing.
  */
 import type { HostFacts } from '../../protocol/heartbeat.js';
 
@@ -75,10 +81,24 @@ export interface HeartbeatInput {
   host: HostFacts | null;
 }
 
+export interface RecordConflict {
+  seq: number;
+  /**
+   * different-contents: the digest held for this seq differs from the record's.
+   * not-held: the seq is under the high-water seq, newer than any pruned digest, and was never stored.
+   */
+  reason: 'different-contents' | 'not-held';
+}
+
 export interface IngestResult {
+  /** Seqs of the request held now, in order: all of them, or those before `conflict`. */
   acked: number[];
   duplicates: number;
   inserted: number;
+  /** How many of the duplicates could not be compared (their digest was pruned or predates digests); absent when 0. */
+  unverified?: number;
+  /** The first record that conflicts with what the store holds; it and every record after it were not applied. */
+  conflict?: RecordConflict;
 }
 
 export interface Traffic {
@@ -99,6 +119,8 @@ export interface UserPush {
   rows: Array<[number, bigint, bigint]>;
   /** "<nodeId>:<epoch>:<seq>" or undefined. */
   idempotencyKey?: string;
+  /** The push's content digest (protocol/record-digest.ts pushDigest); kept with the key. Default: over `rows`. */
+  digest?: bigint;
   receivedAt: number;
 }
 
@@ -115,7 +137,15 @@ export interface UserNodeTotal {
 
 export interface PruneResult {
   rawRecords: number;
+  /** Digests of records whose raw row was pruned earlier, dropped now (older than the key retention). */
+  recordDigests: number;
   idempotencyKeys: number;
+}
+
+export interface PushResult {
+  applied: boolean;
+  /** A resend acknowledged without comparing contents: its key (and digest) was pruned, or predates digests. */
+  unverified?: boolean;
 }
 
 export interface Store {
@@ -144,9 +174,13 @@ export interface Store {
   trafficSince(sinceMs: number): Promise<Map<number, Traffic>>;
   /** Hourly points of one node with from <= at < to, ascending. */
   hourlySeries(nodeId: number, fromMs: number, toMs: number): Promise<SeriesPoint[]>;
+  /**
+   * Drops raw records with to < rawBeforeMs (their digests are kept), and digests and idempotency keys stored before
+   * keysBeforeMs.
+   */
   prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult>;
 
-  pushUserTraffic(push: UserPush): Promise<{ applied: boolean }>;
+  pushUserTraffic(push: UserPush): Promise<PushResult>;
   /** Users by u+d over every node (rows with server_id NULL included), record_at in [fromSec, toSec). */
   rankUsers(fromSec: number, toSec: number, limit: number): Promise<UserTotal[]>;
   userTraffic(userId: number, fromSec: number, toSec: number): Promise<UserNodeTotal[]>;

@@ -4,11 +4,23 @@
  * on one database never count a record twice; push idempotency keys rely on the primary key of push_keys
  * (INSERT ... ON CONFLICT DO NOTHING waits for a concurrent inserter and then reports 0 rows).
  */
-import { keyParts } from '../../user-push.js';
 import pg from 'pg';
+import { pushDigest } from '../../../protocol/record-digest.js';
+import { parseIdempotencyKey } from '../../../protocol/uniproxy.js';
 import { CollectorError } from '../../errors.js';
-import { initialPeriod, planIngest, type Ledger } from '../ingest-plan.js';
-import { big, num, toNodeInfo, toNodeStats, toUserNodeTotal, toUserTotal } from '../rows.js';
+import { initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
+import { decidePush } from '../push-plan.js';
+import {
+  big,
+  digestOrNull,
+  ingestResult,
+  num,
+  toLedger,
+  toNodeInfo,
+  toNodeStats,
+  toUserNodeTotal,
+  toUserTotal,
+} from '../rows.js';
 import type {
   HeartbeatInput,
   IngestResult,
@@ -16,6 +28,7 @@ import type {
   NodeInfo,
   NodeStats,
   PruneResult,
+  PushResult,
   SeriesPoint,
   Store,
   Traffic,
@@ -118,18 +131,14 @@ export class PostgresStore implements Store {
       const r = (await c.query(Q.ledgerForUpdate, [nodeId])).rows[0] as Row | undefined;
       if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
       const hw = (await c.query(Q.highWater, [nodeId, hb.epoch])).rows[0] as Row | undefined;
-      const before: Ledger = {
-        totalRx: big(r.total_rx),
-        totalTx: big(r.total_tx),
-        periodRx: big(r.period_rx),
-        periodTx: big(r.period_tx),
-        periodStart: num(r.period_start),
-        periodEnd: num(r.period_end),
-        resetDay: num(r.reset_day),
-        timezone: String(r.timezone),
-        highWater: hw ? num(hw.seq) : 0,
-      };
-      const plan = planIngest(before, hb.records, at);
+      const before = toLedger(r, hw);
+      const held = new Map<number, bigint | null>();
+      const compare = seqsToCompare(before, hb.records);
+      if (compare.length) {
+        for (const d of (await c.query(Q.heldDigests, [nodeId, hb.epoch, compare])).rows as Row[])
+          held.set(num(d.seq), digestOrNull(d.digest));
+      }
+      const plan = planIngest(before, hb.records, at, held);
       let inserted = 0;
       if (plan.fresh.length) {
         const f = plan.fresh;
@@ -145,6 +154,7 @@ export class PostgresStore implements Store {
               f.map((x) => str(x.tx)),
               f.map((x) => (x.events.length ? JSON.stringify(x.events) : null)),
               at,
+              f.map((x) => str(x.digest)),
             ])
           ).rowCount ?? 0;
         const hours = [...plan.hours.entries()];
@@ -175,7 +185,7 @@ export class PostgresStore implements Store {
         nodeId,
       ]);
       if (plan.fresh.length) await c.query(Q.setHighWater, [nodeId, hb.epoch, l.highWater, at]);
-      return { acked: plan.acked, duplicates: plan.duplicates, inserted };
+      return ingestResult(plan, inserted);
     });
   }
 
@@ -218,25 +228,41 @@ export class PostgresStore implements Store {
   }
 
   async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {
-    return this.tx(async (c) => ({
-      rawRecords: (await c.query(Q.pruneRecords, [rawBeforeMs])).rowCount ?? 0,
-      idempotencyKeys: (await c.query(Q.pruneKeys, [keysBeforeMs])).rowCount ?? 0,
-    }));
+    return this.tx(async (c) => {
+      await c.query(Q.keepDigests, [rawBeforeMs]);
+      const rawRecords = (await c.query(Q.pruneRecords, [rawBeforeMs])).rowCount ?? 0;
+      await c.query(Q.markDigestsUnverifiable, [keysBeforeMs]);
+      const recordDigests = (await c.query(Q.pruneDigests, [keysBeforeMs])).rowCount ?? 0;
+      await c.query(Q.markKeysUnverifiable, [keysBeforeMs]);
+      return { rawRecords, recordDigests, idempotencyKeys: (await c.query(Q.pruneKeys, [keysBeforeMs])).rowCount ?? 0 };
+    });
   }
 
-  async pushUserTraffic(p: UserPush): Promise<{ applied: boolean }> {
+  async pushUserTraffic(p: UserPush): Promise<PushResult> {
     return this.tx(async (c) => {
       if (p.idempotencyKey !== undefined) {
-        const k = keyParts(p.idempotencyKey);
+        const key = p.idempotencyKey;
+        const k = parseIdempotencyKey(key);
+        const digest = p.digest ?? pushDigest(p.rows, p.recordAt);
         const hw = k ? ((await c.query(Q.pushHighWater, [p.nodeId, k.epoch])).rows[0] as Row | undefined) : undefined;
-        // The key's row is the arbiter between two collectors taking the same push at once (the second waits on it);
-        // the high-water seq catches a resend whose key was already pruned.
-        const seen =
-          (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq) ||
-          ((await c.query(Q.insertPushKey, [p.nodeId, p.idempotencyKey, p.receivedAt])).rowCount ?? 0) === 0;
-        if (seen) {
+        // The key's row is the arbiter between two collectors taking the same push at once (the second waits on it
+        // and then compares digests); the high-water seq catches a resend whose key was already pruned.
+        const keyInserted =
+          ((
+            await c.query(Q.insertPushKey, [p.nodeId, key, p.receivedAt, str(digest), k?.epoch ?? null, k?.seq ?? null])
+          ).rowCount ?? 0) > 0;
+        const held = keyInserted ? undefined : ((await c.query(Q.pushKeyDigest, [p.nodeId, key])).rows[0] as Row);
+        const decision = decidePush({
+          key,
+          digest,
+          parts: k,
+          keyInserted,
+          heldDigest: held && digestOrNull(held.digest),
+          highWater: hw && { seq: num(hw.seq), unverifiableThrough: num(hw.unverifiable_through) },
+        });
+        if (decision !== 'apply') {
           await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);
-          return { applied: false };
+          return decision === 'unverified' ? { applied: false, unverified: true } : { applied: false };
         }
         if (k) await c.query(Q.raisePushHighWater, [p.nodeId, k.epoch, k.seq]);
       }

@@ -106,6 +106,29 @@ CREATE TABLE push_high_water (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'content digests of records and keyed pushes, kept longer than raw records, so a conflicting resend is told from a duplicate',
+    sql: `
+ALTER TABLE traffic_records ADD COLUMN digest bigint;
+CREATE TABLE record_digests (
+  node_id integer NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  epoch text NOT NULL,
+  seq bigint NOT NULL,
+  digest bigint NOT NULL,
+  received_at bigint NOT NULL,
+  PRIMARY KEY (node_id, epoch, seq)
+);
+CREATE INDEX record_digests_received ON record_digests(received_at);
+ALTER TABLE epoch_high_water ADD COLUMN unverifiable_through bigint NOT NULL DEFAULT 0;
+UPDATE epoch_high_water SET unverifiable_through = seq;
+ALTER TABLE push_keys ADD COLUMN digest bigint;
+ALTER TABLE push_keys ADD COLUMN epoch text;
+ALTER TABLE push_keys ADD COLUMN seq bigint;
+ALTER TABLE push_high_water ADD COLUMN unverifiable_through bigint NOT NULL DEFAULT 0;
+UPDATE push_high_water SET unverifiable_through = seq;
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -136,10 +159,15 @@ export const Q = {
    */
   ledgerForUpdate: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone
     FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = $1 FOR UPDATE OF s`,
-  highWater: 'SELECT seq FROM epoch_high_water WHERE node_id = $1 AND epoch = $2',
-  insertRecords: `INSERT INTO traffic_records (node_id, epoch, seq, from_ms, to_ms, rx, tx, events, received_at)
-    SELECT $1, $2, t.seq, t.f, t.t, t.rx, t.tx, t.ev, $9
-    FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[]) AS t(seq, f, t, rx, tx, ev)
+  highWater: 'SELECT seq, unverifiable_through FROM epoch_high_water WHERE node_id = $1 AND epoch = $2',
+  /** Digests held for some seqs of one (node, epoch): the raw record's first, else the one kept after pruning. */
+  heldDigests: `SELECT seq, digest, 0 AS src FROM traffic_records WHERE node_id = $1 AND epoch = $2 AND seq = ANY($3::bigint[])
+    UNION ALL SELECT seq, digest, 1 AS src FROM record_digests WHERE node_id = $1 AND epoch = $2 AND seq = ANY($3::bigint[])
+    ORDER BY src DESC`,
+  insertRecords: `INSERT INTO traffic_records (node_id, epoch, seq, from_ms, to_ms, rx, tx, events, received_at, digest)
+    SELECT $1, $2, t.seq, t.f, t.t, t.rx, t.tx, t.ev, $9, t.dg
+    FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $10::bigint[])
+      AS t(seq, f, t, rx, tx, ev, dg)
     ON CONFLICT DO NOTHING`,
   addHourly: `INSERT INTO traffic_hourly (node_id, hour, rx, tx)
     SELECT $1, t.h, t.rx, t.tx FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS t(h, rx, tx)
@@ -157,11 +185,25 @@ export const Q = {
   statsById: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = $1`,
   trafficSince: 'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= $1 GROUP BY node_id',
   hourlySeries: 'SELECT hour, rx, tx FROM traffic_hourly WHERE node_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
+  /** Pruning keeps a raw record's digest (record_digests) until the key retention has passed too. */
+  keepDigests: `INSERT INTO record_digests (node_id, epoch, seq, digest, received_at)
+    SELECT node_id, epoch, seq, digest, received_at FROM traffic_records WHERE to_ms < $1 AND digest IS NOT NULL
+    ON CONFLICT DO NOTHING`,
   pruneRecords: 'DELETE FROM traffic_records WHERE to_ms < $1',
+  markDigestsUnverifiable: `UPDATE epoch_high_water AS h SET unverifiable_through = GREATEST(h.unverifiable_through, p.seq)
+    FROM (SELECT node_id, epoch, MAX(seq) AS seq FROM record_digests WHERE received_at < $1 GROUP BY node_id, epoch) AS p
+    WHERE h.node_id = p.node_id AND h.epoch = p.epoch`,
+  pruneDigests: 'DELETE FROM record_digests WHERE received_at < $1',
+  markKeysUnverifiable: `UPDATE push_high_water AS h SET unverifiable_through = GREATEST(h.unverifiable_through, p.seq)
+    FROM (SELECT node_id, epoch, MAX(seq) AS seq FROM push_keys WHERE applied_at < $1 AND epoch IS NOT NULL
+      GROUP BY node_id, epoch) AS p
+    WHERE h.node_id = p.node_id AND h.epoch = p.epoch`,
   pruneKeys: 'DELETE FROM push_keys WHERE applied_at < $1',
 
-  insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-  pushHighWater: 'SELECT seq FROM push_high_water WHERE node_id = $1 AND epoch = $2',
+  insertPushKey: `INSERT INTO push_keys (node_id, key, applied_at, digest, epoch, seq) VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT DO NOTHING`,
+  pushKeyDigest: 'SELECT digest FROM push_keys WHERE node_id = $1 AND key = $2',
+  pushHighWater: 'SELECT seq, unverifiable_through FROM push_high_water WHERE node_id = $1 AND epoch = $2',
   raisePushHighWater:
     'INSERT INTO push_high_water (node_id, epoch, seq) VALUES ($1, $2, $3) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(push_high_water.seq, excluded.seq)',
   /** Rows arrive sorted by user id, so concurrent pushes take row locks in one order (no deadlock). */

@@ -102,6 +102,29 @@ CREATE TABLE push_high_water (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 4,
+    name: 'content digests of records and keyed pushes, kept longer than raw records, so a conflicting resend is told from a duplicate',
+    sql: `
+ALTER TABLE traffic_records ADD COLUMN digest INTEGER;
+CREATE TABLE record_digests (
+  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  epoch TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  digest INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (node_id, epoch, seq)
+) WITHOUT ROWID;
+CREATE INDEX record_digests_received ON record_digests(received_at);
+ALTER TABLE epoch_high_water ADD COLUMN unverifiable_through INTEGER NOT NULL DEFAULT 0;
+UPDATE epoch_high_water SET unverifiable_through = seq;
+ALTER TABLE push_keys ADD COLUMN digest INTEGER;
+ALTER TABLE push_keys ADD COLUMN epoch TEXT;
+ALTER TABLE push_keys ADD COLUMN seq INTEGER;
+ALTER TABLE push_high_water ADD COLUMN unverifiable_through INTEGER NOT NULL DEFAULT 0;
+UPDATE push_high_water SET unverifiable_through = seq;
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -129,12 +152,15 @@ export const Q = {
   removeNode: 'DELETE FROM nodes WHERE id = ?',
 
   ledger: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone,
-    COALESCE(h.seq, 0) AS high_water
+    COALESCE(h.seq, 0) AS seq, COALESCE(h.unverifiable_through, 0) AS unverifiable_through
     FROM nodes n JOIN traffic_stats s ON s.node_id = n.id
     LEFT JOIN epoch_high_water h ON h.node_id = n.id AND h.epoch = ?
     WHERE n.id = ?`,
-  insertRecord: `INSERT INTO traffic_records (node_id, epoch, seq, from_ms, to_ms, rx, tx, events, received_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  insertRecord: `INSERT INTO traffic_records (node_id, epoch, seq, from_ms, to_ms, rx, tx, events, received_at, digest)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  /** The digest held for one (node, epoch, seq): the raw record's, else the one kept after the raw record was pruned. */
+  heldDigest: `SELECT digest FROM traffic_records WHERE node_id = @node AND epoch = @epoch AND seq = @seq
+    UNION ALL SELECT digest FROM record_digests WHERE node_id = @node AND epoch = @epoch AND seq = @seq LIMIT 1`,
   addHourly: `INSERT INTO traffic_hourly (node_id, hour, rx, tx) VALUES (?, ?, ?, ?)
     ON CONFLICT (node_id, hour) DO UPDATE SET rx = rx + excluded.rx, tx = tx + excluded.tx`,
   updateStats: `UPDATE traffic_stats SET total_rx = ?, total_tx = ?, period_rx = ?, period_tx = ?, period_start = ?, period_end = ?,
@@ -149,11 +175,25 @@ export const Q = {
   statsById: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = ?`,
   trafficSince: 'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= ? GROUP BY node_id',
   hourlySeries: 'SELECT hour, rx, tx FROM traffic_hourly WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour',
+  /** Pruning keeps a raw record's digest (record_digests) until the key retention has passed too. */
+  keepDigests: `INSERT INTO record_digests (node_id, epoch, seq, digest, received_at)
+    SELECT node_id, epoch, seq, digest, received_at FROM traffic_records WHERE to_ms < ? AND digest IS NOT NULL
+    ON CONFLICT DO NOTHING`,
   pruneRecords: 'DELETE FROM traffic_records WHERE to_ms < ?',
+  markDigestsUnverifiable: `UPDATE epoch_high_water AS h SET unverifiable_through = MAX(h.unverifiable_through, p.seq)
+    FROM (SELECT node_id, epoch, MAX(seq) AS seq FROM record_digests WHERE received_at < ? GROUP BY node_id, epoch) AS p
+    WHERE h.node_id = p.node_id AND h.epoch = p.epoch`,
+  pruneDigests: 'DELETE FROM record_digests WHERE received_at < ?',
+  markKeysUnverifiable: `UPDATE push_high_water AS h SET unverifiable_through = MAX(h.unverifiable_through, p.seq)
+    FROM (SELECT node_id, epoch, MAX(seq) AS seq FROM push_keys WHERE applied_at < ? AND epoch IS NOT NULL
+      GROUP BY node_id, epoch) AS p
+    WHERE h.node_id = p.node_id AND h.epoch = p.epoch`,
   pruneKeys: 'DELETE FROM push_keys WHERE applied_at < ?',
 
-  insertPushKey: 'INSERT INTO push_keys (node_id, key, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-  pushHighWater: 'SELECT seq FROM push_high_water WHERE node_id = ? AND epoch = ?',
+  insertPushKey: `INSERT INTO push_keys (node_id, key, applied_at, digest, epoch, seq) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT DO NOTHING`,
+  pushKeyDigest: 'SELECT digest FROM push_keys WHERE node_id = ? AND key = ?',
+  pushHighWater: 'SELECT seq, unverifiable_through FROM push_high_water WHERE node_id = ? AND epoch = ?',
   raisePushHighWater:
     'INSERT INTO push_high_water (node_id, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq)',
   rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= ? AND record_at < ?

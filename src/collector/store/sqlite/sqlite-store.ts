@@ -17,13 +17,25 @@
  * raw records' tail), so a longer WAL between checkpoints means far fewer page writes and fsyncs per heartbeat. The
  * WAL file grows to about 40 MB; durability is unchanged (a commit is in the WAL before its answer, as before).
  */
-import { keyParts } from '../../user-push.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { pushDigest } from '../../../protocol/record-digest.js';
+import { parseIdempotencyKey } from '../../../protocol/uniproxy.js';
 import { CollectorError } from '../../errors.js';
-import { initialPeriod, planIngest, type Ledger } from '../ingest-plan.js';
-import { big, num, toNodeInfo, toNodeStats, toUserNodeTotal, toUserTotal } from '../rows.js';
+import { initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
+import { decidePush } from '../push-plan.js';
+import {
+  big,
+  digestOrNull,
+  ingestResult,
+  num,
+  toLedger,
+  toNodeInfo,
+  toNodeStats,
+  toUserNodeTotal,
+  toUserTotal,
+} from '../rows.js';
 import type {
   HeartbeatInput,
   IngestResult,
@@ -31,6 +43,7 @@ import type {
   NodeInfo,
   NodeStats,
   PruneResult,
+  PushResult,
   SeriesPoint,
   Store,
   Traffic,
@@ -165,18 +178,13 @@ export class SqliteStore implements Store {
   private readonly ingestTx = (nodeId: number, hb: HeartbeatInput, at: number): IngestResult => {
     const r = this.s.ledger.get(hb.epoch, nodeId) as Row | undefined;
     if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
-    const before: Ledger = {
-      totalRx: big(r.total_rx),
-      totalTx: big(r.total_tx),
-      periodRx: big(r.period_rx),
-      periodTx: big(r.period_tx),
-      periodStart: num(r.period_start),
-      periodEnd: num(r.period_end),
-      resetDay: num(r.reset_day),
-      timezone: String(r.timezone),
-      highWater: num(r.high_water),
-    };
-    const plan = planIngest(before, hb.records, at);
+    const before = toLedger(r, r);
+    const held = new Map<number, bigint | null>();
+    for (const seq of seqsToCompare(before, hb.records)) {
+      const d = this.s.heldDigest.get({ node: nodeId, epoch: hb.epoch, seq }) as Row | undefined;
+      if (d) held.set(seq, digestOrNull(d.digest));
+    }
+    const plan = planIngest(before, hb.records, at, held);
     let inserted = 0;
     for (const rec of plan.fresh) {
       inserted += this.s.insertRecord.run(
@@ -189,6 +197,7 @@ export class SqliteStore implements Store {
         rec.tx,
         rec.events.length ? JSON.stringify(rec.events) : null,
         at,
+        rec.digest,
       ).changes;
     }
     for (const [hour, t] of plan.hours) this.s.addHourly.run(nodeId, hour, t.rx, t.tx);
@@ -212,7 +221,7 @@ export class SqliteStore implements Store {
       nodeId,
     );
     if (plan.fresh.length) this.s.setHighWater.run(nodeId, hb.epoch, l.highWater, at);
-    return { acked: plan.acked, duplicates: plan.duplicates, inserted };
+    return ingestResult(plan, inserted);
   };
   private readonly ingestTxn: (nodeId: number, hb: HeartbeatInput, at: number) => IngestResult;
 
@@ -326,23 +335,37 @@ export class SqliteStore implements Store {
   }
 
   async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {
-    return this.db.transaction(() => ({
-      rawRecords: this.s.pruneRecords.run(rawBeforeMs).changes,
-      idempotencyKeys: this.s.pruneKeys.run(keysBeforeMs).changes,
-    }))();
+    return this.db.transaction(() => {
+      this.s.keepDigests.run(rawBeforeMs);
+      const rawRecords = this.s.pruneRecords.run(rawBeforeMs).changes;
+      this.s.markDigestsUnverifiable.run(keysBeforeMs);
+      const recordDigests = this.s.pruneDigests.run(keysBeforeMs).changes;
+      this.s.markKeysUnverifiable.run(keysBeforeMs);
+      return { rawRecords, recordDigests, idempotencyKeys: this.s.pruneKeys.run(keysBeforeMs).changes };
+    })();
   }
 
-  private readonly pushTxn: (p: UserPush) => { applied: boolean };
-  private readonly pushTx = (p: UserPush): { applied: boolean } => {
+  private readonly pushTxn: (p: UserPush) => PushResult;
+  private readonly pushTx = (p: UserPush): PushResult => {
     if (p.idempotencyKey !== undefined) {
-      const k = keyParts(p.idempotencyKey);
+      const key = p.idempotencyKey;
+      const k = parseIdempotencyKey(key);
+      const digest = p.digest ?? pushDigest(p.rows, p.recordAt);
       const hw = k ? (this.s.pushHighWater.get(p.nodeId, k.epoch) as Row | undefined) : undefined;
-      const seen =
-        (hw !== undefined && k !== undefined && num(hw.seq) >= k.seq) ||
-        this.s.insertPushKey.run(p.nodeId, p.idempotencyKey, p.receivedAt).changes === 0;
-      if (seen) {
+      const keyInserted =
+        this.s.insertPushKey.run(p.nodeId, key, p.receivedAt, digest, k?.epoch ?? null, k?.seq ?? null).changes > 0;
+      const held = keyInserted ? undefined : (this.s.pushKeyDigest.get(p.nodeId, key) as Row);
+      const decision = decidePush({
+        key,
+        digest,
+        parts: k,
+        keyInserted,
+        heldDigest: held && digestOrNull(held.digest),
+        highWater: hw && { seq: num(hw.seq), unverifiableThrough: num(hw.unverifiable_through) },
+      });
+      if (decision !== 'apply') {
         this.s.markSeen.run(p.receivedAt, p.nodeId);
-        return { applied: false };
+        return decision === 'unverified' ? { applied: false, unverified: true } : { applied: false };
       }
       if (k) this.s.raisePushHighWater.run(p.nodeId, k.epoch, k.seq);
     }
@@ -375,7 +398,7 @@ export class SqliteStore implements Store {
     return st;
   }
 
-  async pushUserTraffic(push: UserPush): Promise<{ applied: boolean }> {
+  async pushUserTraffic(push: UserPush): Promise<PushResult> {
     return this.pushTxn(push);
   }
 
