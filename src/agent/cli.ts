@@ -1,7 +1,7 @@
 /** The `traffic-agent` command line. Each command's work lives in its own module; this file only wires yargs. */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { AgentError } from './errors.js';
+import { AGENT_ERRORS, AgentError, errorMessage } from './errors.js';
 import { installCommand } from '../ops/install-command.js';
 
 const withConfig = (y: Argv) =>
@@ -27,8 +27,11 @@ function fail(err: unknown): never {
     process.stderr.write(`traffic-agent: ${err.code}: ${err.message}\n${err.details.map((d) => `  ${d}\n`).join('')}`);
     process.exit(err.exitCode || 1);
   }
-  process.stderr.write(`traffic-agent: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(70);
+  // Not an AgentError: a bug. The stack is what a report needs.
+  process.stderr.write(
+    `traffic-agent: INTERNAL: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`,
+  );
+  process.exit(AGENT_ERRORS.INTERNAL.exit);
 }
 
 async function main(): Promise<void> {

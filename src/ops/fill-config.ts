@@ -2,6 +2,7 @@
  * Fills the install-time values into a config template (config.example.json or
  * collector.example.json, passed in as text). Pure: text in, text out.
  */
+import { errorMessage } from '../common/error-message.js';
 
 export interface ConfigValues {
   /** The agent's node.id: the positive integer `traffic-collector node add` printed. */
@@ -36,7 +37,7 @@ export function fillConfig(template: string, values: ConfigValues): string {
   try {
     parsed = JSON.parse(template);
   } catch (err) {
-    throw new Error(`config template is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`config template is not valid JSON: ${errorMessage(err)}`);
   }
   const root = asObject(parsed, '(top level)');
   if (values.nodeId !== undefined) section(root, 'node').id = values.nodeId;

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { applyInstall, formatPlan, planInstall, SERVICE_NAMES, type InstallKind } from './install.js';
+import { errorMessage } from '../common/error-message.js';
 
 export interface InstallArgs {
   prefix: string;
@@ -37,7 +38,7 @@ function readTemplate(root: string, file: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`install: cannot read the template ${path} shipped with the package: ${(err as Error).message}`);
+    throw new Error(`install: cannot read the template ${path} shipped with the package: ${errorMessage(err)}`);
   }
 }
 

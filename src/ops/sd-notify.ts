@@ -14,6 +14,7 @@
  * TimeoutStartSec=, so the log line is what explains it).
  */
 import { createRequire } from 'node:module';
+import { errorMessage } from '../common/error-message.js';
 
 export type NotifyEnv = Readonly<Record<string, string | undefined>>;
 
@@ -42,7 +43,7 @@ function loadAddon(): UnixDgram {
     } catch (err) {
       throw new SdNotifyError(
         'ERR_SD_NOTIFY_ADDON',
-        `cannot load the unix-dgram addon needed for $NOTIFY_SOCKET (was its install script run? npm rebuild unix-dgram): ${(err as Error).message}`,
+        `cannot load the unix-dgram addon needed for $NOTIFY_SOCKET (was its install script run? npm rebuild unix-dgram): ${errorMessage(err)}`,
       );
     }
   }
@@ -129,7 +130,7 @@ export function startWatchdog(onError: (err: Error) => void, env: NotifyEnv = pr
     try {
       notifyWatchdog(env);
     } catch (err) {
-      onError(err as Error);
+      onError(err instanceof Error ? err : new Error(errorMessage(err)));
     }
   }, interval);
   timer.unref();

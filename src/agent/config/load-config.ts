@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isValidTimeZone } from '../../common/calendar.js';
-import { AgentError } from '../errors.js';
+import { AgentError, errorMessage } from '../errors.js';
 import { compileEmailPattern } from '../sources/proxy-stats/parse-user-counters.js';
 import {
   AgentConfigSchema,
@@ -98,7 +98,7 @@ export function resolveConfig(raw: unknown, env: ConfigEnv = process.env as Conf
     try {
       compileEmailPattern(user.emailPattern);
     } catch (err) {
-      problems.push(`userTraffic.emailPattern: ${(err as Error).message}`);
+      problems.push(`userTraffic.emailPattern: ${errorMessage(err)}`);
     }
   }
   if (panel && str(panel.url) && user?.enabled === false)
@@ -137,7 +137,7 @@ export function loadConfig(file: string, env: ConfigEnv = process.env as ConfigE
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new AgentError('CONFIG_UNREADABLE', `cannot read the configuration ${file}: ${(err as Error).message}`, [], {
+    throw new AgentError('CONFIG_UNREADABLE', `cannot read the configuration ${file}: ${errorMessage(err)}`, [], {
       cause: err,
     });
   }
@@ -145,7 +145,7 @@ export function loadConfig(file: string, env: ConfigEnv = process.env as ConfigE
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new AgentError('CONFIG_INVALID', `${file} is not valid JSON`, [`(file): ${(err as Error).message}`]);
+    throw new AgentError('CONFIG_INVALID', `${file} is not valid JSON`, [`(file): ${errorMessage(err)}`]);
   }
   return resolveConfig(raw, env);
 }

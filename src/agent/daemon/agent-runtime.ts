@@ -21,6 +21,7 @@ import { DeliveryError, type Sink } from '../sinks/sink.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { StateStore } from '../state/state-store.js';
 import type { SampleOutcome } from './sampler.js';
+import { errorMessage, withCode } from '../errors.js';
 
 export interface RuntimeDeps {
   store: StateStore;
@@ -112,7 +113,7 @@ export class AgentRuntime {
     const loaded = await this.deps.store.load(this.deps.now());
     for (const p of loaded.problems) {
       this.deps.logger.error(
-        { code: 'STATE_CORRUPT', file: p.file, movedTo: p.movedTo, reason: p.reason },
+        withCode('STATE_CORRUPT', { file: p.file, movedTo: p.movedTo, reason: p.reason }),
         `state file ${p.file} is damaged (${p.reason}); set aside as ${p.movedTo}`,
       );
     }
@@ -163,8 +164,8 @@ export class AgentRuntime {
     } catch (err) {
       if (this.diskOk) {
         this.deps.logger.error(
-          { code: 'STATE_WRITE_FAILED', dir: this.deps.store.dir, err: (err as Error).message },
-          `${(err as Error).message}; counting goes on in memory and nothing new is sent until the disk takes writes again`,
+          withCode('STATE_WRITE_FAILED', { dir: this.deps.store.dir, err: errorMessage(err) }),
+          `${errorMessage(err)}; counting goes on in memory and nothing new is sent until the disk takes writes again`,
         );
       }
       this.diskOk = false;
@@ -247,7 +248,7 @@ export class AgentRuntime {
   tick(readSample: () => Promise<SampleOutcome>): Promise<SampleOutcome> {
     return this.serial(async () => {
       const outcome = await readSample();
-      for (const p of outcome.problems) this.deps.logger.warn({ code: p.code, details: p.details }, p.message);
+      for (const p of outcome.problems) this.deps.logger.warn(withCode(p.code, { details: p.details }), p.message);
       this.lastLoad = outcome.load;
       this.lastUptimeSec = outcome.sample.uptimeSec ?? 0;
       if (!this.state) {
@@ -341,16 +342,15 @@ export class AgentRuntime {
       h.failures++;
       const policy = this.backoffPolicy();
       h.nextAttemptAt = this.deps.now() + backoffDelay(h.failures, policy, this.deps.random);
-      const message = (err as Error).message;
+      const message = errorMessage(err);
       if (h.failures === 1 || h.lastError !== message) {
         this.deps.logger.warn(
-          {
-            code: retryable ? 'DELIVERY_FAILED' : 'DELIVERY_REJECTED',
+          withCode(retryable ? 'DELIVERY_FAILED' : 'DELIVERY_REJECTED', {
             sink: sink.name,
             failures: h.failures,
             pending: this.state!.outbox.length,
             retryInMs: h.nextAttemptAt - this.deps.now(),
-          },
+          }),
           `${sink.name}: ${message}; records stay queued`,
         );
       }

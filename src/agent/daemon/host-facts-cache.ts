@@ -1,6 +1,7 @@
 /** Host facts, gathered in the background at start and then every hostFactsRefreshSec; never on the tick's path. */
 import type { Logger } from 'pino';
 import type { HostFacts } from '../../protocol/heartbeat.js';
+import { errorMessage, withCode } from '../errors.js';
 import { gatherHostFacts } from '../sources/host-facts.js';
 
 export class HostFactsCache {
@@ -15,8 +16,8 @@ export class HostFactsCache {
       .then((f) => {
         this.facts = f;
       })
-      .catch((err: Error) =>
-        this.logger.warn({ code: 'HOST_FACTS_FAILED', err: err.message }, 'host facts could not be gathered'),
+      .catch((err: unknown) =>
+        this.logger.warn(withCode('HOST_FACTS_FAILED', { err: errorMessage(err) }), 'host facts could not be gathered'),
       )
       .finally(() => {
         this.pending = null;

@@ -4,10 +4,11 @@
  * saves, tries one last delivery within shutdownDeadlineMs, and exits 0.
  */
 import { loadConfig } from '../config/load-config.js';
-import { AgentError } from '../errors.js';
+import { toAgentError, withCode } from '../errors.js';
 import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from '../../ops/sd-notify.js';
 import { openAgentProcess, type AgentProcess } from './agent-process.js';
 import { DaemonPanelPoll } from './panel-poll.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export interface DaemonHooks {
   /** Called once the daemon is running (the metrics server hooks in here). */
@@ -64,9 +65,9 @@ export async function runDaemon(
     try {
       await runtime.tick(proc.readSample);
     } catch (err) {
-      const e = err as AgentError;
+      const e = toAgentError(err, 'TICK_FAILED');
       logger.error(
-        { code: e.code ?? 'TICK_FAILED', details: e.details },
+        withCode(e.code, { details: e.details }),
         `tick failed: ${e.message}; nothing counted is lost, the next tick tries again`,
       );
       return;
@@ -91,7 +92,9 @@ export async function runDaemon(
     });
   };
 
-  const stopWatchdog = startWatchdog((err) => logger.warn({ err: err.message }, 'watchdog notification failed'));
+  const stopWatchdog = startWatchdog((err) =>
+    logger.warn(withCode('SYSTEMD_NOTIFY_FAILED', { err: err.message }), 'watchdog notification failed'),
+  );
   // Signals are taken before the first tick: a SIGTERM while it runs (a slow collector can hold it for timeoutMs)
   // still finishes it, takes the last sample, saves, delivers and exits 0.
   let exit!: (code: number) => void;
@@ -115,7 +118,7 @@ export async function runDaemon(
       await runtime.tick(proc.readSample);
     } catch (err) {
       logger.error(
-        { err: (err as Error).message },
+        withCode(toAgentError(err, 'TICK_FAILED').code, { err: errorMessage(err) }),
         'last sample failed; the saved state still covers everything counted',
       );
     }
@@ -136,7 +139,7 @@ export async function runDaemon(
   try {
     notifyReady(`counting ${Object.keys(runtime.state?.interfaces ?? {}).length} interfaces`);
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'readiness notification failed');
+    logger.warn(withCode('SYSTEMD_NOTIFY_FAILED', { err: errorMessage(err) }), 'readiness notification failed');
   }
   logger.info(
     {
@@ -186,9 +189,9 @@ export async function runDaemon(
         'configuration reloaded',
       );
     } catch (err) {
-      const e = err as AgentError;
+      const e = toAgentError(err, 'CONFIG_INVALID');
       logger.error(
-        { event: 'reload-refused', code: e.code, problems: e.details },
+        withCode(e.code, { event: 'reload-refused', problems: e.details }),
         `new configuration refused, the old one stays: ${e.message}`,
       );
     } finally {

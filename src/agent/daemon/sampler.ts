@@ -3,9 +3,11 @@ import { uptime as osUptime } from 'node:os';
 import type { Sample } from '../accounting/account-tick.js';
 import type { ProxySample } from '../accounting/user-deltas.js';
 import type { AgentConfig } from '../config/schema.js';
+import { type AgentErrorCode, toAgentError } from '../errors.js';
 import { readBootIdentity, readUptime } from '../sources/boot.js';
 import { readLoadavg, type LoadAverage } from '../sources/loadavg.js';
 import { readNetDev } from '../sources/net-dev.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export type ProxyReader = () => Promise<ProxySample>;
 
@@ -13,7 +15,7 @@ export interface SampleOutcome {
   sample: Sample;
   load: LoadAverage | null;
   /** Things worth a log line that did not stop the sample (a bad /proc line, a missing loadavg, an unreachable core). */
-  problems: { code: string; message: string; details?: readonly string[] }[];
+  problems: { code: AgentErrorCode; message: string; details?: readonly string[] }[];
 }
 
 export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: ProxyReader): Promise<SampleOutcome> {
@@ -38,7 +40,7 @@ export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: Pr
   try {
     load = await readLoadavg(cfg.procRoot);
   } catch (err) {
-    problems.push({ code: (err as { code?: string }).code ?? 'PROC_UNREADABLE', message: (err as Error).message });
+    problems.push({ code: toAgentError(err, 'PROC_UNREADABLE').code, message: errorMessage(err) });
   }
   let proxySample: ProxySample | null | undefined;
   if (proxy) {
@@ -46,7 +48,7 @@ export async function takeSample(cfg: AgentConfig, now: () => number, proxy?: Pr
       proxySample = await proxy();
     } catch (err) {
       proxySample = null;
-      problems.push({ code: (err as { code?: string }).code ?? 'PROXY_STATS_FAILED', message: (err as Error).message });
+      problems.push({ code: toAgentError(err, 'PROXY_STATS_FAILED').code, message: errorMessage(err) });
     }
   }
   const interfaces = new Map<string, { rxBytes: bigint; txBytes: bigint }>();

@@ -4,6 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AgentProcess } from '../daemon/agent-process.js';
+import { withCode } from '../errors.js';
+import { errorMessage } from '../../common/error-message.js';
 
 function splitHostPort(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
@@ -54,7 +56,7 @@ export async function startAgentMetrics(proc: AgentProcess): Promise<void> {
     proc.logger.info({ event: 'metrics', listen }, `metrics on http://${listen}/metrics`);
   } catch (err) {
     proc.logger.error(
-      { code: 'METRICS_LISTEN_FAILED', listen, err: (err as Error).message },
+      withCode('METRICS_LISTEN_FAILED', { listen, err: errorMessage(err) }),
       `cannot serve metrics on ${listen}`,
     );
   }

@@ -12,6 +12,7 @@ import type { OutboxRecord } from '../state/agent-state.js';
 import { takesAll } from '../outbox/outbox.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
 import { endpointUrl, isRetryableStatus, readErrorText } from './sink-http.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export interface HeartbeatExtras {
   load: [number, number, number] | null;
@@ -71,7 +72,7 @@ export class CollectorHeartbeatSink implements Sink {
         bodyTimeout: this.opts.timeoutMs,
       });
     } catch (err) {
-      throw new DeliveryError(`collector ${url.origin} unreachable: ${(err as Error).message}`, null, true, {
+      throw new DeliveryError(`collector ${url.origin} unreachable: ${errorMessage(err)}`, null, true, {
         cause: err,
       });
     }
@@ -87,7 +88,7 @@ export class CollectorHeartbeatSink implements Sink {
     try {
       answer = await res.body.json();
     } catch (err) {
-      throw new DeliveryError(`collector answer is not JSON: ${(err as Error).message}`, 200, true, { cause: err });
+      throw new DeliveryError(`collector answer is not JSON: ${errorMessage(err)}`, 200, true, { cause: err });
     }
     if (!Value.Check(HeartbeatResponse, answer) || answer.epoch !== ctx.epoch) {
       throw new DeliveryError('collector answer does not match the heartbeat contract', 200, true);

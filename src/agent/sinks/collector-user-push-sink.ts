@@ -22,6 +22,7 @@ import {
   loggableUrl,
   readErrorText,
 } from './sink-http.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export interface CollectorUserSinkOptions {
   url: string;
@@ -72,7 +73,7 @@ export class CollectorUserPushSink implements Sink {
         bodyTimeout: this.opts.timeoutMs,
       });
     } catch (err) {
-      throw new DeliveryError(`collector ${where} unreachable: ${(err as Error).message}`, null, true, { cause: err });
+      throw new DeliveryError(`collector ${where} unreachable: ${errorMessage(err)}`, null, true, { cause: err });
     }
     const text =
       res.statusCode === 200 ? await res.body.text().catch(() => '') : await readErrorText(res.body, this.opts.token);

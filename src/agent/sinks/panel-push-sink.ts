@@ -25,6 +25,7 @@ import {
   userTotals,
   withoutSecret,
 } from './sink-http.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export interface PanelPushSinkOptions {
   url: string;
@@ -92,12 +93,9 @@ export class PanelPushSink implements Sink {
       });
     } catch (err) {
       if (err instanceof TrackedRequestError && err.requestSent) return this.lostResponse(r, err);
-      throw new DeliveryError(
-        `panel ${where} unreachable, the push did not arrive: ${(err as Error).message}`,
-        null,
-        true,
-        { cause: err },
-      );
+      throw new DeliveryError(`panel ${where} unreachable, the push did not arrive: ${errorMessage(err)}`, null, true, {
+        cause: err,
+      });
     }
     if (res.statusCode !== 200) {
       const retryable = isRetryableStatus(res.statusCode);

@@ -7,6 +7,7 @@
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { UNIPROXY_USER_PATH } from '../../protocol/uniproxy.js';
+import { errorMessage } from '../../common/error-message.js';
 import { TrackedRequestError, trackedRequest } from './tracked-request.js';
 import { answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './sink-http.js';
 
@@ -103,10 +104,9 @@ export class PanelUserPoll {
       });
       outcome = this.read(res.statusCode, res.headers, res.text);
     } catch (err) {
-      const e = err as Error;
       outcome = {
         kind: 'failed',
-        reason: `unreachable: ${e instanceof TrackedRequestError && e.code ? `${e.code} ` : ''}${e.message}`,
+        reason: `unreachable: ${err instanceof TrackedRequestError && err.code ? `${err.code} ` : ''}${errorMessage(err)}`,
       };
     }
     if (outcome.kind === 'failed') outcome = { kind: 'failed', reason: withoutSecret(outcome.reason, this.opts.token) };

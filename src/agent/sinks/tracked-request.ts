@@ -9,6 +9,7 @@
  * `onRequestSent` callback, made once the request head and body were handed to the socket.
  */
 import type { Dispatcher } from 'undici';
+import { errorCode } from '../../common/error-message.js';
 
 export interface TrackedResponse {
   statusCode: number;
@@ -34,7 +35,7 @@ export class TrackedRequestError extends Error {
     super(cause.message, { cause });
     this.name = 'TrackedRequestError';
     this.requestSent = requestSent;
-    this.code = (cause as { code?: string }).code;
+    this.code = errorCode(cause);
   }
 }
 

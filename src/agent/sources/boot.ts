@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export interface BootIdentity {
   bootId: string | null;
@@ -36,7 +37,7 @@ async function readOptional(path: string): Promise<string | null> {
     return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, [], { cause: err });
+    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${errorMessage(err)}`, [], { cause: err });
   }
 }
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export type LoadAverage = [number, number, number];
 
@@ -23,7 +24,7 @@ export async function readLoadavg(procRoot: string): Promise<LoadAverage> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, [], { cause: err });
+    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${errorMessage(err)}`, [], { cause: err });
   }
   return parseLoadavg(text);
 }

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export interface InterfaceCounters {
   rxBytes: bigint;
@@ -78,7 +79,7 @@ export async function readNetDev(procRoot: string): Promise<NetDevParse> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, [], { cause: err });
+    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${errorMessage(err)}`, [], { cause: err });
   }
   const parsed = parseNetDev(text);
   if (parsed.interfaces.size === 0 && parsed.problems.length > 0) {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { AgentState } from './agent-state.js';
+import { errorMessage } from '../../common/error-message.js';
 
 const PREFIX = '{"sha256":"';
 const MIDDLE = '","state":';
@@ -35,7 +36,7 @@ export function decodeState(text: string): AgentState {
   try {
     parsed = JSON.parse(json);
   } catch (err) {
-    throw new Error(`the JSON does not parse: ${(err as Error).message}`);
+    throw new Error(`the JSON does not parse: ${errorMessage(err)}`);
   }
   if (!Value.Check(AgentState, parsed)) {
     const first = Value.Errors(AgentState, parsed).First();

@@ -13,6 +13,7 @@ import { AgentError } from '../errors.js';
 import type { AgentState } from './agent-state.js';
 import { fsyncDir, replaceFileSync } from '../../common/atomic-file.js';
 import { decodeState, encodeState } from './state-codec.js';
+import { errorMessage } from '../../common/error-message.js';
 
 export const STATE_FILE = 'state.json';
 export const BACKUP_FILE = 'state.json.bak';
@@ -46,7 +47,7 @@ export class StateStore {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await readdir(this.dir);
     } catch (err) {
-      throw new AgentError('STATE_DIR_UNUSABLE', `state directory ${this.dir}: ${(err as Error).message}`, [], {
+      throw new AgentError('STATE_DIR_UNUSABLE', `state directory ${this.dir}: ${errorMessage(err)}`, [], {
         cause: err,
       });
     }
@@ -60,16 +61,16 @@ export class StateStore {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { missing: true };
       if (code === 'EACCES' || code === 'EPERM') {
-        throw new AgentError('STATE_DIR_UNUSABLE', `cannot read state file ${path}: ${(err as Error).message}`, [], {
+        throw new AgentError('STATE_DIR_UNUSABLE', `cannot read state file ${path}: ${errorMessage(err)}`, [], {
           cause: err,
         });
       }
-      return { reason: (err as Error).message };
+      return { reason: errorMessage(err) };
     }
     try {
       return { state: decodeState(text) };
     } catch (err) {
-      return { reason: (err as Error).message };
+      return { reason: errorMessage(err) };
     }
   }
 
@@ -119,12 +120,9 @@ export class StateStore {
         await writeBoth();
       }
     } catch (err) {
-      throw new AgentError(
-        'STATE_WRITE_FAILED',
-        `cannot write the state in ${this.dir}: ${(err as Error).message}`,
-        [],
-        { cause: err },
-      );
+      throw new AgentError('STATE_WRITE_FAILED', `cannot write the state in ${this.dir}: ${errorMessage(err)}`, [], {
+        cause: err,
+      });
     }
   }
 }

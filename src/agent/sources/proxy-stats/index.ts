@@ -4,7 +4,7 @@ export type { ReadProxyStatsOptions, ProxyStatsSnapshot } from './read-proxy-sta
 export { closeProxyStats } from './stats-client.js';
 export { parseUserCounters, compileEmailPattern, DEFAULT_EMAIL_PATTERN } from './parse-user-counters.js';
 export type { ParsedUserCounters, UserTraffic } from './parse-user-counters.js';
-export { ProxyStatsError, PROXY_STATS_ERRORS } from './errors.js';
+export { ProxyStatsError } from './errors.js';
 export type { ProxyStatsErrorCode } from './errors.js';
 export { PROXY_STATS_APIS, STATS_PACKAGES, protoDirFor } from './stats-proto.js';
 export type { ProxyStatsApi } from './stats-proto.js';
