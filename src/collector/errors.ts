@@ -19,6 +19,10 @@ export const ERRORS = Object.freeze({
   TC_NOT_FOUND: { status: 404, message: 'No such route' },
   TC_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   TC_COUNTER_OVERFLOW: { status: 422, message: 'The node total would exceed 2^63-1 bytes, the storage ceiling' },
+  TC_USER_COUNTER_OVERFLOW: {
+    status: 422,
+    message: 'A per-user row would exceed 2^63-1 bytes, the storage ceiling; nothing of the push stored',
+  },
   TC_RECORD_CONFLICT: {
     status: 409,
     message: 'A record (node, epoch, seq) or push key is already held with different contents; nothing of it stored',

@@ -597,6 +597,80 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
           expect(await s.userTraffic(2_001_022, day, dayAfter)).toEqual([{ serverId: a.node.id, u: 1023n, d: big }]);
         });
 
+        it('refuses a push that would carry a per-user row past 2^63-1, and applies none of its rows', async () => {
+          const a = await newNode();
+          const max = (1n << 63n) - 1n;
+          const push = (rows: Array<[number, bigint, bigint]>, key?: string) => ({
+            nodeId: a.node.id,
+            rate: '1',
+            recordAt: day,
+            rows,
+            receivedAt: T0,
+            ...(key ? { idempotencyKey: key } : {}),
+          });
+          await s.pushUserTraffic(push([[601, max - 1n, 1n]]));
+          for (const rows of [
+            [
+              [600, 5n, 5n],
+              [601, 2n, 0n],
+              [602, 5n, 5n],
+            ],
+            [
+              [601, 0n, max],
+              [602, 1n, 1n],
+            ],
+          ] as Array<Array<[number, bigint, bigint]>>) {
+            const err = await s.pushUserTraffic(push(rows)).catch((e: unknown) => e);
+            expect((err as CollectorError).code).toBe('TC_USER_COUNTER_OVERFLOW');
+          }
+          // A keyed push refused for overflow leaves no key behind: the same key applies once the rows fit.
+          const key = `${a.node.id}:00000000000000e9:1`;
+          const refused = await s.pushUserTraffic(push([[601, 2n, 0n]], key)).catch((e: unknown) => e);
+          expect((refused as CollectorError).code).toBe('TC_USER_COUNTER_OVERFLOW');
+          expect(await s.pushUserTraffic(push([[601, 1n, 0n]], key))).toEqual({ applied: true });
+          expect(await s.nodeUsers(a.node.id, day, dayAfter, 10)).toEqual([{ userId: 601, u: max, d: 1n }]);
+        });
+
+        it('sums per-user rows past 2^63-1 exactly in every read, and ranks them in exact order', async () => {
+          const a = await newNode();
+          const b = await newNode();
+          const max = (1n << 63n) - 1n;
+          const rows = (uid: number, u: bigint, d: bigint): Array<[number, bigint, bigint]> => [[uid, u, d]];
+          for (const n of [a, b])
+            for (const at of [day, day + 3600]) {
+              await s.pushUserTraffic({
+                nodeId: n.node.id,
+                rate: '1',
+                recordAt: at,
+                rows: rows(701, max, max),
+                receivedAt: T0,
+              });
+              await s.pushUserTraffic({
+                nodeId: n.node.id,
+                rate: '1',
+                recordAt: at,
+                rows: rows(702, max, max - 1n),
+                receivedAt: T0,
+              });
+            }
+          const u4 = 4n * max;
+          expect(await s.userTraffic(701, day, dayAfter)).toEqual([
+            { serverId: a.node.id, u: 2n * max, d: 2n * max },
+            { serverId: b.node.id, u: 2n * max, d: 2n * max },
+          ]);
+          expect(await s.nodeUsers(a.node.id, day, dayAfter, 10)).toEqual([
+            { userId: 701, u: 2n * max, d: 2n * max },
+            { userId: 702, u: 2n * max, d: 2n * max - 2n },
+          ]);
+          const rank = (await s.rankUsers(day, dayAfter, 1000)).filter((x) => x.userId === 701 || x.userId === 702);
+          expect(rank).toEqual([
+            { userId: 701, u: u4, d: u4 },
+            { userId: 702, u: u4, d: u4 - 4n },
+          ]);
+          // The top of the ranking is the huge pair, in exact order, even with a limit.
+          expect((await s.rankUsers(day, dayAfter, 2)).map((x) => x.userId)).toEqual([701, 702]);
+        });
+
         it('applies 10,000 rows of one push in one transaction', async () => {
           const a = await newNode();
           const rows: Array<[number, bigint, bigint]> = Array.from({ length: 10_000 }, (_, i) => [

@@ -267,7 +267,7 @@ export class PostgresStore implements Store {
         if (k) await c.query(Q.raisePushHighWater, [p.nodeId, k.epoch, k.seq]);
       }
       if (p.rows.length) {
-        await c.query(Q.upsertUserStats, [
+        const written = await c.query(Q.upsertUserStats, [
           p.nodeId,
           p.rate,
           p.recordAt,
@@ -276,6 +276,7 @@ export class PostgresStore implements Store {
           p.rows.map((r) => str(r[1])),
           p.rows.map((r) => str(r[2])),
         ]);
+        if ((written.rowCount ?? 0) < p.rows.length) throw new CollectorError('TC_USER_COUNTER_OVERFLOW');
       }
       await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);
       return { applied: true };

@@ -206,11 +206,16 @@ export const Q = {
   pushHighWater: 'SELECT seq, unverifiable_through FROM push_high_water WHERE node_id = $1 AND epoch = $2',
   raisePushHighWater:
     'INSERT INTO push_high_water (node_id, epoch, seq) VALUES ($1, $2, $3) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(push_high_water.seq, excluded.seq)',
-  /** Rows arrive sorted by user id, so concurrent pushes take row locks in one order (no deadlock). */
+  /**
+   * A row that would pass 2^63-1 is left as it is and not counted in rowCount (the store checks it), rather than
+   * failing with bigint out of range. SUM(bigint) is numeric in PostgreSQL, so the reads below never overflow.
+   * Rows arrive sorted by user id, so concurrent pushes take row locks in one order (no deadlock).
+   */
   upsertUserStats: `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
     SELECT t.uid, $1, $2, t.u, t.d, 'd', $3, $4, $4 FROM unnest($5::bigint[], $6::bigint[], $7::bigint[]) AS t(uid, u, d)
     ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
-    DO UPDATE SET u = stat_user.u + excluded.u, d = stat_user.d + excluded.d, updated_at = excluded.updated_at`,
+    DO UPDATE SET u = stat_user.u + excluded.u, d = stat_user.d + excluded.d, updated_at = excluded.updated_at
+    WHERE stat_user.u <= 9223372036854775807 - excluded.u AND stat_user.d <= 9223372036854775807 - excluded.d`,
   rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= $1 AND record_at < $2
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT $3`,
   userTraffic: `SELECT server_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE user_id = $1 AND record_at >= $2 AND record_at < $3

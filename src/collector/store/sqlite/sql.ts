@@ -202,6 +202,18 @@ export const Q = {
     GROUP BY server_id ORDER BY server_id`,
   nodeUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE server_id = ? AND record_at >= ? AND record_at < ?
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT ?`,
+  /**
+   * The same three reads summed exactly past 2^63-1 (SUM raises "integer overflow" there): tc_sum and tc_sum2 are
+   * BigInt aggregates (sqlite-store.ts) answering zero-padded decimal text, which orders as the numbers do. Slower
+   * than SUM (a JS call per row), so used only when the native query overflows.
+   */
+  rankUsersExact: `SELECT user_id, tc_sum(u) AS u, tc_sum(d) AS d FROM stat_user WHERE record_at >= ? AND record_at < ?
+    GROUP BY user_id ORDER BY tc_sum2(u, d) DESC, user_id LIMIT ?`,
+  userTrafficExact: `SELECT server_id, tc_sum(u) AS u, tc_sum(d) AS d FROM stat_user
+    WHERE user_id = ? AND record_at >= ? AND record_at < ? GROUP BY server_id ORDER BY server_id`,
+  nodeUsersExact: `SELECT user_id, tc_sum(u) AS u, tc_sum(d) AS d FROM stat_user
+    WHERE server_id = ? AND record_at >= ? AND record_at < ?
+    GROUP BY user_id ORDER BY tc_sum2(u, d) DESC, user_id LIMIT ?`,
 } as const;
 
 /**
@@ -214,5 +226,12 @@ export function upsertUserStatsSql(n: number): string {
     SELECT v.column1, @node, @rate, v.column2, v.column3, 'd', @recordAt, @now, @now
     FROM (VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}) AS v WHERE true
     ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
-    DO UPDATE SET u = u + excluded.u, d = d + excluded.d, updated_at = excluded.updated_at`;
+    DO UPDATE SET u = u + excluded.u, d = d + excluded.d, updated_at = excluded.updated_at
+    WHERE ${USER_ROW_FITS}`;
 }
+
+/**
+ * The upsert's guard: a row that would pass 2^63-1 is left as it is (and not counted in `changes`, which the store
+ * checks), instead of SQLite turning the sum into a float. Both sides of each comparison fit in 64 bits.
+ */
+const USER_ROW_FITS = 'u <= 9223372036854775807 - excluded.u AND d <= 9223372036854775807 - excluded.d';

@@ -52,8 +52,42 @@ import type {
   UserTotal,
 } from '../store.js';
 import { MIGRATIONS, Q, upsertUserStatsSql } from './sql.js';
+import { STORE_MAX } from '../store.js';
 
 type Row = Record<string, unknown>;
+
+/** The rows of a native SUM query, or undefined when SQLite refused a sum past 2^63-1 ("integer overflow"). */
+function exactly(query: () => unknown[]): Row[] | undefined {
+  try {
+    return query() as Row[];
+  } catch (err) {
+    if (err instanceof Database.SqliteError && err.message === 'integer overflow') return undefined;
+    throw err;
+  }
+}
+
+/** Zero-padded decimal text of a non-negative sum: orders as text as the numbers do (40 digits hold 2^64 x 2^63). */
+const sumText = (v: bigint): string => v.toString().padStart(40, '0');
+
+/** The BigInt aggregates of the exact per-user reads (sql.ts *Exact). */
+function registerExactSums(db: Database.Database): void {
+  db.aggregate('tc_sum', {
+    start: () => 0n,
+    step: (t: bigint, v: bigint | null) => t + (v ?? 0n),
+    result: sumText,
+    safeIntegers: true,
+    deterministic: true,
+  });
+  db.aggregate('tc_sum2', {
+    start: () => 0n,
+    step: (t: bigint, ...v: Array<bigint | null>) => t + (v[0] ?? 0n) + (v[1] ?? 0n),
+    varargs: true,
+    result: sumText,
+    safeIntegers: true,
+    deterministic: true,
+  });
+}
+
 interface IngestJob {
   nodeId: number;
   hb: HeartbeatInput;
@@ -83,6 +117,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    registerExactSums(this.db);
     this.ingestTxn = this.db.transaction(this.ingestTx);
     this.pushTxn = this.db.transaction(this.pushTx);
     this.groupTxn = this.db.transaction(this.groupTx);
@@ -373,6 +408,7 @@ export class SqliteStore implements Store {
     const named = { node: p.nodeId, rate: p.rate, recordAt: p.recordAt, now: Math.floor(p.receivedAt / 1000) };
     const rows = p.rows;
     let i = 0;
+    let written = 0;
     for (const size of USER_CHUNKS) {
       if (rows.length - i < size) continue;
       const stmt = this.userStmt(size);
@@ -384,9 +420,11 @@ export class SqliteStore implements Store {
           params[3 * j + 1] = r[1];
           params[3 * j + 2] = r[2];
         }
-        stmt.run(...params, named);
+        written += stmt.run(...params, named).changes;
       }
     }
+    // A row left out by the upsert's guard would have passed 2^63-1: throwing rolls the whole push back.
+    if (written < rows.length) throw new CollectorError('TC_USER_COUNTER_OVERFLOW');
     this.s.markSeen.run(p.receivedAt, p.nodeId);
     return { applied: true };
   };
@@ -403,14 +441,27 @@ export class SqliteStore implements Store {
   }
 
   async rankUsers(fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
-    return (this.s.rankUsers.all(fromSec, toSec, limit) as Row[]).map(toUserTotal);
+    return this.ranked('rankUsers', 'rankUsersExact', [fromSec, toSec, limit]);
   }
 
   async userTraffic(userId: number, fromSec: number, toSec: number): Promise<UserNodeTotal[]> {
-    return (this.s.userTraffic.all(userId, fromSec, toSec) as Row[]).map(toUserNodeTotal);
+    const args = [userId, fromSec, toSec];
+    const rows = exactly(() => this.s.userTraffic.all(...args)) ?? (this.s.userTrafficExact.all(...args) as Row[]);
+    return rows.map(toUserNodeTotal);
   }
 
   async nodeUsers(nodeId: number, fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
-    return (this.s.nodeUsers.all(nodeId, fromSec, toSec, limit) as Row[]).map(toUserTotal);
+    return this.ranked('nodeUsers', 'nodeUsersExact', [nodeId, fromSec, toSec, limit]);
+  }
+
+  /**
+   * A per-user ranking by native SUM, or, when a sum passes 2^63-1, by the exact BigInt aggregates. SUM raises on
+   * overflow; u + d of two sums that fit becomes a float >= 2^63 that sorts first, so the first row tells.
+   */
+  private ranked(fast: 'rankUsers' | 'nodeUsers', exact: 'rankUsersExact' | 'nodeUsersExact', args: unknown[]) {
+    const rows = exactly(() => this.s[fast].all(...args));
+    const first = rows?.[0];
+    if (rows && (first === undefined || big(first.u) + big(first.d) <= STORE_MAX)) return rows.map(toUserTotal);
+    return (this.s[exact].all(...args) as Row[]).map(toUserTotal);
   }
 }
