@@ -8,7 +8,9 @@ import { Ajv } from 'ajv';
 import { AuthFailureLimiter } from './auth-limiter.js';
 import type { CollectorConfig } from './config.js';
 import type { AppContext } from './context.js';
+import underPressure from '@fastify/under-pressure';
 import { CollectorError, errorBody } from './errors.js';
+import { mapError } from './map-error.js';
 import { createMetrics } from './metrics.js';
 import { hashToken } from './tokens.js';
 import type { Store } from './store/store.js';
@@ -50,6 +52,12 @@ const queryAjv = new Ajv({
   strict: false,
 });
 
+class Overloaded extends CollectorError {
+  constructor() {
+    super('TC_OVERLOADED');
+  }
+}
+
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { store, config } = opts;
   const now = opts.now ?? Date.now;
@@ -60,7 +68,30 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A request whose headers and body are not in within requestTimeoutMs is cut with 408 by Node's own timer, which
+    // looks at open connections once a second (Node's default would be every 30 s).
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: 1000,
+    },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  // Back-pressure before anything else: past the configured event-loop delay or heap every request is answered
+  // 503 TC_OVERLOADED with Retry-After (the agent backs off on 503), before its credentials or body are looked at.
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.maxHeapUsedBytes,
+    retryAfter: 10,
+    customError: Overloaded,
+  });
+  // A request answered before its body was read (refused credentials, a declared length over the limit, too many
+  // users) gets `Connection: close`, so Node drops the connection instead of reading the rest of the body.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode >= 400 && req.raw.complete === false) reply.header('connection', 'close');
+    return payload;
+  });
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? bodyAjv : queryAjv;
@@ -89,7 +120,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const mapped = mapError(err);
-    if (mapped.statusCode >= 500) req.log.error({ err }, 'request failed');
+    // TC_OVERLOADED is the intended answer under pressure, counted in /metrics; a line per request would add load.
+    if (mapped.statusCode >= 500 && mapped.code !== 'TC_OVERLOADED') req.log.error({ err }, 'request failed');
     return reply.code(mapped.statusCode).send(mapped.toBody());
   });
   app.setNotFoundHandler((req, reply) =>
@@ -105,37 +137,4 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(panelRoutes(ctx));
   await app.register(dashboardStatic);
   return app;
-}
-
-/** Fastify's own errors and ours -> a CollectorError with a stable code. */
-export function mapError(err: FastifyError): CollectorError {
-  if (err instanceof CollectorError) return err;
-  if (err instanceof RangeError) return new CollectorError('TC_BAD_COUNT', err.message);
-  if (err.validation) {
-    const first = err.validation[0];
-    if (first?.keyword === 'maxItems' && first.instancePath === '/records')
-      return new CollectorError('TC_TOO_MANY_RECORDS');
-    return new CollectorError(
-      'TC_VALIDATION',
-      `${err.validationContext ?? 'body'}${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim(),
-    );
-  }
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new CollectorError('TC_BODY_TOO_LARGE');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new CollectorError('TC_BAD_CONTENT_TYPE');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new CollectorError('TC_BAD_JSON');
-    default:
-      break;
-  }
-  if (err instanceof SyntaxError || err.statusCode === 400) return new CollectorError('TC_BAD_JSON', err.message);
-  if (err.statusCode === 413) return new CollectorError('TC_BODY_TOO_LARGE');
-  if (err.statusCode === 415) return new CollectorError('TC_BAD_CONTENT_TYPE');
-  if (err.statusCode === 405) return new CollectorError('TC_METHOD_NOT_ALLOWED');
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
-    return new CollectorError('TC_VALIDATION', err.message);
-  return new CollectorError('TC_INTERNAL');
 }

@@ -29,13 +29,45 @@ export const CollectorConfigSchema = Type.Object(
     timezone: Type.String({ default: 'UTC', description: 'IANA zone of the per-user day and of day buckets' }),
     bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024, maximum: 1_073_741_824 }),
     pushBodyLimitBytes: Type.Integer({ default: 33_554_432, minimum: 1024, maximum: 1_073_741_824 }),
-    authFailuresPerMinute: Type.Integer({ default: 30, minimum: 1, maximum: 1_000_000 }),
+    authFailuresPerMinute: Type.Integer({
+      default: 30,
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'failed authentications per client address and minute before failures are answered 429',
+    }),
+    maxUsersPerPush: Type.Integer({
+      default: 100_000,
+      minimum: 1,
+      maximum: 10_000_000,
+      description: 'users in one UniProxy push (or v2 report); a bigger push is refused with 413',
+    }),
+    requestTimeoutMs: Type.Integer({
+      default: 30_000,
+      minimum: 1000,
+      maximum: 3_600_000,
+      description: 'a request (headers and body) not received in full within this time is cut with 408',
+    }),
+    maxEventLoopDelayMs: Type.Integer({
+      default: 1000,
+      minimum: 0,
+      maximum: 600_000,
+      description: 'past this event-loop delay every request is answered 503 with Retry-After (0: off)',
+    }),
+    maxHeapUsedBytes: Type.Integer({
+      default: 1_610_612_736,
+      minimum: 0,
+      description: 'past this V8 heap use every request is answered 503 with Retry-After (0: off)',
+    }),
     pgPoolSize: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
-    trustProxy: Type.Boolean({ default: false, description: 'take the client address from X-Forwarded-For' }),
+    trustProxy: Type.Boolean({
+      default: false,
+      description:
+        'take the client address from X-Forwarded-For (only behind a reverse proxy that sets it; see docs/security.md)',
+    }),
   },
   { additionalProperties: false },
 );

@@ -29,6 +29,10 @@ export const ERRORS = Object.freeze({
   },
   TC_BAD_RANGE: { status: 400, message: 'from/to must be unix ms or ISO dates with from < to' },
   TC_DB_UNAVAILABLE: { status: 503, message: 'The database is not reachable' },
+  TC_OVERLOADED: {
+    status: 503,
+    message: 'The collector is over its configured event-loop delay or heap; retry after the Retry-After seconds',
+  },
   TC_INTERNAL: { status: 500, message: 'Internal error' },
 } as const);
 

@@ -5,6 +5,7 @@
 import { startOfLocalDay } from '../common/calendar.js';
 import { pushDigest } from '../protocol/record-digest.js';
 import { parseIdempotencyKey } from '../protocol/uniproxy.js';
+import { MAX_CLOCK_AHEAD_MS } from './store/ingest-plan.js';
 import { STORE_MAX } from './store/store.js';
 
 /** A canonical decimal rate ("1", "0.5", "1.25"): at most 6 decimals, no sign, no exponent. */
@@ -82,13 +83,17 @@ function isCount(v: unknown): v is number | string {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-/** Day the traffic is booked on: the local day (collector timezone) of the measurement time, in unix seconds. */
+/**
+ * Day the traffic is booked on: the local day (collector timezone) of the measurement time, in unix seconds. A time
+ * further ahead of the collector's clock than MAX_CLOCK_AHEAD_MS counts as that bound, as a heartbeat record's does.
+ */
 export function recordDay(
   measuredAtHeader: string | string[] | undefined,
   receivedAt: number,
   timeZone: string,
 ): number {
-  return Math.floor(startOfLocalDay(measuredAtOf(measuredAtHeader) ?? receivedAt, timeZone) / 1000);
+  const measured = measuredAtOf(measuredAtHeader) ?? receivedAt;
+  return Math.floor(startOfLocalDay(Math.min(measured, receivedAt + MAX_CLOCK_AHEAD_MS), timeZone) / 1000);
 }
 
 /** The unix ms an X-Traffic-Measured-At header names, or undefined when absent or not digits. */

@@ -68,7 +68,7 @@ describe('POST /api/v1/agent/heartbeat', () => {
     expect((await t.admin(`/api/v1/nodes/${n.id}`)).json().online).toBe(false);
   });
 
-  it('answers wrong, missing and malformed tokens with 401 and rate limits repeated failures per address', async () => {
+  it('answers wrong, missing and malformed tokens with 401, then 429 past the limit, never refusing a valid token', async () => {
     t = await makeTestApp({ authFailuresPerMinute: 5 });
     const n = await t.addNode();
     for (const auth of [undefined, 'Bearer nope', `Basic ${n.token}`, `Bearer ${n.token}x`, 'Bearer']) {
@@ -81,9 +81,11 @@ describe('POST /api/v1/agent/heartbeat', () => {
       expect(res.statusCode).toBe(401);
       expect(res.json().error.code).toBe('TC_UNAUTHORIZED');
     }
-    const limited = await t.heartbeat(n.token, {});
+    const limited = await t.heartbeat(`${n.token}x`, {});
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe('TC_RATE_LIMITED');
+    expect(limited.headers['retry-after']).toBe('60');
+    expect((await t.heartbeat(n.token, {})).statusCode).toBe(200);
     const other = await t.app.inject({
       method: 'POST',
       url: HEARTBEAT_PATH,

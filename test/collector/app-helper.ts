@@ -53,7 +53,15 @@ export async function makeTestApp(
     },
   });
   const clock = { now: start };
-  const cfg = validateConfig({ db: join(dir, 'c.db'), logLevel: 'info', ...config });
+  // Back-pressure off unless a test turns it on: on a loaded test machine the event-loop delay of a starved process
+  // passes any fixed bound, and a 503 there would say nothing about the code under test.
+  const cfg = validateConfig({
+    db: join(dir, 'c.db'),
+    logLevel: 'info',
+    maxEventLoopDelayMs: 0,
+    maxHeapUsedBytes: 0,
+    ...config,
+  });
   const app = await buildApp({
     store,
     config: cfg,

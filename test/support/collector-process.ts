@@ -97,7 +97,8 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
   const port = opts.port ?? (await freePort());
   const adminToken = opts.adminToken ?? `admin-${Math.random().toString(36).slice(2)}-${Date.now()}`;
   const configFile = join(dir, 'collector.json');
-  writeFileSync(configFile, JSON.stringify({ logLevel: 'warn', ...opts.config }));
+  // Back-pressure off unless asked for (see test/collector/app-helper.ts); test/collector/pre-auth.test.ts covers it.
+  writeFileSync(configFile, JSON.stringify({ logLevel: 'warn', maxEventLoopDelayMs: 0, ...opts.config }));
   const base = ['--config', configFile, '--db', db];
   const adminArgs = adminToken ? ['--admin-token', adminToken] : [];
   const child = spawn(

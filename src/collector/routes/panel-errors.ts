@@ -21,7 +21,25 @@ export const PANEL = Object.freeze({
       errors: { 'Idempotency-Key': ['must be <nodeId>:<epoch>:<seq> of this node'] },
     },
   },
+  credentialsNotInBody: {
+    status: 422,
+    body: {
+      message: 'Invalid token',
+      errors: {
+        token: [
+          'A body over 65536 bytes (or without Content-Length) is not read before authentication: send token and node_id in the query string or the Authorization header',
+        ],
+      },
+    },
+  },
   tooLarge: { status: 413, body: { message: 'Payload Too Large', errors: {} } },
+  tooManyUsers: (max: number) => ({
+    status: 413,
+    body: {
+      message: 'Payload Too Large',
+      errors: { data: [`a push holds at most ${max} users (maxUsersPerPush); split it into several pushes`] },
+    },
+  }),
   throttled: { status: 429, body: { message: 'Too Many Attempts.' } },
 });
 

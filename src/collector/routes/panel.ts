@@ -11,14 +11,20 @@ import {
   MEASURED_AT_HEADER,
   SERVER_REPORT_V2_PATH,
   UNIPROXY_PREFIX,
-  parsePushBodyText,
 } from '../../protocol/uniproxy.js';
 import type { AppContext } from '../context.js';
-import { mapError } from '../app.js';
+import { mapError } from '../map-error.js';
+import {
+  BodyTooLargeError,
+  type PanelBody,
+  type PanelBodyShape,
+  readPanelBody,
+  TooManyUsersError,
+} from '../panel-body.js';
 import type { NodeInfo } from '../store/store.js';
 import { CollectorError } from '../errors.js';
 import { checkIdempotencyKey, measuredAtOf, parsePushEntries, recordDay } from '../user-push.js';
-import { panelAuth } from './panel-auth.js';
+import { panelAuth, panelPreAuth } from './panel-auth.js';
 import { PANEL, PanelError } from './panel-errors.js';
 
 const PanelQuery = Type.Object(
@@ -30,32 +36,41 @@ const PanelQuery = Type.Object(
   { additionalProperties: Type.String({ maxLength: 1024 }) },
 );
 
-function parseBody(raw: unknown): unknown {
-  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
-  try {
-    return parsePushBodyText(raw);
-  } catch {
-    return undefined;
-  }
-}
-
 export const panelRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
   async (app) => {
+    // Credentials first (onRequest), then the body, streamed: see panel-auth.ts and panel-body.ts.
+    app.addHook('onRequest', panelPreAuth(ctx));
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser('*', async (req: FastifyRequest, payload: AsyncIterable<Buffer>) => {
+      const limitBytes = req.routeOptions.bodyLimit ?? ctx.config.bodyLimitBytes;
+      if (Number(req.headers['content-length']) > limitBytes) throw new BodyTooLargeError(limitBytes);
+      const shape = (req.routeOptions.config as { panelBody?: PanelBodyShape }).panelBody ?? 'credentials';
+      return readPanelBody(payload, { shape, limitBytes, maxUsers: ctx.config.maxUsersPerPush });
+    });
 
     app.setErrorHandler((err: FastifyError, req, reply) => {
       if (err instanceof PanelError) return reply.code(err.statusCode).send(err.body);
-      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(PANEL.tooLarge.body);
+      if (err instanceof TooManyUsersError) {
+        const e = PANEL.tooManyUsers(err.maxUsers);
+        return reply.code(e.status).send(e.body);
+      }
+      if (err instanceof BodyTooLargeError || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+        return reply.code(413).send(PANEL.tooLarge.body);
       if (err.validation) return reply.code(422).send({ message: err.message, errors: {} });
       const mapped = mapError(err);
-      if (mapped.statusCode >= 500) req.log.error({ err }, 'panel request failed');
+      if (mapped.statusCode >= 500 && mapped.code !== 'TC_OVERLOADED') req.log.error({ err }, 'panel request failed');
       return reply.code(mapped.statusCode).send(mapped.toBody());
     });
 
     const schema = { querystring: PanelQuery };
-    const pushLimit = { bodyLimit: ctx.config.pushBodyLimitBytes };
+    const push = (panelBody: PanelBodyShape) => ({
+      schema,
+      bodyLimit: ctx.config.pushBodyLimitBytes,
+      config: { panelBody },
+    });
+    const small = { schema, config: { panelBody: 'credentials' as PanelBodyShape } };
+    const bodyOf = (req: FastifyRequest) => req.body as PanelBody | undefined;
 
     async function applyTraffic(req: FastifyRequest, node: NodeInfo, traffic: unknown): Promise<void> {
       const parsed = parsePushEntries(traffic, node.rate, measuredAtOf(req.headers[MEASURED_AT_HEADER]));
@@ -90,21 +105,18 @@ export const panelRoutes =
       }
     }
 
-    app.post(`${UNIPROXY_PREFIX}/push`, { schema, ...pushLimit }, async (req) => {
-      const body = parseBody(req.body);
-      const node = await panelAuth(ctx, req, body);
-      await applyTraffic(req, node, body);
+    app.post(`${UNIPROXY_PREFIX}/push`, push('push'), async (req, reply) => {
+      const body = bodyOf(req);
+      const node = await panelAuth(ctx, req, reply, body?.fields);
+      await applyTraffic(req, node, body?.traffic);
       return PANEL.success();
     });
 
-    app.post(SERVER_REPORT_V2_PATH, { schema, ...pushLimit }, async (req) => {
-      const body = parseBody(req.body);
-      const node = await panelAuth(ctx, req, body);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw PanelError.of(PANEL.badData);
-      const report = body as Record<string, unknown>;
-      if (report.status !== undefined && (typeof report.status !== 'object' || report.status === null))
-        throw PanelError.of(PANEL.badData);
-      if (report.traffic !== undefined) await applyTraffic(req, node, report.traffic);
+    app.post(SERVER_REPORT_V2_PATH, push('report'), async (req, reply) => {
+      const body = bodyOf(req);
+      const node = await panelAuth(ctx, req, reply, body?.fields);
+      if (!body?.object || body.statusNotObject || body.trafficNotObject) throw PanelError.of(PANEL.badData);
+      if (body.traffic !== undefined) await applyTraffic(req, node, body.traffic);
       else await ctx.store.markSeen(node.id, ctx.now());
       return { data: true };
     });
@@ -126,30 +138,30 @@ export const panelRoutes =
     };
 
     app.get(`${UNIPROXY_PREFIX}/user`, { schema }, async (req, reply) => {
-      const node = await panelAuth(ctx, req, undefined);
+      const node = await panelAuth(ctx, req, reply, undefined);
       await ctx.store.markSeen(node.id, ctx.now());
       return etagged(req, reply, { users: [] });
     });
 
     app.get(`${UNIPROXY_PREFIX}/config`, { schema }, async (req, reply) => {
-      await panelAuth(ctx, req, undefined);
+      await panelAuth(ctx, req, reply, undefined);
       const interval = ctx.config.heartbeatIntervalSec;
       return etagged(req, reply, { base_config: { push_interval: interval, pull_interval: interval } });
     });
 
-    app.post(`${UNIPROXY_PREFIX}/alive`, { schema }, async (req) => {
-      const node = await panelAuth(ctx, req, parseBody(req.body));
+    app.post(`${UNIPROXY_PREFIX}/alive`, small, async (req, reply) => {
+      const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
       await ctx.store.markSeen(node.id, ctx.now());
       return { data: true };
     });
 
-    app.get(`${UNIPROXY_PREFIX}/alivelist`, { schema }, async (req) => {
-      await panelAuth(ctx, req, undefined);
+    app.get(`${UNIPROXY_PREFIX}/alivelist`, { schema }, async (req, reply) => {
+      await panelAuth(ctx, req, reply, undefined);
       return { alive: {} };
     });
 
-    app.post(`${UNIPROXY_PREFIX}/status`, { schema }, async (req) => {
-      const node = await panelAuth(ctx, req, parseBody(req.body));
+    app.post(`${UNIPROXY_PREFIX}/status`, small, async (req, reply) => {
+      const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
       await ctx.store.markSeen(node.id, ctx.now());
       return { data: true, code: 0, message: 'success' };
     });

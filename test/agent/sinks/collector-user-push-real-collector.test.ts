@@ -29,7 +29,12 @@ describe('CollectorUserPushSink against the real collector', () => {
       createdAt: Date.now(),
     });
     nodeId = node.id;
-    app = await buildApp({ store, config: defaultConfig(), logger: false, adminToken: 'admin-token-for-the-test' });
+    app = await buildApp({
+      store,
+      config: { ...defaultConfig(), maxEventLoopDelayMs: 0 },
+      logger: false,
+      adminToken: 'admin-token-for-the-test',
+    });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     sink = new CollectorUserPushSink({
       url: address,
