@@ -43,6 +43,7 @@ const bodyAjv = new Ajv({
   removeAdditional: false,
   useDefaults: false,
   strict: false,
+  verbose: true,
 });
 const queryAjv = new Ajv({
   allErrors: false,
@@ -50,6 +51,7 @@ const queryAjv = new Ajv({
   removeAdditional: false,
   useDefaults: true,
   strict: false,
+  verbose: true,
 });
 
 class Overloaded extends CollectorError {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isValidTimeZone } from '../common/calendar.js';
+import { enumMessage, unknownKeyHint } from '../common/schema-hints.js';
 
 export const CollectorConfigSchema = Type.Object(
   {
@@ -79,7 +80,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, verbose: true });
 const validate = ajv.compile(CollectorConfigSchema);
 
 function keyPath(e: ErrorObject): string {
@@ -93,10 +94,16 @@ function keyPath(e: ErrorObject): string {
 }
 
 function describe(e: ErrorObject): string {
-  if (e.keyword === 'additionalProperties') return 'unknown key';
-  if (e.keyword === 'anyOf' && e.instancePath === '/logLevel')
-    return 'must be one of fatal, error, warn, info, debug, trace, silent';
-  return e.message ?? e.keyword;
+  if (e.keyword === 'additionalProperties') return `unknown key${unknownKeyHint(e)}`;
+  return enumMessage(e) ?? e.message ?? e.keyword;
+}
+
+/** A union of constants fails once per branch ("must be equal to constant"); only its anyOf error is worth a line. */
+function isEnumBranch(e: ErrorObject, all: readonly ErrorObject[]): boolean {
+  return (
+    e.keyword === 'const' &&
+    all.some((o) => o.keyword === 'anyOf' && o.instancePath === e.instancePath && enumMessage(o) !== undefined)
+  );
 }
 
 /** Validates raw config (with defaults applied) and returns it frozen, or throws ConfigError listing every problem. */
@@ -106,8 +113,9 @@ export function validateConfig(raw: unknown): CollectorConfig {
   if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(['(root): must be a JSON object']);
   if (!validate(value)) {
     const seen = new Set<string>();
-    for (const e of validate.errors ?? []) {
-      if (e.instancePath === '/logLevel' && e.keyword !== 'anyOf') continue;
+    const errors = validate.errors ?? [];
+    for (const e of errors) {
+      if (isEnumBranch(e, errors)) continue;
       const line = `${keyPath(e)}: ${describe(e)}`;
       if (!seen.has(line)) {
         seen.add(line);

@@ -4,6 +4,7 @@
  * mapped by its class alone. Anything not recognised is TC_INTERNAL, which the bad-input suite proves unreachable.
  */
 import type { FastifyError } from 'fastify';
+import { enumMessage } from '../common/schema-hints.js';
 import { CollectorError } from './errors.js';
 
 export function mapError(err: FastifyError): CollectorError {
@@ -23,9 +24,14 @@ export function mapError(err: FastifyError): CollectorError {
     const first = err.validation[0];
     if (first?.keyword === 'maxItems' && first.instancePath === '/records')
       return new CollectorError('TC_TOO_MANY_RECORDS');
+    // A union of constants reports "must be equal to constant" per branch; its anyOf error lists the allowed values.
+    const union = err.validation.find(
+      (e) => e.keyword === 'anyOf' && e.instancePath === first?.instancePath && enumMessage(e as never),
+    );
+    const message = union ? enumMessage(union as never) : (enumMessage(first as never) ?? first?.message ?? '');
     return new CollectorError(
       'TC_VALIDATION',
-      `${err.validationContext ?? 'body'}${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim(),
+      `${err.validationContext ?? 'body'}${first?.instancePath ?? ''} ${message}`.trim(),
     );
   }
   if (err instanceof SyntaxError) return new CollectorError('TC_BAD_JSON', err.message);

@@ -295,4 +295,17 @@ describe('bad input', () => {
     expect(kinds.size).toBe(gens.length);
     expect(snapshot()).toBe(before);
   });
+
+  it('an enum error lists the allowed values', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/rankings/nodes?window=week',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'TC_VALIDATION',
+      message: expect.stringContaining('querystring/window must be one of period, total, 24h (got "week")'),
+    });
+  });
 });

@@ -21,6 +21,7 @@ describe('collector config', () => {
           timezone: 'Mars/Base',
           logLevel: 'loud',
           bogus: 1,
+          hearbeatIntervalSec: 10,
           offlineAfterIntervals: '3',
         });
       } catch (e) {
@@ -29,13 +30,15 @@ describe('collector config', () => {
       throw new Error('no error');
     })();
     expect(err).toBeInstanceOf(ConfigError);
+    expect(err.problems.filter((p) => p.includes('equal to constant'))).toEqual([]);
     expect(err.problems).toEqual(
       expect.arrayContaining([
         'listen: must be HOST:PORT',
         'heartbeatIntervalSec: must be >= 1',
         'timezone: unknown IANA time zone "Mars/Base"',
-        'logLevel: must be one of fatal, error, warn, info, debug, trace, silent',
+        'logLevel: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
         'bogus: unknown key',
+        'hearbeatIntervalSec: unknown key (did you mean heartbeatIntervalSec?)',
         'offlineAfterIntervals: must be integer',
       ]),
     );

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isValidTimeZone } from '../../common/calendar.js';
+import { enumMessage, unknownKeyHint } from '../../common/schema-hints.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { compileEmailPattern } from '../sources/proxy-stats/parse-user-counters.js';
 import {
@@ -32,7 +33,7 @@ function keyPath(err: ErrorObject): string {
 
 function describe(err: ErrorObject): string {
   if (err.keyword === 'required') return 'is required';
-  if (err.keyword === 'additionalProperties') return 'is not a known setting';
+  if (err.keyword === 'additionalProperties') return `is not a known setting${unknownKeyHint(err)}`;
   const custom = (err.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
   if (custom) return custom;
   return `${err.message ?? 'is invalid'}${err.data !== undefined && typeof err.data !== 'object' ? ` (got ${JSON.stringify(err.data)})` : ''}`;
@@ -51,7 +52,8 @@ export function schemaProblems(errors: readonly ErrorObject[]): string[] {
     if (e.keyword !== 'anyOf') continue;
     const path = keyPath(e);
     const custom = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
-    if (custom || !byPath.has(path)) byPath.set(path, `${path}: ${custom ?? 'is not one of the allowed values'}`);
+    if (custom || !byPath.has(path) || enumMessage(e))
+      byPath.set(path, `${path}: ${custom ?? enumMessage(e) ?? 'is not one of the allowed values'}`);
   }
   return [...byPath.values()].sort();
 }

@@ -21,6 +21,7 @@ describe('check-config', () => {
         collector: { url: 'ftp://collector.example', timeoutMs: '10' },
         stateDir: 'relative/dir',
         heartbeatIntervalSec: 'fast',
+        hearbeatIntervalSec: 10,
         counterBits: 16,
         period: { resetDay: 32 },
         interfaces: { exclude: 'lo*' },
@@ -30,7 +31,7 @@ describe('check-config', () => {
     const r = await runAgent(['check-config', '-c', file]);
     expect(r.code).toBe(1);
     const lines = r.stdout.split('\n').map((l) => l.trim());
-    expect(lines[0]).toBe(`${file}: invalid configuration (9 problems)`);
+    expect(lines[0]).toBe(`${file}: invalid configuration (10 problems)`);
     for (const want of [
       'collector.url: must be an http(s) URL',
       'collector.timeoutMs: must be integer (got "10")',
@@ -41,6 +42,7 @@ describe('check-config', () => {
       'period.resetDay: must be an integer from 1 to 31',
       'interfaces.exclude: must be a list of glob strings',
       'bogus: is not a known setting',
+      'hearbeatIntervalSec: is not a known setting (did you mean heartbeatIntervalSec?)',
     ]) {
       expect(
         lines.some((l) => l.startsWith(want)),
