@@ -1,8 +1,9 @@
 /** The `traffic-agent` command line. Each command's work lives in its own module; this file only wires yargs. */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AGENT_ERRORS, AgentError, errorMessage } from './errors.js';
 import { installCommand } from '../ops/install-command.js';
+import { cliParser } from '../common/cli-help.js';
 
 const withConfig = (y: Argv) =>
   y
@@ -10,17 +11,17 @@ const withConfig = (y: Argv) =>
       alias: 'c',
       type: 'string',
       demandOption: true,
-      describe: 'the agent configuration (JSON)',
+      describe: 'The agent configuration (JSON)',
       normalize: true,
     })
     .option('log-level', {
       type: 'string',
       choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-      describe: 'overrides log.level',
+      describe: 'Overrides log.level of the configuration',
     });
 
 const withJson = (y: Argv) =>
-  withConfig(y).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
+  withConfig(y).option('json', { type: 'boolean', default: false, describe: 'Machine-readable output (JSON)' });
 
 function fail(err: unknown): never {
   if (err instanceof AgentError) {
@@ -35,12 +36,12 @@ function fail(err: unknown): never {
 }
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  await cliParser(hideBin(process.argv))
     .scriptName('traffic-agent')
     .usage(
       "$0 <command> [options]\n\nCounts a node's interface (and per-user) traffic exactly and delivers it to a collector.",
     )
-    .command('run', 'run the agent daemon', withConfig, async (a) => {
+    .command('run', 'Run the agent daemon', withConfig, async (a) => {
       // Each command loads only what it needs: the daemon's memory is what an operator sees on every node.
       const { runDaemon } = await import('./daemon/run-daemon.js');
       const { startAgentMetrics, stopAgentMetrics } = await import('./metrics/agent-metrics-server.js');
@@ -51,22 +52,27 @@ async function main(): Promise<void> {
       }).catch(fail);
       process.exit(code);
     })
-    .command('once', 'one tick: sample, account, persist, deliver what is pending, exit', withConfig, async (a) => {
+    .command('once', 'One tick: sample, account, persist, deliver what is pending, exit', withConfig, async (a) => {
       const { runOnce } = await import('./daemon/run-once.js');
       const code = await runOnce(a.config, a['log-level']).catch(fail);
       process.exit(code);
     })
-    .command('sample', 'show what the agent sees now (no state change)', withJson, async (a) => {
+    .command('sample', 'Show what the agent sees now (no state change)', withJson, async (a) => {
       const { sampleCommand } = await import('./commands/sample.js');
       await sampleCommand(a.config, a.json).catch(fail);
     })
-    .command('status', 'local totals, period totals, pending records, last delivery', withJson, async (a) => {
-      const { statusCommand } = await import('./commands/status.js');
-      await statusCommand(a.config, a.json).catch(fail);
-    })
+    .command(
+      'status',
+      'Show local totals, period totals, pending records and the last delivery',
+      withJson,
+      async (a) => {
+        const { statusCommand } = await import('./commands/status.js');
+        await statusCommand(a.config, a.json).catch(fail);
+      },
+    )
     .command(
       'check-config',
-      'validate the configuration; exit 1 listing every problem by its key path',
+      'Validate the configuration; exit 1 listing every problem by its key path',
       withConfig,
       async (a) => {
         const { checkConfigCommand } = await import('./commands/check-config.js');
@@ -74,9 +80,8 @@ async function main(): Promise<void> {
       },
     )
     .command(installCommand('agent'))
-    .demandCommand(1, 'name a command (see --help)')
+    .demandCommand(1, 'Name a command (see --help)')
     .strict()
-    .wrap(100)
     .help()
     .version()
     .parseAsync();

@@ -2,12 +2,13 @@
  * traffic-collector CLI (yargs): `serve` and the node registry (`node add|list|rotate-token|remove`).
  * Registry commands print JSON on stdout; problems go to stderr with exit code 2 (usage/config) or 1 (other).
  */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isValidTimeZone } from '../common/calendar.js';
 import { ConfigError, loadConfig, type CollectorConfig } from './config.js';
 import { startServer } from './server.js';
 import { installCommand } from '../ops/install-command.js';
+import { cliParser } from '../common/cli-help.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { generateToken, hashToken } from './tokens.js';
@@ -44,19 +45,22 @@ function nodeId(v: unknown): number {
 
 const common = <T>(y: Argv<T>) =>
   y
-    .option('config', { type: 'string', describe: 'collector config file (JSON)' })
-    .option('db', { type: 'string', describe: 'SQLite file path or postgres:// URL' });
+    .option('config', { type: 'string', describe: 'The collector configuration (JSON)' })
+    .option('db', { type: 'string', describe: 'The database: a SQLite file path or a postgres:// URL (overrides db)' });
 
 export async function main(args: string[]): Promise<void> {
-  await common(yargs(args))
+  await common(cliParser(args))
     .scriptName('traffic-collector')
     .command(
       'serve',
-      'run the collector',
+      'Run the collector (HTTP API, dashboard, metrics)',
       (y) =>
         y
-          .option('listen', { type: 'string', describe: 'HOST:PORT' })
-          .option('admin-token', { type: 'string', describe: 'bearer token of the read API' }),
+          .option('listen', { type: 'string', describe: 'HOST:PORT to listen on (overrides listen)' })
+          .option('admin-token', {
+            type: 'string',
+            describe: 'Bearer token of the admin API and dashboard (overrides adminToken)',
+          }),
       async (argv) => {
         const cfg = config(argv, { listen: argv.listen, adminToken: argv['admin-token'] });
         const server = await startServer(cfg, {
@@ -67,21 +71,34 @@ export async function main(args: string[]): Promise<void> {
       },
     )
     .command(installCommand('collector'))
-    .command('node', 'manage the node registry', (y) =>
+    .command('node', 'Manage the node registry', (y) =>
       y
         .command(
           'add',
-          'register a node; prints {"id":N,"token":"…"}',
+          'Register a node; prints {"id":N,"token":"…"}',
           (n) =>
             n
-              .option('name', { type: 'string', demandOption: true })
-              .option('rate', { type: 'string', default: '1', describe: 'traffic multiplier for per-user records' })
+              .option('name', {
+                type: 'string',
+                demandOption: true,
+                describe: 'Name shown on the dashboard and in rankings (unique unless --allow-duplicate-name)',
+              })
+              .option('allow-duplicate-name', {
+                type: 'boolean',
+                default: false,
+                describe: 'Register the node even if another node already has this name',
+              })
+              .option('rate', {
+                type: 'string',
+                default: '1',
+                describe: 'Traffic multiplier for per-user records (e.g. 1.5)',
+              })
               .option('reset-day', {
                 type: 'number',
                 default: 1,
-                describe: 'day of month (1-31) the billing period starts',
+                describe: 'Day of the month (1-31) the billing period starts',
               })
-              .option('timezone', { type: 'string', default: 'UTC', describe: 'IANA zone of the billing period' }),
+              .option('timezone', { type: 'string', default: 'UTC', describe: 'IANA time zone of the billing period' }),
           async (argv) => {
             const resetDay = argv['reset-day'];
             if (!Number.isInteger(resetDay) || resetDay < 1 || resetDay > 31)
@@ -96,22 +113,28 @@ export async function main(args: string[]): Promise<void> {
               throw new UsageError(`--${(err as Error).message}`);
             }
             const token = generateToken();
-            const node = await withStore(argv, (s) =>
-              s.addNode({
+            const node = await withStore(argv, async (s) => {
+              const name = argv.name.trim();
+              const same = (await s.listNodes()).find((n) => n.name.trim().toLowerCase() === name.toLowerCase());
+              if (same && !argv['allow-duplicate-name'])
+                throw new UsageError(
+                  `--name: node ${same.id} is already called "${same.name}"; choose another name, or give --allow-duplicate-name`,
+                );
+              return s.addNode({
                 name: argv.name,
                 tokenHash: hashToken(token),
                 rate,
                 resetDay,
                 timezone: argv.timezone,
                 createdAt: Date.now(),
-              }),
-            );
+              });
+            });
             print({ id: node.id, token });
           },
         )
         .command(
           'list',
-          'list nodes (no tokens)',
+          'List nodes (no tokens)',
           (n) => n,
           async (argv) => {
             print(await withStore(argv, (s) => s.listNodes()));
@@ -119,8 +142,8 @@ export async function main(args: string[]): Promise<void> {
         )
         .command(
           'rotate-token <id>',
-          'give a node a new token; prints {"id":N,"token":"…"}',
-          (n) => n.positional('id', { type: 'string' }),
+          'Give a node a new token; prints {"id":N,"token":"…"}',
+          (n) => n.positional('id', { type: 'string', describe: 'The node id `node add` printed' }),
           async (argv) => {
             const id = nodeId(argv.id);
             const token = generateToken();
@@ -131,8 +154,8 @@ export async function main(args: string[]): Promise<void> {
         )
         .command(
           'remove <id>',
-          'remove a node and its traffic series',
-          (n) => n.positional('id', { type: 'string' }),
+          'Remove a node and its traffic series',
+          (n) => n.positional('id', { type: 'string', describe: 'The node id `node add` printed' }),
           async (argv) => {
             const id = nodeId(argv.id);
             const ok = await withStore(argv, (s) => s.removeNode(id));
@@ -140,9 +163,9 @@ export async function main(args: string[]): Promise<void> {
             print({ id, removed: true });
           },
         )
-        .demandCommand(1, 'node: add, list, rotate-token or remove'),
+        .demandCommand(1, 'Name a node command: add, list, rotate-token or remove'),
     )
-    .demandCommand(1)
+    .demandCommand(1, 'Name a command (see --help)')
     .strict()
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);

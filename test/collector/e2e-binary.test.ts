@@ -106,6 +106,17 @@ describe('traffic-collector binary (SQLite)', () => {
     await expect(c.cli(['node', 'add', '--name', 'x', '--reset-day', '40'])).rejects.toThrow(/reset-day/);
   });
 
+  it('refuses a duplicate node name unless --allow-duplicate-name', async () => {
+    const first = await c.addNode({ name: 'edge-1' });
+    await expect(c.cli(['node', 'add', '--name', 'Edge-1 '])).rejects.toThrow(
+      new RegExp(`node ${first.id} is already called "edge-1".*--allow-duplicate-name`),
+    );
+    const second = JSON.parse(await c.cli(['node', 'add', '--name', 'edge-1', '--allow-duplicate-name']));
+    expect(second.id).toBeGreaterThan(first.id);
+    const names = (JSON.parse(await c.cli(['node', 'list'])) as { name: string }[]).map((n) => n.name);
+    expect(names.filter((n) => n === 'edge-1')).toHaveLength(2);
+  });
+
   it('stops on SIGTERM with exit code 0 and closes the port', async () => {
     const port = c.port;
     expect(await c.stop()).toBe(0);

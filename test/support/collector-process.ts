@@ -138,6 +138,7 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
 
   const cli = async (args: string[]) =>
     (await run(process.execPath, [COLLECTOR_BIN, ...args, ...base], { cwd: dir })).stdout;
+  let unnamed = 0;
   return {
     url,
     port,
@@ -148,7 +149,7 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
     output: () => out,
     cli,
     async addNode(o = {}) {
-      const args = ['node', 'add', '--name', o.name ?? 'node'];
+      const args = ['node', 'add', '--name', o.name ?? `node-${++unnamed}`];
       if (o.rate) args.push('--rate', o.rate);
       if (o.resetDay) args.push('--reset-day', String(o.resetDay));
       if (o.timezone) args.push('--timezone', o.timezone);
