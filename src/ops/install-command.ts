@@ -57,12 +57,15 @@ export function installCommand(kind: InstallKind, deps: InstallCommandDeps = {})
         .option('force', { type: 'boolean', default: false, describe: 'Replace an existing config and secret file' });
       if (kind === 'agent') {
         b = b
-          .option('node-id', { type: 'string', describe: 'node.id: the id `traffic-collector node add` printed' })
+          .option('node-id', { type: 'string', describe: 'The node id `traffic-collector node add` printed (node.id)' })
           .option('token', {
             type: 'string',
             describe: 'The node token (written to a 0600 credential file, not the config)',
           })
-          .option('collector-url', { type: 'string', describe: 'collector.url, e.g. https://collector.example:8443' });
+          .option('collector-url', {
+            type: 'string',
+            describe: 'The collector URL, e.g. https://collector.example:8443 (collector.url)',
+          });
       }
       return b as Argv<InstallArgs>;
     },
@@ -89,7 +92,7 @@ export function installCommand(kind: InstallKind, deps: InstallCommandDeps = {})
         return;
       }
       const report = applyInstall(plan);
-      out(`${[...report, 'next:', ...plan.next.map((n) => `  ${n}`)].join('\n')}\n`);
+      out(`${[...report, 'next:', ...plan.next.map((n) => `  ${n}`), ...plan.warnings].join('\n')}\n`);
     },
   };
 }

@@ -53,6 +53,8 @@ export interface WriteAction {
   existing: 'replace' | 'keep';
   /** Secret contents are never printed. */
   secret: boolean;
+  /** What --dry-run prints in place of secret contents: what the file will hold. */
+  note?: string;
 }
 
 export type InstallAction = MkdirAction | WriteAction;
@@ -63,6 +65,8 @@ export interface InstallPlan {
   actions: readonly InstallAction[];
   /** What to run afterwards, printed last. */
   next: readonly string[];
+  /** Defaults the plan fell back on that the operator must know about (printed first and last). */
+  warnings: readonly string[];
 }
 
 export const SERVICE_NAMES: Readonly<Record<InstallKind, string>> = Object.freeze({
@@ -116,6 +120,10 @@ export function planInstall(opts: InstallOptions): InstallPlan {
           contents: opts.token === undefined ? '' : `${opts.token}\n`,
           existing: keep,
           secret: true,
+          note:
+            opts.token === undefined
+              ? 'empty: no --token given; put the node token here before starting'
+              : `the node token from --token (${opts.token.length} characters, not shown)`,
         }
       : {
           type: 'write',
@@ -124,6 +132,9 @@ export function planInstall(opts: InstallOptions): InstallPlan {
           contents: '{}\n',
           existing: keep,
           secret: true,
+          note:
+            '{} (an empty JSON object). Settings put here override config.json and stay out of the world-readable ' +
+            'config: "db": "postgres://user:password@host/db", "adminToken", "serverToken"',
         };
 
   const actions: InstallAction[] = [
@@ -156,7 +167,25 @@ export function planInstall(opts: InstallOptions): InstallPlan {
     next.push(`put secrets (e.g. a PostgreSQL URL with its password) in ${secret.path}, not in config.json`);
   }
   next.push(`systemctl daemon-reload && systemctl enable --now ${name}`);
-  return { kind: opts.kind, unitName, actions, next };
+  return { kind: opts.kind, unitName, actions, next, warnings: defaultsUsed(opts, config) };
+}
+
+/** The agent's node.id and collector.url are per-node facts: say loudly when the template's placeholders stay. */
+function defaultsUsed(opts: InstallOptions, config: string): string[] {
+  if (opts.kind !== 'agent') return [];
+  const filled = JSON.parse(config) as { node?: { id?: unknown }; collector?: { url?: unknown } };
+  const warnings: string[] = [];
+  if (opts.nodeId === undefined)
+    warnings.push(
+      `WARNING: no --node-id: config.json keeps the placeholder node.id ${JSON.stringify(filled.node?.id)}; ` +
+        'give --node-id with the id `traffic-collector node add` printed, or edit node.id before starting',
+    );
+  if (opts.collectorUrl === undefined)
+    warnings.push(
+      `WARNING: no --collector-url: config.json keeps the placeholder collector.url ${JSON.stringify(filled.collector?.url)}; ` +
+        'give --collector-url, or edit collector.url before starting',
+    );
+  return warnings;
 }
 
 function modeText(mode: number): string {
@@ -165,7 +194,7 @@ function modeText(mode: number): string {
 
 /** Human-readable plan for --dry-run. Secret contents are shown as their length only. */
 export function formatPlan(plan: InstallPlan): string {
-  const lines: string[] = [`install ${plan.unitName}: would`];
+  const lines: string[] = [...plan.warnings, `install ${plan.unitName}: would`];
   for (const a of plan.actions) {
     if (a.type === 'mkdir') {
       lines.push(`  mkdir ${modeText(a.mode)} ${a.path}/`);
@@ -175,7 +204,7 @@ export function formatPlan(plan: InstallPlan): string {
     lines.push(`  write ${modeText(a.mode)} ${a.path}${when}`);
     if (a.secret)
       lines.push(
-        `        ${a.contents.trim() === '' ? '(empty)' : `(secret, ${a.contents.trim().length} characters)`}`,
+        `        ${a.note ?? (a.contents.trim() === '' ? '(empty)' : `(secret, ${a.contents.trim().length} characters)`)}`,
       );
     else if (a.path.endsWith('.json'))
       lines.push(
@@ -185,7 +214,7 @@ export function formatPlan(plan: InstallPlan): string {
           .map((l) => `        ${l}`),
       );
   }
-  lines.push('then:', ...plan.next.map((n) => `  ${n}`));
+  lines.push('then:', ...plan.next.map((n) => `  ${n}`), ...plan.warnings);
   return `${lines.join('\n')}\n`;
 }
 

@@ -194,4 +194,43 @@ describe('install', () => {
     expect(formatPlan(plan)).toContain('node-token (kept if it exists; --force replaces it)');
     expect(existsSync('/nonexistent/root')).toBe(false);
   });
+
+  it('--dry-run without --node-id or --collector-url says loudly which placeholders the config keeps', () => {
+    const plan = planInstall({
+      kind: 'agent',
+      prefix: '/nonexistent/root',
+      configTemplate: AGENT_TEMPLATE,
+      unitTemplate: '[Unit]\n',
+    });
+    const text = formatPlan(plan);
+    const first = text.split('\n').slice(0, 2);
+    expect(first[0]).toMatch(/^WARNING: no --node-id: config\.json keeps the placeholder node\.id \d+/);
+    expect(first[1]).toMatch(/^WARNING: no --collector-url: config\.json keeps the placeholder collector\.url "http/);
+    expect(text).toContain('empty: no --token given');
+    const given = planInstall({
+      kind: 'agent',
+      prefix: '/nonexistent/root',
+      nodeId: '4',
+      token: 'tok-123456',
+      collectorUrl: 'https://c.example:8443',
+      configTemplate: AGENT_TEMPLATE,
+      unitTemplate: '[Unit]\n',
+    });
+    expect(given.warnings).toEqual([]);
+    expect(formatPlan(given)).toContain('the node token from --token (10 characters, not shown)');
+    expect(formatPlan(given)).not.toContain('tok-123456');
+  });
+
+  it("the collector's --dry-run says what secrets.json will contain", () => {
+    const plan = planInstall({
+      kind: 'collector',
+      prefix: '/nonexistent/root',
+      configTemplate: '{}',
+      unitTemplate: '[Unit]\n',
+    });
+    expect(plan.warnings).toEqual([]);
+    expect(formatPlan(plan)).toMatch(
+      /secrets\.json .*\n\s+\{\} \(an empty JSON object\)\. Settings put here override config\.json/,
+    );
+  });
 });
