@@ -21,6 +21,8 @@ describe('fault run, SQLite collector', () => {
     expect(r.counts.dropped).toBeGreaterThanOrEqual(1);
     expect(r.counts.cut).toBeGreaterThanOrEqual(1);
     expect(r.counts.duplicatesRejected + r.counts.userPushReplays).toBeGreaterThanOrEqual(1);
+    // A wall-clock step moves btime without a reboot: only the boot id may say "rebooted".
+    expect(r.counts.clockSteps).toBeGreaterThanOrEqual(1);
     expect(r.counts.agentDetected_reboots).toBe(r.counts.reboots);
   }, 90_000);
 });

@@ -187,6 +187,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readAll(req);
     counts.requests++;
+    const forcedNow = forced.length > 0;
     const fault = roll();
     if (fault === 'refuse') {
       counts.refused++;
@@ -218,6 +219,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     }
     if (!ans) {
       counts.upstreamDown++;
+      // A forced drop needs an answer to throw away: it stays forced for the next request an upstream answers.
+      if (fault === 'drop' && forcedNow) forced.unshift('drop');
       const text = JSON.stringify({ error: { code: 'PROXY_UPSTREAM_DOWN', message: 'no collector answered' } });
       res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);

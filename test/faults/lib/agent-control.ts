@@ -22,10 +22,12 @@ export interface AgentSetup {
   dir: string;
   label: string;
   intervalSec?: number;
+  /** The simulated node's counter width (default 32). */
+  counterBits?: 32 | 64;
   extra?: Record<string, unknown>;
 }
 
-/** 32-bit counters, and a maximum rate that makes the driver's wraps plausible and its resets implausible as wraps. */
+/** A maximum rate that makes the driver's 32-bit wraps plausible and its 32-bit resets implausible as wraps. */
 export const MAX_RATE_BITS = 1_600_000_000;
 
 export function agentConfig(s: AgentSetup): Record<string, unknown> {
@@ -36,7 +38,7 @@ export function agentConfig(s: AgentSetup): Record<string, unknown> {
     procRoot: s.procRoot,
     interfaces: { include: ['eth*'], exclude: [] },
     heartbeatIntervalSec: s.intervalSec ?? 0.25,
-    counterBits: 32,
+    counterBits: s.counterBits ?? 32,
     maxRateBitsPerSec: MAX_RATE_BITS,
     shutdownDeadlineMs: 500,
     log: { level: 'info' },

@@ -3,11 +3,15 @@
  * driver moves by known amounts. The truth is what was added, after the agent's baseline, to the counters of the
  * SELECTED interfaces (eth*) and of each proxy user: exactly what the collector must end up with.
  *
- * Counters are 32 bits wide (the agent runs with counterBits 32): they wrap at 2^32. The moves keep every event
- * unambiguous for the agent's rules (see counter-delta.ts), given MAX_RATE_BITS and at most ~15 s between samples:
+ * Counters are 32 or 64 bits wide (the agent runs with the same counterBits): 32-bit ones wrap at 2^32. The moves
+ * keep every event unambiguous for the agent's rules (see counter-delta.ts), given MAX_RATE_BITS and at most ~15 s
+ * between samples:
  * - grow: a few MB at a time, far below the maximum rate, so a wrap in the middle is plausible and counted as one;
- * - jump: a counter to just below 2^32, so the next growth wraps;
- * - reset: a counter below 2^30 down to a smaller value (the wrap it would take is > 3 GB: implausible);
+ * - jump: a counter to just below 2^32, so the next growth wraps (32-bit) or simply passes 2^32 (64-bit);
+ * - reset: 32-bit: a counter below 2^30 down to a smaller value (the wrap it would take is > 3 GB: implausible);
+ *   64-bit: a counter just below 2^32 down to a small value, where a 32-bit wrap WOULD look plausible: a decrease of
+ *   a 64-bit counter is never a wrap, so only the new value counts (the trap other tools fall into);
+ * - clockStep: the wall clock steps, so /proc/stat's btime moves by hours with the same boot id: not a reboot;
  * - reboot: new boot id, every counter from a small value (only while the agent is down, as on a real machine);
  * - interfaces that come (from 0) and go; per-user growth, new users, and a core restart (counters and uptime to 0).
  * After any event but a plain growth, the scenario waits until the agent has saved a sample taken after it.
@@ -19,6 +23,8 @@ import type { Rng } from '../../../src/loadgen/rng.js';
 const TWO_32 = 1n << 32n;
 const MB = 1n << 20n;
 
+export type SimCounterBits = 32 | 64;
+
 interface Iface {
   rx: bigint;
   tx: bigint;
@@ -27,6 +33,7 @@ interface Iface {
 export interface SimCounts {
   reboots: number;
   resets: number;
+  clockSteps: number;
   jumps: number;
   /** Counter crossings of 2^32 on selected interfaces (each direction counts). */
   wraps: number;
@@ -46,6 +53,7 @@ export class NodeSim {
   readonly counts: SimCounts = {
     reboots: 0,
     resets: 0,
+    clockSteps: 0,
     jumps: 0,
     wraps: 0,
     ifaceAdded: 0,
@@ -56,14 +64,21 @@ export class NodeSim {
   private btime = 1_700_000_000;
   private counting = false;
   private users = ['1', '2', '3'];
+  /** 64-bit: the interface nearTwo32 raised, for the reset that follows. */
+  private trap: string | null = null;
 
   private constructor(
     readonly fixture: ProcFixture,
     readonly stats: FakeProxyStats,
     private readonly rng: Rng,
+    readonly bits: SimCounterBits,
   ) {}
 
-  static async create(rng: Rng, parent: string): Promise<NodeSim> {
+  private get modulus(): bigint {
+    return 1n << BigInt(this.bits);
+  }
+
+  static async create(rng: Rng, parent: string, bits: SimCounterBits = 32): Promise<NodeSim> {
     const start: Record<string, Iface> = {};
     for (const n of PERMANENT) start[n] = { rx: rng.big(0n, 1000n * MB), tx: rng.big(0n, 1000n * MB) };
     const fixture = await ProcFixture.create(
@@ -71,7 +86,7 @@ export class NodeSim {
       parent,
     );
     const stats = await startFakeProxyStats();
-    const sim = new NodeSim(fixture, stats, rng);
+    const sim = new NodeSim(fixture, stats, rng, bits);
     for (const [n, c] of Object.entries(start)) sim.ifaces.set(n, c);
     for (const u of sim.users) stats.advance(u, rng.big(0n, 50n * MB), rng.big(0n, 50n * MB));
     return sim;
@@ -91,10 +106,10 @@ export class NodeSim {
     const rx = c.rx + drx;
     const tx = c.tx + dtx;
     if (SELECTED(name)) {
-      this.counts.wraps += (rx >= TWO_32 ? 1 : 0) + (tx >= TWO_32 ? 1 : 0);
+      this.counts.wraps += (rx >= this.modulus ? 1 : 0) + (tx >= this.modulus ? 1 : 0);
       if (this.counting) this.truth = { rx: this.truth.rx + drx, tx: this.truth.tx + dtx };
     }
-    this.ifaces.set(name, { rx: rx % TWO_32, tx: tx % TWO_32 });
+    this.ifaces.set(name, { rx: rx % this.modulus, tx: tx % this.modulus });
   }
 
   private userAdd(email: string, up: bigint, down: bigint): void {
@@ -128,14 +143,35 @@ export class NodeSim {
     return true;
   }
 
+  /**
+   * 64-bit only: a selected counter pair raised to just below 2^32 (counted growth), so that the reset that follows
+   * would look like a plausible 32-bit wrap. Returns false when both are already past that point.
+   */
+  async nearTwo32(): Promise<boolean> {
+    if (this.bits !== 64) return false;
+    const name = this.rng.pick(['eth0', 'eth1']);
+    const c = this.ifaces.get(name);
+    const target = () => TWO_32 - this.rng.big(MB, 6n * MB);
+    const trx = target();
+    const ttx = target();
+    if (!c || c.rx >= trx || c.tx >= ttx) return false;
+    this.add(name, trx - c.rx, ttx - c.tx);
+    this.trap = name;
+    await this.write();
+    return true;
+  }
+
   /** A counter reset (driver reload) on one selected interface. Returns false when none is eligible. */
   async reset(): Promise<boolean> {
-    const limit = 1n << 30n;
+    // 32-bit: below 2^30, so the wrap a reset would take is implausible. 64-bit: any counter (see nearTwo32).
+    const limit = this.bits === 32 ? 1n << 30n : this.modulus;
     const eligible = [...this.ifaces].filter(
       ([n, c]) => SELECTED(n) && c.rx >= 2n && c.tx >= 2n && c.rx < limit && c.tx < limit,
     );
     if (eligible.length === 0) return false;
-    const [name, c] = this.rng.pick(eligible);
+    const trapped = eligible.find(([n]) => n === this.trap);
+    this.trap = null;
+    const [name, c] = trapped ?? this.rng.pick(eligible);
     const small = (v: bigint) => this.rng.big(0n, v - 1n < 1_000_000n ? v - 1n : 1_000_000n);
     const next = { rx: small(c.rx), tx: small(c.tx) };
     this.ifaces.set(name, next);
@@ -143,6 +179,13 @@ export class NodeSim {
     this.counts.resets++;
     await this.write();
     return true;
+  }
+
+  /** The wall clock steps by hours: btime moves, the boot id and every counter stay. Not a reboot. */
+  async clockStep(): Promise<void> {
+    this.btime += this.rng.pick([-1, 1]) * this.rng.int(3600, 7 * 86_400);
+    this.counts.clockSteps++;
+    await this.fixture.update({ btime: this.btime });
   }
 
   /** A transient interface comes (from 0) or goes. */

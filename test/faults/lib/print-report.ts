@@ -21,6 +21,7 @@ const SHOWN = [
   'resets',
   'jumps',
   'wraps',
+  'clockSteps',
   'ifaceAdded',
   'ifaceRemoved',
   'proxyRestarts',

@@ -5,6 +5,12 @@
  * is down, reboots, resets, wraps, moves interfaces and restarts the proxy core, while the traffic grows.
  * At the end, faults off, everything up, every outbox empty: the collector's per-node and per-user totals must equal
  * the driver's ground truth exactly. Everything is on 127.0.0.1, bounded in time, and stops by itself.
+ *
+ * What a seed replays (TRAFFIC_FAULT_SEED): the chaos plan is drawn from the seed before anything starts (which
+ * events, in which order, at which point of the run, on which node, with which down times), and so are the first
+ * forced proxy faults and every simulated node's starting counters. What it cannot replay is the machine's timing:
+ * how many requests the agents make, and so which request meets which of the proxy's seeded rolls, and how many
+ * growth steps fit between two events, vary from run to run. The plan is printed at the start of the log.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +20,7 @@ import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { freePort } from '../../support/free-port.js';
 import { AgentProcess } from './agent-control.js';
 import { CollectorProcess, addNode } from './collector-control.js';
-import { NodeSim } from './node-sim.js';
+import { NodeSim, type SimCounterBits } from './node-sim.js';
 import { compareTotals, type Comparison } from './compare.js';
 
 export interface ScenarioOptions {
@@ -24,6 +30,8 @@ export interface ScenarioOptions {
   db?: string;
   collectors?: 1 | 2;
   nodes?: number;
+  /** Counter width of the simulated nodes and of the agents' counterBits (default 32). */
+  counterBits?: SimCounterBits;
   /** Milliseconds between growth steps. */
   stepMs?: number;
   /** Chance per step of a random event (besides the scheduled one of each kind). */
@@ -52,7 +60,8 @@ type EventKind =
   | 'jump'
   | 'iface'
   | 'proxyRestart'
-  | 'newUser';
+  | 'newUser'
+  | 'clockStep';
 const MANDATORY: EventKind[] = [
   'agentKill',
   'agentKillReboot',
@@ -63,6 +72,7 @@ const MANDATORY: EventKind[] = [
   'iface',
   'proxyRestart',
   'newUser',
+  'clockStep',
 ];
 const RANDOM_WEIGHTS: Array<[EventKind, number]> = [
   ['agentKill', 3],
@@ -73,6 +83,7 @@ const RANDOM_WEIGHTS: Array<[EventKind, number]> = [
   ['iface', 2],
   ['proxyRestart', 1],
   ['newUser', 1],
+  ['clockStep', 1],
 ];
 const OBSERVE_MS = 20_000;
 const ADMIN = 'fault-admin-token-0123456789';
@@ -88,6 +99,31 @@ function weighted(rng: Rng): EventKind {
   return 'agentKill';
 }
 
+/** One event of the plan: its kind, when (a fraction of the run), and its own random source for its details. */
+export interface PlannedEvent {
+  kind: EventKind;
+  at: number;
+  rng: Rng;
+}
+
+/**
+ * The whole chaos plan, drawn from the seed alone: one of each mandatory kind at evenly spaced points (in a seeded
+ * order), and as many random ones as `eventChance` per step would give on average, at seeded points. Each event
+ * carries a random source of its own, so its details do not depend on how many growth steps the machine managed.
+ */
+export function planChaos(seed: number, durationMs: number, stepMs: number, eventChance: number): PlannedEvent[] {
+  const rng = createRng(seed);
+  const mandatory = rng.shuffle(MANDATORY);
+  const plan: Array<{ kind: EventKind; at: number }> = mandatory.map((kind, i) => ({
+    kind,
+    at: (i + 1) / (mandatory.length + 1),
+  }));
+  const randomCount = Math.round((durationMs / stepMs) * eventChance);
+  for (let i = 0; i < randomCount; i++) plan.push({ kind: weighted(rng), at: rng.next() });
+  plan.sort((a, b) => a.at - b.at);
+  return plan.map((e, i) => ({ ...e, rng: createRng((seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0) }));
+}
+
 interface NodeRun {
   id: number;
   sim: NodeSim;
@@ -96,13 +132,14 @@ interface NodeRun {
 }
 
 export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport> {
-  const rng = createRng(opts.seed);
+  const stepMs0 = opts.stepMs ?? 80;
+  const plan = planChaos(opts.seed, opts.durationMs, stepMs0, opts.eventChance ?? 0.04);
+  const rng = createRng(opts.seed ^ 0x0c4a05);
   const log = opts.log ?? (() => undefined);
   const dir = await mkdtemp(join(tmpdir(), 'ta-faults-'));
   const t0 = Date.now();
   const db = opts.db ?? join(dir, 'collector.db');
-  const stepMs = opts.stepMs ?? 80;
-  const eventChance = opts.eventChance ?? 0.04;
+  const stepMs = stepMs0;
   const counts: Record<string, number> = { truncations: 0, skippedEvents: 0 };
   const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
 
@@ -126,7 +163,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     proxy.enabled = false;
 
     for (const [i, reg] of registered.entries()) {
-      const sim = await NodeSim.create(createRng(opts.seed + i + 1), dir);
+      const sim = await NodeSim.create(createRng(opts.seed + i + 1), dir, opts.counterBits ?? 32);
       const agent = new AgentProcess({
         nodeId: reg.id,
         token: reg.token,
@@ -136,6 +173,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
         statsAddress: sim.stats.address,
         dir,
         label: `agent${reg.id}`,
+        counterBits: opts.counterBits ?? 32,
       });
       agent.start();
       nodes.push({ id: reg.id, sim, agent, lastGrowth: 0 });
@@ -149,8 +187,9 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     // One of each proxy fault early on, whatever the rolls say later.
     for (const f of rng.shuffle(['drop', 'cut', 'delay', 'refuse', 'twice'] as const)) proxy.forceNext(f);
     log(
-      `seed ${opts.seed}: ${nodes.length} node(s), ${collectors.length} collector(s) on ${db.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}, ${opts.durationMs} ms of chaos in ${dir}`,
+      `seed ${opts.seed}: ${nodes.length} node(s), ${collectors.length} collector(s) on ${db.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}, ${opts.counterBits ?? 32}-bit counters, ${opts.durationMs} ms of chaos in ${dir}`,
     );
+    log(`  plan: ${plan.map((e) => `${e.kind}@${e.at.toFixed(2)}`).join(' ')}`);
 
     const growAll = async (n: NodeRun) => {
       await n.sim.grow();
@@ -162,7 +201,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
       await n.agent.waitSaved(Date.now(), OBSERVE_MS);
     };
 
-    const killAgent = async (n: NodeRun, kind: 'plain' | 'reboot' | 'truncate') => {
+    const killAgent = async (n: NodeRun, kind: 'plain' | 'reboot' | 'truncate', ev: Rng) => {
       if (kind === 'reboot') await settled(n);
       await n.agent.kill();
       bump('agentKills');
@@ -174,7 +213,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
         await n.agent.truncateState();
         counts.truncations++;
       }
-      const downUntil = Date.now() + rng.int(100, 1500);
+      const downUntil = Date.now() + ev.int(100, 1500);
       while (Date.now() < downUntil) {
         await growAll(n);
         await sleep(stepMs);
@@ -184,13 +223,13 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
       if (kind !== 'plain') await observed(n);
     };
 
-    const killCollector = async () => {
+    const killCollector = async (ev: Rng) => {
       const up = collectors.filter((c) => !down.has(c));
       if (up.length === 0 || (collectors.length > 1 && down.size > 0)) return bump('skippedEvents');
-      const c = rng.pick(up);
+      const c = ev.pick(up);
       await c.kill();
       bump('collectorKills');
-      down.set(c, Date.now() + rng.int(200, 2500));
+      down.set(c, Date.now() + ev.int(200, 2500));
     };
 
     const restartCollectors = async (force: boolean) => {
@@ -202,23 +241,26 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
       }
     };
 
-    const fire = async (kind: EventKind) => {
-      const n = rng.pick(nodes);
+    const fire = async ({ kind, rng: ev }: PlannedEvent) => {
+      const n = ev.pick(nodes);
       log(`  ${((Date.now() - t0) / 1000).toFixed(1)}s ${kind} on node ${n.id}`);
       switch (kind) {
         case 'agentKill':
-          return killAgent(n, 'plain');
+          return killAgent(n, 'plain', ev);
         case 'agentKillReboot':
-          return killAgent(n, 'reboot');
+          return killAgent(n, 'reboot', ev);
         case 'truncateState':
-          return counts.truncations === 0 ? killAgent(n, 'truncate') : killAgent(n, 'plain');
+          return counts.truncations === 0 ? killAgent(n, 'truncate', ev) : killAgent(n, 'plain', ev);
         case 'collectorKill':
-          return killCollector();
+          return killCollector(ev);
         case 'reset':
         case 'iface':
         case 'proxyRestart':
+        case 'clockStep':
+          if (kind === 'reset' && (await n.sim.nearTwo32())) n.lastGrowth = Date.now();
           await settled(n);
           if (kind === 'reset' && !(await n.sim.reset())) return bump('skippedEvents');
+          if (kind === 'clockStep') await n.sim.clockStep();
           if (kind === 'iface') await n.sim.toggleInterface();
           if (kind === 'proxyRestart') await n.sim.proxyRestart();
           return observed(n);
@@ -232,22 +274,23 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
       }
     };
 
-    const mandatory = rng.shuffle(MANDATORY);
-    const slot = opts.durationMs / (mandatory.length + 1);
-    let nextMandatory = t0 + slot;
-    const end = Date.now() + opts.durationMs;
+    const pending = [...plan];
+    const start = Date.now();
+    const end = start + opts.durationMs;
     while (Date.now() < end) {
       for (const n of nodes) await growAll(n);
       await restartCollectors(false);
-      if (mandatory.length > 0 && Date.now() >= nextMandatory) {
-        await fire(mandatory.shift()!);
-        nextMandatory += slot;
-      } else if (rng.chance(eventChance)) {
-        await fire(weighted(rng));
-      }
+      const next = pending[0];
+      if (next && Date.now() >= start + next.at * opts.durationMs) await fire(pending.shift() as PlannedEvent);
       await sleep(stepMs);
     }
-    for (const k of mandatory) await fire(k);
+    // Events the time did not reach still happen, in their order, with growth between them: the plan is the same
+    // whatever the machine's speed. A few more growth steps at the end take a last jump across 2^32.
+    for (const e of pending) {
+      for (const n of nodes) await growAll(n);
+      await fire(e);
+    }
+    for (let i = 0; i < 5; i++) for (const n of nodes) await growAll(n);
 
     // Calm: faults off, every collector up, every outbox drained.
     proxy.enabled = false;
