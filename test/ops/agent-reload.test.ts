@@ -23,6 +23,18 @@ afterEach(async () => {
 
 const total = (side: 'rx' | 'tx') => servers.reduce((s, srv) => s + srv.sums()[side], 0n);
 
+/** The median gap (ms) between the next `n` + 1 heartbeats that reach `srv`, waited for as they come. */
+async function cadence(srv: HeartbeatServer, n: number): Promise<number> {
+  const from = srv.requestTimes.length;
+  await until(() => srv.requestTimes.length >= from + n + 1, `${n + 1} more heartbeats`, { ms: 20_000 });
+  const t = srv.requestTimes.slice(from, from + n + 1);
+  const gaps = t
+    .slice(1)
+    .map((v, i) => v - t[i])
+    .sort((x, y) => x - y);
+  return gaps[Math.floor(gaps.length / 2)];
+}
+
 describe('agent SIGHUP reload', () => {
   it('applies interval, exclude list and collector URL with no count lost, and refuses a broken config', async () => {
     const fx = await ProcFixture.create({
@@ -43,10 +55,8 @@ describe('agent SIGHUP reload', () => {
     await fx.grow('eth1', 10n, 20n);
     await until(() => a.sums().rx === 110n && a.sums().tx === 220n, 'the first deltas at collector A');
 
-    // Slow cadence: about one heartbeat a second.
-    const before = a.counters.requests;
-    await new Promise((r) => setTimeout(r, 1500));
-    const slow = a.counters.requests - before;
+    // Slow cadence: about one heartbeat a second (the gaps between the next three heartbeats).
+    const slow = await cadence(a, 3);
 
     write({ ...base, collector: { url: b.url }, heartbeatIntervalSec: 0.1, interfaces: { exclude: ['lo*', 'eth1'] } });
     agent.child.kill('SIGHUP');
@@ -54,11 +64,11 @@ describe('agent SIGHUP reload', () => {
     await fx.grow('eth0', 1000n, 1000n);
     await fx.grow('eth1', 5000n, 5000n); // excluded now: must not count
     await until(() => total('rx') === 1110n && total('tx') === 1220n, 'the deltas after the reload');
-    const startB = b.counters.requests;
-    await new Promise((r) => setTimeout(r, 1500));
-    const fast = b.counters.requests - startB;
-    console.log(`heartbeats in 1.5 s: ${slow} at heartbeatIntervalSec 1, ${fast} at 0.1 (after SIGHUP)`);
-    expect(fast).toBeGreaterThan(slow * 3);
+    const fast = await cadence(b, 6);
+    console.log(
+      `median gap between heartbeats: ${slow} ms at heartbeatIntervalSec 1, ${fast} ms at 0.1 (after SIGHUP)`,
+    );
+    expect(slow).toBeGreaterThan(fast * 3);
     expect(b.sums().rx).toBeGreaterThan(0n); // the new collector URL took the traffic after the reload
 
     // A broken config is refused; the old one stays in force.

@@ -68,8 +68,8 @@ export interface FaultProxy {
   readonly counts: FaultCounts;
   /** Faults on (with the configured rates) or off (everything passes). */
   enabled: boolean;
-  /** Forces the next request's fate (tests that need one of each). */
-  forceNext(fault: Fault): void;
+  /** Forces the fate of the next request (or of the next one whose path starts with `pathPrefix`). */
+  forceNext(fault: Fault, pathPrefix?: string): void;
   setUpstreams(urls: string[]): void;
   close(): Promise<void>;
 }
@@ -113,16 +113,25 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const upstreamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   let upstreams = [...opts.upstreams];
   let turn = 0;
-  let forced: Fault[] = [];
+  let forced: Array<{ fault: Fault; pathPrefix: string }> = [];
   let server: Server | null = null;
   let port = opts.port ?? 0;
   let closed = false;
   let reopenTimer: NodeJS.Timeout | null = null;
   const between = ([a, b]: [number, number]) => a + Math.floor(opts.random() * (b - a + 1));
 
-  const roll = (): Fault => {
-    const f = forced.shift();
-    if (f) return f;
+  /** The first forced fate that applies to this request, taken off the list; null when none does. */
+  const takeForced = (url: string): { fault: Fault; pathPrefix: string } | null => {
+    const i = forced.findIndex((f) => url.startsWith(f.pathPrefix));
+    return i < 0 ? null : forced.splice(i, 1)[0];
+  };
+
+  const roll = (url: string): { fault: Fault; forced: { fault: Fault; pathPrefix: string } | null } => {
+    const f = takeForced(url);
+    return f ? { fault: f.fault, forced: f } : { fault: rollFree(), forced: null };
+  };
+
+  const rollFree = (): Fault => {
     if (!proxy.enabled) return 'pass';
     let r = opts.random();
     for (const fault of ['refuse', 'delay', 'cut', 'drop', 'twice'] as const) {
@@ -187,8 +196,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readAll(req);
     counts.requests++;
-    const forcedNow = forced.length > 0;
-    const fault = roll();
+    const { fault, forced: forcedNow } = roll(req.url ?? '/');
     if (fault === 'refuse') {
       counts.refused++;
       refuseFor(between(refuseMs));
@@ -220,7 +228,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     if (!ans) {
       counts.upstreamDown++;
       // A forced drop needs an answer to throw away: it stays forced for the next request an upstream answers.
-      if (fault === 'drop' && forcedNow) forced.unshift('drop');
+      if (fault === 'drop' && forcedNow) forced.unshift(forcedNow);
       const text = JSON.stringify({ error: { code: 'PROXY_UPSTREAM_DOWN', message: 'no collector answered' } });
       res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
@@ -270,8 +278,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     },
     counts,
     enabled: true,
-    forceNext(fault) {
-      forced.push(fault);
+    forceNext(fault, pathPrefix = '') {
+      forced.push({ fault, pathPrefix });
     },
     setUpstreams(urls) {
       upstreams = [...urls];

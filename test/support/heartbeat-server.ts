@@ -7,7 +7,9 @@
  * Failure modes a test can switch on: 'drop' (read the whole request, store it, then destroy the socket without an
  * answer: the agent cannot know it arrived), 'error' (answer 500 without storing), 'refuse' (stop listening: the
  * connection is refused; the same port is taken again on the way back), 'stall' (read the request, store nothing, never
- * answer: the agent's timeout decides), or a per-request decision via `decide`.
+ * answer: the agent's timeout decides), 'partial' (store and acknowledge only the first record of each request, as a
+ * collector may: the protocol says the agent moves on only over what `acked` lists), or a per-request decision via
+ * `decide`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -19,7 +21,7 @@ import {
   type TrafficRecord,
 } from '../../src/protocol/heartbeat.js';
 
-export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse' | 'stall';
+export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse' | 'stall' | 'partial';
 
 export interface HeartbeatServerCounters {
   requests: number;
@@ -52,6 +54,8 @@ export interface HeartbeatServer {
   readonly records: ReadonlyMap<string, TrafficRecord>;
   /** The last request bodies, as received (load, uptime, bootId...). */
   readonly bodies: HeartbeatRequest[];
+  /** When each authenticated heartbeat request arrived (ms since the epoch; the last 1,000). */
+  readonly requestTimes: number[];
   /** Sum over distinct records. */
   sums(): { rx: bigint; tx: bigint; records: number };
   setMode(mode: ServerMode): Promise<void>;
@@ -83,6 +87,7 @@ export async function startHeartbeatServer(opts: {
 }): Promise<HeartbeatServer> {
   const records = new Map<string, TrafficRecord>();
   const bodies: HeartbeatRequest[] = [];
+  const requestTimes: number[] = [];
   const counters: HeartbeatServerCounters = {
     requests: 0,
     answered: 0,
@@ -113,6 +118,8 @@ export async function startHeartbeatServer(opts: {
       counters.unauthorized++;
       return json(res, 401, { error: { code: 'UNAUTHORIZED', message: 'bad token' } });
     }
+    requestTimes.push(Date.now());
+    if (requestTimes.length > 1000) requestTimes.shift();
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -142,7 +149,8 @@ export async function startHeartbeatServer(opts: {
     bodies.push(body);
     if (bodies.length > 50) bodies.shift();
     let duplicates = 0;
-    for (const r of body.records) {
+    const taken = mode === 'partial' ? body.records.slice(0, 1) : body.records;
+    for (const r of taken) {
       const key = `${body.epoch}:${r.seq}`;
       const had = records.get(key);
       if (had) {
@@ -162,7 +170,7 @@ export async function startHeartbeatServer(opts: {
     const answer: HeartbeatResponse = {
       nodeId: opts.nodeId ?? 1,
       epoch: body.epoch,
-      acked: seqs,
+      acked: taken.map((r) => r.seq),
       duplicates,
       serverTime: Date.now(),
     };
@@ -208,6 +216,7 @@ export async function startHeartbeatServer(opts: {
     counters,
     records,
     bodies,
+    requestTimes,
     sums() {
       let rx = 0n;
       let tx = 0n;

@@ -110,10 +110,16 @@ describe('PanelUserPoll against a panel stand-in', () => {
     p.start();
     await vi.waitFor(() => expect(panel!.requests.length).toBeGreaterThanOrEqual(3), { timeout: 3_000 });
     await p.stop();
-    const seen = panel.requests.length;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(panel.requests.length).toBe(seen);
-    expect(panel.requests.slice(1).every((r) => r.headers['if-none-match'] === p.etag)).toBe(true);
+    const ofNode = (id: string) => panel!.requests.filter((r) => r.query.node_id === id).length;
+    const seen = ofNode('5');
+    // The window: a witness poller (node 6) at the same cadence makes three polls; the stopped one (node 5) none.
+    const witness = poll(panel.url, captureLogger(), { everySec: 0.1, nodeId: 6 });
+    witness.start();
+    await vi.waitFor(() => expect(ofNode('6')).toBeGreaterThanOrEqual(3), { timeout: 3_000 });
+    await witness.stop();
+    expect(ofNode('5')).toBe(seen);
+    const fromP = panel.requests.filter((r) => r.query.node_id === '5');
+    expect(fromP.slice(1).every((r) => r.headers['if-none-match'] === p.etag)).toBe(true);
   });
 
   it('the daemon runs it only while panel.url is set, and rebuilds it on reload', async () => {
