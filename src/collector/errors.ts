@@ -23,6 +23,10 @@ export const ERRORS = Object.freeze({
     status: 422,
     message: 'A per-user row would exceed 2^63-1 bytes, the storage ceiling; nothing of the push stored',
   },
+  TC_SEQ_TOO_FAR_AHEAD: {
+    status: 422,
+    message: 'A record seq is further above the epoch high-water seq than an agent can send; nothing stored',
+  },
   TC_RECORD_CONFLICT: {
     status: 409,
     message: 'A record (node, epoch, seq) or push key is already held with different contents; nothing of it stored',

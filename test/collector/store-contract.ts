@@ -7,6 +7,7 @@ import { CollectorError } from '../../src/collector/errors.js';
 import { MAX_CLOCK_AHEAD_MS, hourOf } from '../../src/collector/store/ingest-plan.js';
 import type { HeartbeatInput, IngestRecord, IngestResult, Store } from '../../src/collector/store/store.js';
 import { hashToken } from '../../src/collector/tokens.js';
+import { MAX_SEQ_AHEAD } from '../../src/protocol/seq-bound.js';
 import type { StoreHarness } from './store-harness.js';
 
 const T0 = Date.UTC(2026, 2, 15, 12, 0, 0); // 2026-03-15 12:00 UTC, inside the March period (reset day 1)
@@ -280,6 +281,31 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         expect(await s.getNodeStats(b.node.id)).toMatchObject({ totalRx: max - 1n, lastSeen: T0 });
         expect(await s.getNodeStats(c.node.id)).toMatchObject({ totalRx: 30n, totalTx: 3n });
         expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${b.node.id}`)).toBe(1);
+      });
+
+      it('refuses a record further above the high-water seq than an agent can send, and stores nothing of it', async () => {
+        const { node } = await newNode();
+        const e = '00000000000000a9';
+        await s.ingestHeartbeat(node.id, hb(e, [rec(5, 1, 0)]), T0);
+        const err = await s
+          .ingestHeartbeat(node.id, hb(e, [rec(6, 1, 0), rec(6 + MAX_SEQ_AHEAD, 1, 0)]), T0)
+          .catch((x: unknown) => x);
+        expect((err as CollectorError).code).toBe('TC_SEQ_TOO_FAR_AHEAD');
+        expect((await s.getNodeStats(node.id))?.totalRx).toBe(1n);
+        const poison = await s
+          .ingestHeartbeat(node.id, hb(e, [rec(Number.MAX_SAFE_INTEGER, 1, 0)]), T0)
+          .catch((x) => x);
+        expect((poison as CollectorError).code).toBe('TC_SEQ_TOO_FAR_AHEAD');
+        // The real next records still count; the edge of the bound is accepted.
+        expect(await s.ingestHeartbeat(node.id, hb(e, [rec(6, 1, 0), rec(5 + MAX_SEQ_AHEAD, 1, 0)]), T0)).toEqual({
+          acked: [6, 5 + MAX_SEQ_AHEAD],
+          duplicates: 0,
+          inserted: 2,
+        });
+        // An epoch the store has never seen takes any first seq (an agent that adds the collector sink late).
+        expect(
+          (await s.ingestHeartbeat(node.id, hb('00000000000000aa', [rec(3_000_000_000_000, 1, 0)]), T0)).inserted,
+        ).toBe(1);
       });
 
       it('throws TC_NODE_NOT_FOUND for an unknown node', async () => {

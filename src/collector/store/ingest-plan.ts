@@ -4,6 +4,7 @@
  */
 import { nextPeriodStart, periodStart } from '../../common/calendar.js';
 import { recordDigest } from '../../protocol/record-digest.js';
+import { MAX_SEQ_AHEAD } from '../../protocol/seq-bound.js';
 import { CollectorError } from '../errors.js';
 import { STORE_MAX, type IngestRecord, type NodeStats, type RecordConflict, type Traffic } from './store.js';
 
@@ -87,6 +88,11 @@ export function planIngest(
       duplicates++;
       continue;
     }
+    if (before.highWater > 0 && r.seq > before.highWater + MAX_SEQ_AHEAD)
+      throw new CollectorError(
+        'TC_SEQ_TOO_FAR_AHEAD',
+        `seq ${r.seq} is more than ${MAX_SEQ_AHEAD} above ${before.highWater}, the highest stored of epoch`,
+      );
     acked.push(r.seq);
     fresh.push({ ...r, digest });
     l.highWater = r.seq;
