@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { AGENT_ERRORS, AgentError, errorMessage } from './errors.js';
 import { installCommand } from '../ops/install-command.js';
 import { cliParser } from '../common/cli-help.js';
+import { AGENT_VERSION } from './version.js';
 
 const withConfig = (y: Argv) =>
   y
@@ -79,11 +80,20 @@ async function main(): Promise<void> {
         process.exit(checkConfigCommand(a.config));
       },
     )
+    .command(
+      'reload',
+      "Reload a running daemon's configuration (sends it SIGHUP; the unit's ExecReload)",
+      (y) => y.option('pid', { type: 'number', demandOption: true, describe: "The daemon's process id ($MAINPID)" }),
+      async (a) => {
+        const { reloadCommand } = await import('./commands/reload.js');
+        process.exit(reloadCommand(a.pid));
+      },
+    )
     .command(installCommand('agent'))
     .demandCommand(1, 'Name a command (see --help)')
     .strict()
     .help()
-    .version()
+    .version(AGENT_VERSION)
     .parseAsync();
 }
 

@@ -13,6 +13,16 @@ export const REDACT_PATHS = [
   'headers.authorization',
 ];
 
+let prettyStream: (() => NodeJS.WritableStream) | undefined;
+
+/**
+ * The single executable cannot start pino's transport worker (it loads pino-pretty by path): its entry
+ * (src/agent/sea/entry.ts) gives an in-process pino-pretty stream instead.
+ */
+export function usePrettyStream(make: () => NodeJS.WritableStream): void {
+  prettyStream = make;
+}
+
 export function createLogger(
   level: LevelWithSilent,
   opts: { pretty?: boolean; destination?: NodeJS.WritableStream } = {},
@@ -23,6 +33,7 @@ export function createLogger(
     base: { name: 'traffic-agent', pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
+  if (pretty && prettyStream) return pino(base, prettyStream());
   if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { destination: 1 } } });
   return pino(base, opts.destination ?? destination({ dest: 1, sync: true }));
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
+import { isSea, seaText } from '../agent/sea/sea-assets.js';
 import { applyInstall, formatPlan, planInstall, SERVICE_NAMES, type InstallKind } from './install.js';
 import { errorMessage } from '../common/error-message.js';
 
@@ -33,7 +34,21 @@ const CONFIG_TEMPLATES: Readonly<Record<InstallKind, string>> = Object.freeze({
   collector: 'collector.example.json',
 });
 
+/** Where the agent's unit expects the program: the .deb's single executable. */
+export const PACKAGED_AGENT_BINARY = '/usr/bin/traffic-agent';
+
+/**
+ * The agent unit as shipped runs /usr/bin/traffic-agent (the .deb). Installed by hand it runs what is installing it:
+ * the single executable where it is, or this Node with the npm package's launcher.
+ */
+export function agentUnitFor(unit: string, launcher: readonly string[]): string {
+  const words = launcher.map((w) => (/[\s"'\\]/.test(w) ? JSON.stringify(w) : w)).join(' ');
+  return unit.split(`${PACKAGED_AGENT_BINARY} `).join(`${words} `);
+}
+
 function readTemplate(root: string, file: string): string {
+  // The single executable carries the agent's two templates (no package folder beside it).
+  if (isSea()) return seaText(file.replace(/^.*\//, ''));
   const path = join(root, file);
   try {
     return readFileSync(path, 'utf8');
@@ -85,7 +100,13 @@ export function installCommand(kind: InstallKind, deps: InstallCommandDeps = {})
         collectorUrl: argv['collector-url'],
         force: argv.force,
         configTemplate: readTemplate(packageRoot, CONFIG_TEMPLATES[kind]),
-        unitTemplate: readTemplate(packageRoot, join('systemd', `${name}.service`)),
+        unitTemplate:
+          kind === 'agent'
+            ? agentUnitFor(
+                readTemplate(packageRoot, join('systemd', `${name}.service`)),
+                isSea() ? [process.execPath] : [process.execPath, join(packageRoot, 'bin', 'traffic-agent.js')],
+              )
+            : readTemplate(packageRoot, join('systemd', `${name}.service`)),
       });
       if (dryRun) {
         out(formatPlan(plan));

@@ -8,6 +8,10 @@
  * on systemd < 246 (RHEL 8, Ubuntu 20.04), races: PID 1 drops the message when the short-lived
  * child has exited before PID 1 looks up its cgroup.
  *
+ * The single executable (npm run build:agent) cannot require() an addon: its entry (src/agent/sea/entry.ts) hands
+ * useUnixDgramLoader() the bundled unix-dgram, whose binding is the addon embedded as an asset, written to a private
+ * temporary file and process.dlopen()ed (src/agent/sea/sea-assets.ts).
+ *
  * Every function is a no-op returning false when $NOTIFY_SOCKET is unset (not under systemd, or
  * Type=exec), and the addon is only loaded when there is something to send. A failure to send
  * throws SdNotifyError: the caller logs it (a unit that never sees READY=1 is killed after
@@ -31,15 +35,23 @@ interface DgramSocket {
   send(buf: Buffer, offset: number, length: number, path: string, cb: (err?: Error) => void): void;
   close(): void;
 }
-interface UnixDgram {
+export interface UnixDgram {
   createSocket(type: 'unix_dgram'): DgramSocket;
 }
 
 let addon: UnixDgram | undefined;
+let loadUnixDgram = (): UnixDgram => createRequire(import.meta.url)('unix-dgram') as UnixDgram;
+
+/** Replaces how unix-dgram is loaded (the single executable's entry does, see above). */
+export function useUnixDgramLoader(load: () => UnixDgram): void {
+  loadUnixDgram = load;
+  addon = undefined;
+}
+
 function loadAddon(): UnixDgram {
   if (addon === undefined) {
     try {
-      addon = createRequire(import.meta.url)('unix-dgram') as UnixDgram;
+      addon = loadUnixDgram();
     } catch (err) {
       throw new SdNotifyError(
         'ERR_SD_NOTIFY_ADDON',

@@ -14,7 +14,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PACKAGE_ROOT, installCommand, type InstallCommandDeps } from '../../src/ops/install-command.js';
+import {
+  agentUnitFor,
+  DEFAULT_PACKAGE_ROOT,
+  installCommand,
+  type InstallCommandDeps,
+} from '../../src/ops/install-command.js';
 import { formatPlan, planInstall } from '../../src/ops/install.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -95,7 +100,13 @@ describe('install', () => {
     for (const parent of ['etc', 'etc/systemd', 'etc/traffic-agent', 'var', 'var/lib'])
       expect(mode(join(prefix, parent))).toBe('0755');
 
-    expect(readFileSync(unit, 'utf8')).toBe(readFileSync(join(REPO, 'systemd/traffic-agent.service'), 'utf8'));
+    // From the npm package the unit runs this Node and the package's launcher, not /usr/bin/traffic-agent (the .deb's).
+    expect(readFileSync(unit, 'utf8')).toBe(
+      readFileSync(join(REPO, 'systemd/traffic-agent.service'), 'utf8').replaceAll(
+        '/usr/bin/traffic-agent ',
+        `${process.execPath} ${join(pkg, 'bin/traffic-agent.js')} `,
+      ),
+    );
     const parsed = JSON.parse(readFileSync(config, 'utf8'));
     expect(parsed.node).toEqual({ id: 42, token: '' });
     expect(parsed.collector.url).toBe('https://collector.example:8443');
@@ -232,5 +243,22 @@ describe('install', () => {
     expect(formatPlan(plan)).toMatch(
       /secrets\.json .*\n\s+\{\} \(an empty JSON object\)\. Settings put here override config\.json/,
     );
+  });
+});
+
+describe('agentUnitFor', () => {
+  const shipped = readFileSync(new URL('../../systemd/traffic-agent.service', import.meta.url), 'utf8');
+
+  it('makes a hand-installed unit run the Node and launcher installing it, in ExecStart and ExecReload', () => {
+    const unit = agentUnitFor(shipped, ['/usr/local/bin/node', '/opt/traffic agent/bin/traffic-agent.js']);
+    const exec = unit.split('\n').filter((l) => /^Exec(Start|Reload)=/.test(l));
+    expect(exec).toEqual([
+      'ExecStart=/usr/local/bin/node "/opt/traffic agent/bin/traffic-agent.js" run --config ${CONFIGURATION_DIRECTORY}/config.json',
+      'ExecReload=/usr/local/bin/node "/opt/traffic agent/bin/traffic-agent.js" reload --pid $MAINPID',
+    ]);
+  });
+
+  it('keeps the packaged path for the single executable at /usr/bin/traffic-agent', () => {
+    expect(agentUnitFor(shipped, ['/usr/bin/traffic-agent'])).toBe(shipped);
   });
 });

@@ -14,9 +14,20 @@ export interface RunningAgent {
   waitFor: (match: string | RegExp, ms?: number) => Promise<void>;
 }
 
-export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): RunningAgent {
-  const child = spawn(process.execPath, [AGENT_BIN, ...args], {
-    env: { ...process.env, ...env },
+export interface StartOptions {
+  /** Run this program (e.g. the single executable) with `args` alone, instead of node bin/traffic-agent.js. */
+  executable?: string;
+  cwd?: string;
+  /** Start from an empty environment (`env -i`) instead of this process's. */
+  cleanEnv?: boolean;
+}
+
+export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): RunningAgent {
+  const [command, argv] =
+    opts.executable === undefined ? [process.execPath, [AGENT_BIN, ...args]] : [opts.executable, args];
+  const child = spawn(command, argv, {
+    env: opts.cleanEnv ? env : { ...process.env, ...env },
+    cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -45,8 +56,9 @@ export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Running
 export async function runAgent(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  opts: StartOptions = {},
 ): Promise<{ code: number | string; output: string }> {
-  const a = startAgent(args, env);
+  const a = startAgent(args, env, opts);
   const code = await a.exited;
   return { code, output: a.output() };
 }

@@ -8,6 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
+import { isSea, withSeaAssetFiles } from '../../sea/sea-assets.js';
 
 export type ProxyStatsApi = 'v2ray' | 'xray';
 
@@ -60,10 +61,10 @@ const cache = new Map<ProxyStatsApi, StatsMethods>();
 export function statsMethods(api: ProxyStatsApi): StatsMethods {
   const known = cache.get(api);
   if (known) return known;
-  const definition = protoLoader.loadSync(PROTO_FILES[api], {
-    ...LOADER_OPTIONS,
-    includeDirs: [protoDirFor(import.meta.url)],
-  });
+  const load = (protoDir: string) =>
+    protoLoader.loadSync(PROTO_FILES[api], { ...LOADER_OPTIONS, includeDirs: [protoDir] });
+  // The single executable carries the .proto files as assets (src/agent/sea/sea-assets.ts).
+  const definition = isSea() ? withSeaAssetFiles([PROTO_FILES[api]], load) : load(protoDirFor(import.meta.url));
   const service = definition[`${STATS_PACKAGES[api]}.StatsService`];
   if (!service || !('QueryStats' in service) || !('GetSysStats' in service)) {
     throw new Error(`${PROTO_FILES[api]} does not define ${STATS_PACKAGES[api]}.StatsService`);
