@@ -6,6 +6,7 @@
 import { loadConfig } from '../config/load-config.js';
 import { toAgentError, withCode } from '../errors.js';
 import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from '../../ops/sd-notify.js';
+import { lockStateDir } from '../state/state-lock.js';
 import { openAgentProcess, type AgentProcess } from './agent-process.js';
 import { DaemonPanelPoll } from './panel-poll.js';
 import { errorMessage } from '../../common/error-message.js';
@@ -38,6 +39,7 @@ export async function runDaemon(
 ): Promise<number> {
   const proc = openAgentProcess(configFile, logLevel);
   const { runtime, logger } = proc;
+  await lockStateDir(proc.cfg.stateDir); // held until the process ends: one writer per state directory
   await runtime.open();
   proc.hostFacts.start(proc.cfg.hostFactsRefreshSec);
   const panelPoll = new DaemonPanelPoll(logger);

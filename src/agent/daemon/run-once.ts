@@ -1,8 +1,10 @@
 /** `traffic-agent once`: one tick (sample, account, persist), one delivery of what is pending, then exit. */
+import { lockStateDir } from '../state/state-lock.js';
 import { openAgentProcess } from './agent-process.js';
 
 export async function runOnce(configFile: string, logLevel?: string): Promise<number> {
   const proc = openAgentProcess(configFile, logLevel);
+  await lockStateDir(proc.cfg.stateDir); // held until the process ends: one writer per state directory
   try {
     await proc.runtime.open();
     await proc.hostFacts.refresh();
