@@ -10,6 +10,7 @@ export const AGENT_ERRORS = Object.freeze({
   CONFIG_INVALID: { exit: 1, message: 'the configuration is invalid' },
   CONFIG_UNREADABLE: { exit: 1, message: 'the configuration file cannot be read' },
   STATE_DIR_UNUSABLE: { exit: 2, message: 'the state directory cannot be read or created' },
+  STATE_DIR_INSECURE: { exit: 2, message: 'the state directory is writable by other users' },
   STATE_LOCKED: { exit: 4, message: 'another traffic-agent process is writing this state directory' },
   STATE_CORRUPT: { exit: 0, message: 'a state file is corrupt; it was set aside' },
   STATE_WRITE_FAILED: { exit: 0, message: 'the state could not be written; counting goes on in memory' },

@@ -35,6 +35,8 @@ export const AgentConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     stateDir: Type.Optional(AbsolutePath),
+    /** Accept a state directory that group or other users may write (refused by default: STATE_DIR_INSECURE). */
+    allowInsecureStateDir: Type.Boolean({ default: false }),
     procRoot: Type.Optional(AbsolutePath),
     interfaces: Type.Object(
       {

@@ -39,7 +39,8 @@ export async function runDaemon(
 ): Promise<number> {
   const proc = openAgentProcess(configFile, logLevel);
   const { runtime, logger } = proc;
-  await lockStateDir(proc.cfg.stateDir); // held until the process ends: one writer per state directory
+  // Held until the process ends: one writer per state directory (docs/state-directory.md).
+  await lockStateDir(proc.cfg.stateDir, { allowInsecure: proc.cfg.allowInsecureStateDir });
   await runtime.open();
   proc.hostFacts.start(proc.cfg.hostFactsRefreshSec);
   const panelPoll = new DaemonPanelPoll(logger);

@@ -4,7 +4,8 @@ import { openAgentProcess } from './agent-process.js';
 
 export async function runOnce(configFile: string, logLevel?: string): Promise<number> {
   const proc = openAgentProcess(configFile, logLevel);
-  await lockStateDir(proc.cfg.stateDir); // held until the process ends: one writer per state directory
+  // Held until the process ends: one writer per state directory (docs/state-directory.md).
+  await lockStateDir(proc.cfg.stateDir, { allowInsecure: proc.cfg.allowInsecureStateDir });
   try {
     await proc.runtime.open();
     await proc.hostFacts.refresh();

@@ -25,6 +25,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -106,15 +107,37 @@ function askHolder(name: string): Promise<number | null | 'gone'> {
 }
 
 /**
- * Takes the state directory's lock (creating the directory if needed), or throws AgentError STATE_LOCKED naming the
- * holder's PID.
+ * A state directory that users other than its owner may write is refused: one of them could plant a state file the
+ * agent would trust, or links it would write through, or read the lock key and squat the lock.
  */
-export async function lockStateDir(dir: string): Promise<StateLock> {
+function assertPrivate(dir: string, mode: number): void {
+  if ((mode & 0o022) === 0) return;
+  const who = [mode & 0o020 ? 'its group' : '', mode & 0o002 ? 'all users' : ''].filter(Boolean).join(' and ');
+  throw new AgentError(
+    'STATE_DIR_INSECURE',
+    `state directory ${dir} is writable by ${who} (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); another ` +
+      `user could plant files in it that the agent would read or write through: \`chmod go-w ${dir}\` (the agent ` +
+      'creates it 0700), or set "allowInsecureStateDir": true in the config to accept the risk',
+  );
+}
+
+export interface LockOptions {
+  /** The operator's explicit override (config allowInsecureStateDir): accept a group/other-writable directory. */
+  allowInsecure?: boolean;
+}
+
+/**
+ * Makes the state directory if needed (0700), refuses it if other users may write it (STATE_DIR_INSECURE, unless
+ * allowInsecure), then takes its lock, or throws AgentError STATE_LOCKED naming the holder's PID.
+ */
+export async function lockStateDir(dir: string, opts: LockOptions = {}): Promise<StateLock> {
   let name: string;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!opts.allowInsecure) assertPrivate(dir, statSync(dir).mode);
     name = lockName(lockKey(dir));
   } catch (err) {
+    if (err instanceof AgentError) throw err;
     throw new AgentError('STATE_DIR_UNUSABLE', `state directory ${dir}: ${errorMessage(err)}`, [], { cause: err });
   }
   // A holder that dies between our bind and our question frees the name: try again (a few times at most).
