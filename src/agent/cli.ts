@@ -72,6 +72,21 @@ async function main(): Promise<void> {
       },
     )
     .command(
+      'report',
+      "this node's traffic per hour (48 h), day (62 days), month (24 months) and its top 10 days, like vnstat",
+      (y) =>
+        withJson(y)
+          .option('hours', { alias: 'h', type: 'boolean', describe: 'per hour' })
+          .option('days', { alias: 'd', type: 'boolean', describe: 'per day' })
+          .option('months', { alias: 'm', type: 'boolean', describe: 'per month' })
+          .option('top', { alias: 't', type: 'boolean', describe: 'the 10 biggest days' }),
+      async (a) => {
+        const { reportCommand } = await import('./commands/report.js');
+        const only = (['hours', 'days', 'months', 'top'] as const).filter((k) => a[k]);
+        await reportCommand(a.config, only, a.json).catch(fail);
+      },
+    )
+    .command(
       'check-config',
       'Validate the configuration; exit 1 listing every problem by its key path',
       withConfig,

@@ -9,6 +9,7 @@ import type { AgentState, InterfaceMemo, OutboxRecord } from '../state/agent-sta
 import { STATE_VERSION } from '../state/agent-state.js';
 import { bootChange } from './boot-change.js';
 import { counterDelta, type CounterBits, type DeltaContext } from './counter-delta.js';
+import { rollUp, startRollups } from './rollups.js';
 import { userDeltas, type ProxySample } from './user-deltas.js';
 
 export interface Sample {
@@ -79,6 +80,7 @@ export function baselineState(sample: Sample, epoch: string, settings: Accountin
     attemptedThrough: 0,
     lastDelivery: {},
     detected: { reboots: 0, resets: 0, wraps: 0, suspicious: 0, proxyRestarts: 0 },
+    rollups: startRollups(sample.at),
   };
 }
 
@@ -212,6 +214,8 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
       period: { start: period.start, rx: (BigInt(period.rx) + rx).toString(), tx: (BigInt(period.tx) + tx).toString() },
       outbox: record ? [...state.outbox, record] : state.outbox,
       detected,
+      // A state from an agent without rollups starts them now, with what it had counted so far as `before`.
+      rollups: rollUp(state.rollups ?? startRollups(sample.at, state.totals), sample.at, rx, tx, settings.timeZone),
     },
     record,
     events,

@@ -6,6 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Epoch, U64String, UnixMs } from '../../protocol/heartbeat.js';
+import { Rollups } from './rollups-shape.js';
 
 export const STATE_VERSION = 1;
 
@@ -75,5 +76,7 @@ export const AgentState = Type.Object({
     suspicious: Type.Integer({ minimum: 0 }),
     proxyRestarts: Type.Integer({ minimum: 0 }),
   }),
+  /** Local per hour/day/month traffic for `traffic-agent report`; absent in a state written by an older agent. */
+  rollups: Type.Optional(Rollups),
 });
 export type AgentState = Static<typeof AgentState>;
