@@ -23,6 +23,10 @@ import { rankingRoutes } from './routes/rankings.js';
 import { userRoutes } from './routes/users.js';
 import { panelRoutes } from './routes/panel.js';
 import { dashboardStatic } from './routes/dashboard-static.js';
+import { quotaRoutes } from './routes/quotas.js';
+import { poolRoutes } from './routes/pools.js';
+import { alertRoutes } from './routes/alerts.js';
+import { AlertRunner } from './alerts/alert-runner.js';
 
 export interface BuildAppOptions {
   store: Store;
@@ -32,6 +36,8 @@ export interface BuildAppOptions {
   adminToken: string;
   now?: () => number;
   defaultMetrics?: boolean;
+  /** Run the alert loop (evaluation + webhook delivery) while the app is up; server.ts turns it on. */
+  runAlerts?: boolean;
 }
 
 /** Never logged: tokens travel in the Authorization header, in ?token= and in panel bodies. */
@@ -137,6 +143,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(rankingRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(panelRoutes(ctx));
+  await app.register(quotaRoutes(ctx));
+  await app.register(poolRoutes(ctx));
+  await app.register(alertRoutes(ctx));
   await app.register(dashboardStatic);
+  if (opts.runAlerts) {
+    const runner = new AlertRunner(ctx, app.log);
+    app.addHook('onReady', async () => runner.start());
+    app.addHook('onClose', async () => runner.stop());
+  }
   return app;
 }

@@ -1,5 +1,6 @@
 /**
- * traffic-collector CLI (yargs): `serve` and the node registry (`node add|list|rotate-token|remove`).
+ * traffic-collector CLI (yargs): `serve`, the node registry (`node add|list|rotate-token|remove`), and quotas and
+ * pools (`quota …`, `pool …`, in cli-quotas.ts).
  * Registry commands print JSON on stdout; problems go to stderr with exit code 2 (usage/config) or 1 (other).
  */
 import type { Argv } from 'yargs';
@@ -13,6 +14,7 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { generateToken, hashToken } from './tokens.js';
 import { canonicalRate } from './user-push.js';
+import { type CliHelpers, poolCommand, quotaCommand } from './cli-quotas.js';
 
 class UsageError extends Error {}
 
@@ -42,6 +44,18 @@ function nodeId(v: unknown): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`node id must be a positive integer, got ${String(v)}`);
   return n;
 }
+
+const helpers: CliHelpers = {
+  config: (argv) => config(argv as Common & Record<string, unknown>),
+  withStore: (argv, fn) => withStore(argv as Common, fn),
+  print,
+  usage: (message) => new UsageError(message),
+  positiveId(v, what) {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, got ${String(v)}`);
+    return n;
+  },
+};
 
 const common = <T>(y: Argv<T>) =>
   y
@@ -165,6 +179,8 @@ export async function main(args: string[]): Promise<void> {
         )
         .demandCommand(1, 'Name a node command: add, list, rotate-token or remove'),
     )
+    .command(quotaCommand(helpers))
+    .command(poolCommand(helpers))
     .demandCommand(1, 'Name a command (see --help)')
     .strict()
     .fail((msg, err) => {

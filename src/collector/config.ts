@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isValidTimeZone } from '../common/calendar.js';
 import { enumMessage, unknownKeyHint } from '../common/schema-hints.js';
+import { AlertChannelSchema, AlertSettingsSchema } from './alerts/alert-config.js';
 
 export const CollectorConfigSchema = Type.Object(
   {
@@ -69,6 +70,8 @@ export const CollectorConfigSchema = Type.Object(
       description:
         'take the client address from X-Forwarded-For (only behind a reverse proxy that sets it; see docs/security.md)',
     }),
+    alertChannels: Type.Array(AlertChannelSchema, { default: [], maxItems: 64, description: 'webhook channels' }),
+    alerts: AlertSettingsSchema,
   },
   { additionalProperties: false },
 );
@@ -126,8 +129,27 @@ export function validateConfig(raw: unknown): CollectorConfig {
   if (typeof value.listen === 'string' && !parseListen(value.listen)) problems.push('listen: must be HOST:PORT');
   if (typeof value.timezone === 'string' && !isValidTimeZone(value.timezone))
     problems.push(`timezone: unknown IANA time zone "${value.timezone}"`);
+  problems.push(...alertProblems(value));
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(value) as unknown as CollectorConfig;
+}
+
+function alertProblems(value: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const channels = Array.isArray(value.alertChannels) ? (value.alertChannels as Array<{ name?: unknown }>) : [];
+  const names = channels.map((c) => c?.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) out.push(`alertChannels.${i}.name: "${String(n)}" is used twice`);
+  });
+  channels.forEach((c, i) => {
+    const ch = c as { format?: unknown; telegramChatId?: unknown };
+    if (ch?.format === 'telegram' && ch.telegramChatId === undefined)
+      out.push(`alertChannels.${i}.telegramChatId: required by format telegram`);
+  });
+  const nodeChannels = (value.alerts as { nodeChannels?: unknown[] } | undefined)?.nodeChannels ?? [];
+  for (const n of nodeChannels)
+    if (!names.includes(n)) out.push(`alerts.nodeChannels: no channel named "${String(n)}"`);
+  return out;
 }
 
 export function parseListen(listen: string): { host: string; port: number } | undefined {

@@ -37,6 +37,10 @@ export const ERRORS = Object.freeze({
     status: 503,
     message: 'The collector is over its configured event-loop delay or heap; retry after the Retry-After seconds',
   },
+  TC_POOL_NOT_FOUND: { status: 404, message: 'No such pool' },
+  TC_POOL_EXISTS: { status: 409, message: 'A pool of that name exists' },
+  TC_QUOTA_NOT_FOUND: { status: 404, message: 'No such quota' },
+  TC_BAD_QUOTA: { status: 400, message: 'The quota is not valid' },
   TC_INTERNAL: { status: 500, message: 'Internal error' },
 } as const);
 

@@ -10,6 +10,9 @@ export interface CollectorMetrics {
   conflicts: Counter<'kind'>;
   unverifiedDuplicates: Counter<'kind'>;
   nodesOnline: Gauge;
+  alertsFired: Counter<'kind'>;
+  alertsDelivered: Counter<'channel'>;
+  alertsFailed: Counter<'channel'>;
 }
 
 export function createMetrics(countOnline: () => Promise<number>, defaults = false): CollectorMetrics {
@@ -48,6 +51,24 @@ export function createMetrics(countOnline: () => Promise<number>, defaults = fal
       name: 'traffic_collector_unverified_duplicates_total',
       help: 'Resends acknowledged as duplicates whose stored digest was already pruned, so contents were not compared',
       labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    alertsFired: new Counter({
+      name: 'traffic_collector_alerts_fired_total',
+      help: 'Alerts written to the ledger (each once per rule, node or pool, period and threshold)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    alertsDelivered: new Counter({
+      name: 'traffic_collector_alerts_delivered_total',
+      help: 'Alert deliveries answered with a 2xx',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    alertsFailed: new Counter({
+      name: 'traffic_collector_alerts_failed_total',
+      help: 'Alert delivery attempts that failed (refused, timed out, non-2xx); each is retried with backoff',
+      labelNames: ['channel'] as const,
       registers: [registry],
     }),
     nodesOnline: new Gauge({

@@ -32,7 +32,7 @@ export async function startServer(
     );
   else if (admin.file) logger.info({ file: admin.file }, 'admin token read from file');
 
-  const app = await buildApp({ store, config, logger, adminToken: admin.token, defaultMetrics: true });
+  const app = await buildApp({ store, config, logger, adminToken: admin.token, defaultMetrics: true, runAlerts: true });
   const { host, port } = parseListen(config.listen)!;
   let address: string;
   try {

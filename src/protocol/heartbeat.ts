@@ -39,7 +39,11 @@ export const TrafficRecord = Type.Object(
     /** Bytes received and sent by the selected interfaces in the interval. */
     rx: U64String,
     tx: U64String,
-    /** What the accounting noticed in this interval: reboot, reset:<if>, wrap:<if>, suspicious:<if>, merged:<n>. */
+    /**
+     * What the accounting noticed in this interval: reboot, reset:<if>, wrap:<if>, suspicious:<if>,
+     * implausible:<if> (a broken counter: a jump of 2^62 bytes or more, not counted), merged:<n>, proxy-restart.
+     * The collector alerts on reboot, reset:* and implausible:* (src/collector/alerts/alert-rules.ts).
+     */
     events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
   },
   { additionalProperties: false },

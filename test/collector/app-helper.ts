@@ -41,6 +41,7 @@ export function heartbeatBody(over: Partial<HeartbeatRequest> = {}): HeartbeatRe
 export async function makeTestApp(
   config: Record<string, unknown> = {},
   start = Date.UTC(2026, 2, 15, 12),
+  opts: { runAlerts?: boolean } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-app-'));
   const store = new SqliteStore(join(dir, 'c.db'));
@@ -68,7 +69,9 @@ export async function makeTestApp(
     logger: createLogger('info', sink),
     adminToken: ADMIN,
     now: () => clock.now,
+    runAlerts: opts.runAlerts,
   });
+  if (opts.runAlerts) await app.ready();
   return {
     app,
     store,

@@ -22,6 +22,7 @@
  *   under the node's push high-water seq that was never applied, it throws TC_RECORD_CONFLICT and applies nothing.
  */
 import type { HostFacts } from '../../protocol/heartbeat.js';
+import type { QuotaStore } from './quota-store.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -154,6 +155,8 @@ export interface Store {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Quotas, pools and the alert ledger (quota-store.ts); usable after migrate(). */
+  readonly quotas: QuotaStore;
 
   addNode(node: NewNode): Promise<NodeInfo>;
   listNodes(): Promise<NodeInfo[]>;

@@ -37,6 +37,8 @@ import type {
   UserTotal,
 } from '../store.js';
 import { MIGRATION_LOCK_KEY, MIGRATIONS, Q } from './sql.js';
+import { PostgresQuotaStore } from './postgres-quota-store.js';
+import type { QuotaStore } from '../quota-store.js';
 
 type Row = Record<string, unknown>;
 const str = (v: bigint | number): string => v.toString();
@@ -44,6 +46,7 @@ const str = (v: bigint | number): string => v.toString();
 export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   readonly pool: pg.Pool;
+  readonly quotas: QuotaStore;
 
   constructor(
     readonly url: string,
@@ -52,6 +55,7 @@ export class PostgresStore implements Store {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
+    this.quotas = new PostgresQuotaStore(this.pool, (fn) => this.tx(fn));
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

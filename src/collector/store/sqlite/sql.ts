@@ -125,6 +125,60 @@ ALTER TABLE push_high_water ADD COLUMN unverifiable_through INTEGER NOT NULL DEF
 UPDATE push_high_water SET unverifiable_through = seq;
 `,
   },
+  {
+    version: 5,
+    name: 'quotas, pools and the alert ledger (alerts + one delivery row per channel)',
+    sql: `
+CREATE TABLE pools (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  reset_day INTEGER NOT NULL,
+  timezone TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE pool_nodes (
+  pool_id INTEGER NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  PRIMARY KEY (pool_id, node_id)
+) WITHOUT ROWID;
+CREATE TABLE quotas (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  node_id INTEGER REFERENCES nodes(id) ON DELETE CASCADE,
+  pool_id INTEGER REFERENCES pools(id) ON DELETE CASCADE,
+  limit_bytes INTEGER NOT NULL,
+  measure TEXT NOT NULL,
+  thresholds TEXT NOT NULL,
+  cycle_days INTEGER,
+  cycle_start INTEGER,
+  channels TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  CHECK ((node_id IS NULL) <> (pool_id IS NULL))
+);
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  node_id INTEGER,
+  pool_id INTEGER,
+  quota_id INTEGER,
+  payload TEXT NOT NULL,
+  fired_at INTEGER NOT NULL
+);
+CREATE INDEX alerts_kind_node ON alerts(kind, node_id, id);
+CREATE TABLE alert_deliveries (
+  alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_error TEXT,
+  delivered_at INTEGER,
+  PRIMARY KEY (alert_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at);
+CREATE INDEX traffic_records_received ON traffic_records(received_at) WHERE events IS NOT NULL;
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';

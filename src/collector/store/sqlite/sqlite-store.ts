@@ -53,6 +53,8 @@ import type {
 } from '../store.js';
 import { MIGRATIONS, Q, upsertUserStatsSql } from './sql.js';
 import { STORE_MAX } from '../store.js';
+import { SqliteQuotaStore } from './sqlite-quota-store.js';
+import type { QuotaStore } from '../quota-store.js';
 
 type Row = Record<string, unknown>;
 
@@ -143,6 +145,12 @@ export class SqliteStore implements Store {
     const s: Partial<Stmts> = {};
     for (const [k, sql] of Object.entries(Q)) s[k as keyof Stmts] = this.db.prepare(sql).safeIntegers(true);
     this.s = s as Stmts;
+  }
+
+  private quotaStore?: SqliteQuotaStore;
+  get quotas(): QuotaStore {
+    this.quotaStore ??= new SqliteQuotaStore(this.db);
+    return this.quotaStore;
   }
 
   async ping(): Promise<void> {

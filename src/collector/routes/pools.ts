@@ -1,0 +1,83 @@
+/** Admin API of pools: named sets of nodes that share one quota, with their own billing period. */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { isValidTimeZone } from '../../common/calendar.js';
+import type { AppContext } from '../context.js';
+import { CollectorError } from '../errors.js';
+import { adminAuth } from './admin-auth.js';
+import { IdParams } from './schemas.js';
+
+const EmptyQuery = Type.Object({}, { additionalProperties: false });
+const PoolBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    resetDay: Type.Optional(Type.Integer({ minimum: 1, maximum: 31 })),
+    timezone: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+const MemberParams = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+    nodeId: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  },
+  { additionalProperties: false },
+);
+
+export const poolRoutes =
+  (ctx: AppContext): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('onRequest', adminAuth(ctx));
+
+    app.get('/api/v1/pools', { schema: { querystring: EmptyQuery } }, async () => ({
+      pools: await ctx.store.quotas.listPools(),
+    }));
+
+    app.post<{ Body: Static<typeof PoolBody> }>(
+      '/api/v1/pools',
+      { schema: { body: PoolBody, querystring: EmptyQuery } },
+      async (req, reply) => {
+        const timezone = req.body.timezone ?? 'UTC';
+        if (!isValidTimeZone(timezone))
+          throw new CollectorError('TC_VALIDATION', `unknown IANA time zone "${timezone}"`);
+        if (!req.body.name.trim()) throw new CollectorError('TC_VALIDATION', 'name is blank');
+        const pool = await ctx.store.quotas.addPool({
+          name: req.body.name,
+          resetDay: req.body.resetDay ?? 1,
+          timezone,
+          createdAt: ctx.now(),
+        });
+        return reply.code(201).send(pool);
+      },
+    );
+
+    app.delete<{ Params: Static<typeof IdParams> }>(
+      '/api/v1/pools/:id',
+      { schema: { params: IdParams, querystring: EmptyQuery } },
+      async (req) => {
+        if (!(await ctx.store.quotas.removePool(req.params.id)))
+          throw new CollectorError('TC_POOL_NOT_FOUND', String(req.params.id));
+        return { id: req.params.id, removed: true };
+      },
+    );
+
+    app.put<{ Params: Static<typeof MemberParams> }>(
+      '/api/v1/pools/:id/nodes/:nodeId',
+      { schema: { params: MemberParams, querystring: EmptyQuery } },
+      async (req) => ({
+        poolId: req.params.id,
+        nodeId: req.params.nodeId,
+        added: await ctx.store.quotas.addPoolNode(req.params.id, req.params.nodeId),
+      }),
+    );
+
+    app.delete<{ Params: Static<typeof MemberParams> }>(
+      '/api/v1/pools/:id/nodes/:nodeId',
+      { schema: { params: MemberParams, querystring: EmptyQuery } },
+      async (req) => ({
+        poolId: req.params.id,
+        nodeId: req.params.nodeId,
+        removed: await ctx.store.quotas.removePoolNode(req.params.id, req.params.nodeId),
+      }),
+    );
+  };

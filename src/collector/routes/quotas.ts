@@ -1,0 +1,71 @@
+/** Admin API of quotas: list with usage and projection, add, remove. */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+import { CollectorError } from '../errors.js';
+import { MEASURES, parseBytes } from '../quota/quota-math.js';
+import { checkQuota } from '../quota/quota-input.js';
+import { quotaReports, quotaView } from '../quota/quota-status.js';
+import { adminAuth } from './admin-auth.js';
+import { IdParams } from './schemas.js';
+
+const EmptyQuery = Type.Object({}, { additionalProperties: false });
+export const QuotaBody = Type.Object(
+  {
+    nodeId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+    poolId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+    limit: Type.String({ maxLength: 40, description: 'bytes: "1000000000000", "1TB", "1.5TiB"' }),
+    measure: Type.Optional(Type.Union(MEASURES.map((m) => Type.Literal(m)))),
+    thresholds: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), { minItems: 1, maxItems: 20 })),
+    cycleDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3660 })),
+    cycleStart: Type.Optional(Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000, description: 'unix ms' })),
+    channels: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export function limitBytes(text: string): bigint {
+  try {
+    return parseBytes(text);
+  } catch (err) {
+    throw new CollectorError('TC_BAD_QUOTA', (err as Error).message);
+  }
+}
+
+export const quotaRoutes =
+  (ctx: AppContext): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('onRequest', adminAuth(ctx));
+
+    app.get('/api/v1/quotas', { schema: { querystring: EmptyQuery } }, async () => {
+      const now = ctx.now();
+      return { quotas: (await quotaReports(ctx.store, now)).map(quotaView), serverTime: now };
+    });
+
+    app.post<{ Body: Static<typeof QuotaBody> }>(
+      '/api/v1/quotas',
+      { schema: { body: QuotaBody, querystring: EmptyQuery } },
+      async (req, reply) => {
+        const now = ctx.now();
+        const q = checkQuota(
+          { ...req.body, limit: limitBytes(req.body.limit) },
+          ctx.config.alertChannels.map((c) => c.name),
+          now,
+        );
+        const added = await ctx.store.quotas.addQuota(q);
+        req.log.info({ quotaId: added.id }, 'quota added');
+        const report = (await quotaReports(ctx.store, now)).find((r) => r.quota.id === added.id);
+        return reply.code(201).send(report ? quotaView(report) : { id: added.id });
+      },
+    );
+
+    app.delete<{ Params: Static<typeof IdParams> }>(
+      '/api/v1/quotas/:id',
+      { schema: { params: IdParams, querystring: EmptyQuery } },
+      async (req) => {
+        if (!(await ctx.store.quotas.removeQuota(req.params.id)))
+          throw new CollectorError('TC_QUOTA_NOT_FOUND', String(req.params.id));
+        return { id: req.params.id, removed: true };
+      },
+    );
+  };
