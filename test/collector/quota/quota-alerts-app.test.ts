@@ -210,7 +210,10 @@ describe('delivery', () => {
     // Backoff: nothing is sent again until its time comes (the app clock is still).
     await new Promise((r) => setTimeout(r, 300));
     expect(rx.received).toHaveLength(1);
+    // The failure is logged after it is recorded; only then does moving the clock make the retry due.
+    const failures = () => t.logs.filter((l) => l.includes('"event":"alert-delivery-failed"')).length;
     for (let i = 0; i < 3; i++) {
+      await until(() => failures() >= i + 1, `failure ${i + 1} recorded`);
       t.clock.now += 10 * 60_000;
       await until(() => rx.received.length >= i + 2, `attempt ${i + 2}`);
     }
