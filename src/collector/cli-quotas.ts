@@ -38,22 +38,26 @@ async function asUsage<T>(h: CliHelpers, fn: () => Promise<T>): Promise<T> {
 export function quotaCommand(h: CliHelpers): CommandModule {
   return {
     command: 'quota',
-    describe: 'manage transfer quotas (per node or per pool) and their alert thresholds',
+    describe: 'Manage transfer quotas (per node or per pool) and their alert thresholds',
     builder: (y: Argv) =>
       y
         .command(
           'add',
-          'add a quota; prints it with its usage now',
+          'Add a quota; prints it with its usage now',
           (q) =>
             q
-              .option('node', { type: 'number', describe: 'node id (or --pool)' })
-              .option('pool', { type: 'number', describe: 'pool id (or --node)' })
-              .option('limit', { type: 'string', demandOption: true, describe: 'bytes: 1000000, 200GB, 1TB, 1.5TiB' })
-              .option('measure', { choices: MEASURES, default: 'sum', describe: 'max: the larger direction' })
-              .option('thresholds', { type: 'string', default: '80,90,100', describe: 'percentages that alert' })
-              .option('cycle-days', { type: 'number', describe: 'custom cycle: every N days (with --cycle-start)' })
-              .option('cycle-start', { type: 'string', describe: 'custom cycle start: ISO date or unix ms' })
-              .option('channel', { type: 'string', array: true, describe: 'alert channel name (repeat; default all)' }),
+              .option('node', { type: 'number', describe: 'Node id (or --pool)' })
+              .option('pool', { type: 'number', describe: 'Pool id (or --node)' })
+              .option('limit', { type: 'string', demandOption: true, describe: 'Bytes: 1000000, 200GB, 1TB, 1.5TiB' })
+              .option('measure', {
+                choices: MEASURES,
+                default: 'sum',
+                describe: 'What is billed: rx, tx, sum, or max (the larger direction)',
+              })
+              .option('thresholds', { type: 'string', default: '80,90,100', describe: 'Percentages that alert' })
+              .option('cycle-days', { type: 'number', describe: 'Custom cycle: every N days (with --cycle-start)' })
+              .option('cycle-start', { type: 'string', describe: 'Custom cycle start: ISO date or unix ms' })
+              .option('channel', { type: 'string', array: true, describe: 'Alert channel name (repeat; default all)' }),
           async (argv) => {
             let limit: bigint;
             try {
@@ -90,7 +94,7 @@ export function quotaCommand(h: CliHelpers): CommandModule {
         )
         .command(
           'list',
-          'list quotas with usage, percent and projection',
+          'List quotas with usage, percent and projection',
           (q) => q,
           async (argv) => {
             h.print(await h.withStore(argv, async (s) => (await quotaReports(s, Date.now())).map(quotaView)));
@@ -98,8 +102,8 @@ export function quotaCommand(h: CliHelpers): CommandModule {
         )
         .command(
           'remove <id>',
-          'remove a quota (its alert history stays)',
-          (q) => q.positional('id', { type: 'string' }),
+          'Remove a quota (its alert history stays)',
+          (q) => q.positional('id', { type: 'string', describe: 'The quota id' }),
           async (argv) => {
             const id = h.positiveId(argv.id, 'quota id');
             if (!(await h.withStore(argv, (s) => s.quotas.removeQuota(id)))) throw new Error(`no quota ${id}`);
@@ -114,16 +118,16 @@ export function quotaCommand(h: CliHelpers): CommandModule {
 export function poolCommand(h: CliHelpers): CommandModule {
   return {
     command: 'pool',
-    describe: 'manage pools: named sets of nodes sharing one quota',
+    describe: 'Manage pools: named sets of nodes sharing one quota',
     builder: (y: Argv) =>
       y
         .command(
           'add',
-          'add a pool; prints it',
+          'Add a pool; prints it',
           (p) =>
             p
-              .option('name', { type: 'string', demandOption: true })
-              .option('reset-day', { type: 'number', default: 1, describe: 'day of month (1-31) its period starts' })
+              .option('name', { type: 'string', demandOption: true, describe: 'The pool name (unique)' })
+              .option('reset-day', { type: 'number', default: 1, describe: 'Day of month (1-31) its period starts' })
               .option('timezone', { type: 'string', default: 'UTC', describe: 'IANA zone of its period' }),
           async (argv) => {
             const resetDay = argv['reset-day'];
@@ -142,7 +146,7 @@ export function poolCommand(h: CliHelpers): CommandModule {
         )
         .command(
           'list',
-          'list pools with their node ids',
+          'List pools with their node ids',
           (p) => p,
           async (argv) => {
             h.print(await h.withStore(argv, (s) => s.quotas.listPools()));
@@ -150,8 +154,8 @@ export function poolCommand(h: CliHelpers): CommandModule {
         )
         .command(
           'remove <id>',
-          'remove a pool and its quotas (the nodes stay)',
-          (p) => p.positional('id', { type: 'string' }),
+          'Remove a pool and its quotas (the nodes stay)',
+          (p) => p.positional('id', { type: 'string', describe: 'The pool id' }),
           async (argv) => {
             const id = h.positiveId(argv.id, 'pool id');
             if (!(await h.withStore(argv, (s) => s.quotas.removePool(id)))) throw new Error(`no pool ${id}`);
@@ -160,8 +164,11 @@ export function poolCommand(h: CliHelpers): CommandModule {
         )
         .command(
           'add-node <pool> <node>',
-          'put a node in a pool',
-          (p) => p.positional('pool', { type: 'string' }).positional('node', { type: 'string' }),
+          'Put a node in a pool',
+          (p) =>
+            p
+              .positional('pool', { type: 'string', describe: 'The pool id' })
+              .positional('node', { type: 'string', describe: 'The node id' }),
           async (argv) => {
             const pool = h.positiveId(argv.pool, 'pool id');
             const node = h.positiveId(argv.node, 'node id');
@@ -171,8 +178,11 @@ export function poolCommand(h: CliHelpers): CommandModule {
         )
         .command(
           'remove-node <pool> <node>',
-          'take a node out of a pool',
-          (p) => p.positional('pool', { type: 'string' }).positional('node', { type: 'string' }),
+          'Take a node out of a pool',
+          (p) =>
+            p
+              .positional('pool', { type: 'string', describe: 'The pool id' })
+              .positional('node', { type: 'string', describe: 'The node id' }),
           async (argv) => {
             const pool = h.positiveId(argv.pool, 'pool id');
             const node = h.positiveId(argv.node, 'node id');

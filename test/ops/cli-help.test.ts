@@ -22,6 +22,8 @@ const HELPS: [string, string[]][] = [
   [COLLECTOR_BIN, ['node']],
   [COLLECTOR_BIN, ['node', 'add']],
   [COLLECTOR_BIN, ['node', 'rotate-token']],
+  [COLLECTOR_BIN, ['quota', 'add']],
+  [COLLECTOR_BIN, ['pool', 'add-node']],
 ];
 
 async function help(bin: string, args: string[], columns: number): Promise<string> {
