@@ -13,7 +13,10 @@ export const AGENT_ERRORS = Object.freeze({
   STATE_DIR_INSECURE: { exit: 2, message: 'the state directory is writable by other users' },
   STATE_LOCKED: { exit: 4, message: 'another traffic-agent process is writing this state directory' },
   STATE_CORRUPT: { exit: 0, message: 'a state file is corrupt; it was set aside' },
-  STATE_WRITE_FAILED: { exit: 0, message: 'the state could not be written; counting goes on in memory' },
+  STATE_WRITE_FAILED: {
+    exit: 5,
+    message: 'the state could not be written; the daemon counts on in memory, once exits 5',
+  },
   PROC_UNREADABLE: { exit: 3, message: 'a /proc file cannot be read' },
   PROC_MALFORMED: { exit: 3, message: 'a /proc file has unexpected content' },
   TICK_FAILED: { exit: 0, message: 'a tick failed; nothing counted is lost, the next tick tries again' },

@@ -1,4 +1,8 @@
-/** `traffic-agent once`: one tick (sample, account, persist), one delivery of what is pending, then exit. */
+/**
+ * `traffic-agent once`: one tick (sample, account, persist), one delivery of what is pending, then exit. Exits 5
+ * (STATE_WRITE_FAILED) when the state could not be saved: a cron'd `once` must not look fine while it counts nothing.
+ */
+import { AgentError } from '../errors.js';
 import { lockStateDir } from '../state/state-lock.js';
 import { openAgentProcess } from './agent-process.js';
 
@@ -11,7 +15,13 @@ export async function runOnce(configFile: string, logLevel?: string): Promise<nu
     await proc.hostFacts.refresh();
     await proc.runtime.tick(proc.readSample);
     await proc.runtime.deliver({ force: true, drain: true });
-    await proc.runtime.flush();
+    if (!(await proc.runtime.flush())) {
+      throw new AgentError(
+        'STATE_WRITE_FAILED',
+        `the state could not be saved in ${proc.cfg.stateDir} (the log line above says why); nothing unsaved was ` +
+          'sent, and the next run that can save counts these bytes from the last saved state',
+      );
+    }
     return 0;
   } finally {
     for (const s of proc.runtime.activeSinks) await s.close();
