@@ -1,0 +1,314 @@
+/**
+ * The agent's footprint as an operator sees it, beside the tools operators compare it with, in one run on the real
+ * /proc of this machine:
+ *
+ *   npm run bench:footprint                               # 1 s ticks/scrapes, 70 s measured
+ *   npm run bench:footprint -- --interval 60 --duration 600
+ *   npm run bench:footprint -- --node                     # node bin/traffic-agent.js even when the executable exists
+ *   npm run bench:footprint -- --agent PATH               # another single executable
+ *
+ *   - traffic-agent `run`, ticking every --interval seconds and delivering every tick to a heartbeat collector
+ *     stand-in on 127.0.0.1 (in this process: its CPU is not the agent's). The single executable
+ *     build/agent/traffic-agent when `npm run build:agent` made one, else `node bin/traffic-agent.js` (needs
+ *     `npm run build`); either way with the NODE_OPTIONS of systemd/traffic-agent.service. State on the disk (real
+ *     fsync), not tmpfs.
+ *   - prometheus-node-exporter --collector.disable-defaults --collector.netdev --collector.loadavg, scraped by this
+ *     script every --interval seconds.
+ *   - vnstatd with its shortest update interval (2 s: vnstat.conf allows no less) and its own database directory.
+ * The Debian packages are installed with apt-get when missing.
+ *
+ * Whole-process CPU is utime+stime from /proc/PID/stat (clock ticks of 1/CLK_TCK s: 10 ms here, so the figure is
+ * taken over the whole window and over windows of 10 intervals, whose median is printed too); RSS is VmRSS now (and
+ * its median over the run, sampled every second) and the peak VmHWM (from the process start) from /proc/PID/status.
+ * The first intervals (start-up, JIT) are left out of the CPU window, never out of the peak.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configObject, TOKEN } from '../test/agent/helpers/agent-cli.js';
+import { startHeartbeatServer } from '../test/support/heartbeat-server.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+  return v;
+}
+
+const INTERVAL = arg('interval', 1);
+const DURATION = arg('duration', Math.max(70, INTERVAL * 10));
+const WARMUP = arg('warmup', Math.max(5, INTERVAL * 2));
+if (DURATION < 60) throw new Error('--duration must be at least 60 seconds');
+const WINDOW = INTERVAL * 10;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ensurePackage(bin: string, pkg: string): void {
+  if (existsSync(bin)) return;
+  console.error(`${bin} missing: apt-get install -y ${pkg}`);
+  const r = spawnSync('apt-get', ['install', '-y', pkg], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (r.status !== 0 || !existsSync(bin)) throw new Error(`could not install ${pkg} (apt-get exit ${r.status})`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** utime + stime of the whole process (all threads), in seconds. */
+function cpuSec(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // after "pid (comm) ", field 3 (state) is f[0]: utime is field 14 -> f[11], stime field 15 -> f[12]
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+function memMB(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+const median = (xs: number[]) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  output: () => string;
+}
+
+function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO): Proc {
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('exit', (code, sig) => {
+    if (!stopping) console.error(`${name} exited early (${code ?? sig}):\n${out}`);
+  });
+  return { name, child, output: () => out };
+}
+let stopping = false;
+
+function unitNodeOptions(): string {
+  const unit = readFileSync(join(REPO, 'systemd', 'traffic-agent.service'), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.replace(/^"|"$/g, '') ?? '';
+}
+
+async function main(): Promise<void> {
+  ensurePackage('/usr/bin/prometheus-node-exporter', 'prometheus-node-exporter');
+  ensurePackage('/usr/sbin/vnstatd', 'vnstat');
+  const given = process.argv.indexOf('--agent');
+  const sea = given >= 0 ? resolve(process.argv[given + 1]) : join(REPO, 'build', 'agent', 'traffic-agent');
+  const script = join(REPO, 'bin', 'traffic-agent.js');
+  if (!existsSync(sea) && !existsSync(join(REPO, 'dist', 'agent', 'cli.js')))
+    throw new Error('no built agent: run `npm run build:agent` (single executable) or `npm run build` first');
+  const nodeOptions = unitNodeOptions();
+  const agentCmd =
+    existsSync(sea) && !process.argv.includes('--node')
+      ? { cmd: sea, args: [] as string[], what: `${sea} (single executable)` }
+      : { cmd: process.execPath, args: [script], what: `node ${script}` };
+
+  // State on the disk, as on a node: /var/tmp, not the tmpfs some machines mount on /tmp.
+  const dir = await mkdtemp(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'ta-footprint-'));
+  const collector = await startHeartbeatServer({ token: TOKEN });
+  const procs: Proc[] = [];
+  try {
+    const cfgFile = join(dir, 'agent.json');
+    const cfg = configObject({
+      url: collector.url,
+      stateDir: join(dir, 'state'),
+      procRoot: '/proc',
+      heartbeatIntervalSec: INTERVAL,
+      counterBits: 'auto',
+    });
+    await writeFile(cfgFile, JSON.stringify({ ...cfg, log: { level: 'warn' } }, null, 2));
+    const agentEnv: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: nodeOptions };
+    for (const k of [
+      'TRAFFIC_AGENT_TOKEN',
+      'CREDENTIALS_DIRECTORY',
+      'STATE_DIRECTORY',
+      'NOTIFY_SOCKET',
+      'WATCHDOG_USEC',
+      'WATCHDOG_PID',
+    ])
+      delete agentEnv[k];
+    const agent = start('traffic-agent', agentCmd.cmd, [...agentCmd.args, 'run', '-c', cfgFile], agentEnv, dir);
+    procs.push(agent);
+
+    const nePort = await freePort();
+    const ne = start('node_exporter', '/usr/bin/prometheus-node-exporter', [
+      '--collector.disable-defaults',
+      '--collector.netdev',
+      '--collector.loadavg',
+      `--web.listen-address=127.0.0.1:${nePort}`,
+    ]);
+    procs.push(ne);
+
+    const vnDir = join(dir, 'vnstat');
+    await writeFile(
+      join(dir, 'vnstat.conf'),
+      `DatabaseDir "${vnDir}"\nUpdateInterval 2\nPollInterval 2\nSaveInterval 1\nAlwaysAddNewInterfaces 1\nUseLogging 0\n`,
+    );
+    spawnSync('mkdir', ['-p', vnDir]);
+    const vn = start('vnstatd', '/usr/sbin/vnstatd', ['-n', '--config', join(dir, 'vnstat.conf')], process.env, dir);
+    procs.push(vn);
+
+    // Scrape node_exporter every interval, as Prometheus would.
+    let scrapes = 0;
+    let scrapeErrors = 0;
+    let scraping = true;
+    const scraper = (async () => {
+      let next = Date.now();
+      while (scraping) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${nePort}/metrics`);
+          const body = await r.text();
+          if (r.ok && body.includes('node_network_receive_bytes_total')) scrapes++;
+          else scrapeErrors++;
+        } catch {
+          scrapeErrors++;
+        }
+        next += INTERVAL * 1000;
+        await sleep(Math.max(0, next - Date.now()));
+      }
+    })();
+
+    const deadline = Date.now() + 60_000;
+    while (collector.counters.answered === 0 || scrapes === 0) {
+      if (Date.now() > deadline)
+        throw new Error(`no heartbeat or no scrape within 60 s\n${agent.output()}\n${ne.output()}`);
+      for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
+      await sleep(100);
+    }
+    await sleep(WARMUP * 1000);
+
+    const pids = procs.map((p) => p.child.pid!);
+    const cpu0 = pids.map(cpuSec);
+    const beats0 = collector.counters.answered;
+    const scrapes0 = scrapes;
+    const t0 = Date.now();
+    const rssSamples: number[][] = pids.map(() => []);
+    const windows: number[][] = pids.map(() => []);
+    let winStart = t0;
+    let winCpu = cpu0;
+    console.error(
+      `measuring ${DURATION} s at ${INTERVAL} s intervals (agent: ${agentCmd.what}, NODE_OPTIONS=${nodeOptions})`,
+    );
+    while (Date.now() - t0 < DURATION * 1000) {
+      await sleep(1000);
+      pids.forEach((pid, i) => rssSamples[i].push(memMB(pid).rss));
+      if (Date.now() - winStart >= WINDOW * 1000) {
+        const now = pids.map(cpuSec);
+        const secs = (Date.now() - winStart) / 1000;
+        pids.forEach((_, i) => windows[i].push(((now[i] - winCpu[i]) / (secs / INTERVAL)) * 1000));
+        winStart = Date.now();
+        winCpu = now;
+      }
+    }
+    const elapsed = (Date.now() - t0) / 1000;
+    const cpu1 = pids.map(cpuSec);
+    const mem = pids.map(memMB);
+    const beats = collector.counters.answered - beats0;
+    const scrapesDone = scrapes - scrapes0;
+    scraping = false;
+    await scraper;
+
+    const rows = procs.map((p, i) => {
+      const cpu = cpu1[i] - cpu0[i];
+      // per tick for the agent, per scrape for node_exporter (both = elapsed / interval), per update for vnstatd (2 s)
+      const per = p.name === 'vnstatd' ? elapsed / 2 : elapsed / INTERVAL;
+      return {
+        process: p.name,
+        cpuMsPer: (cpu / per) * 1000,
+        windowMedianMs: p.name === 'vnstatd' ? (median(windows[i]) * 2) / INTERVAL : median(windows[i]),
+        corePercent: (cpu / elapsed) * 100,
+        rssNowMB: mem[i].rss,
+        rssMedianMB: median(rssSamples[i]),
+        rssPeakMB: mem[i].hwm,
+      };
+    });
+    const [a, n] = rows;
+    const sums = collector.sums();
+    const result = {
+      when: new Date().toISOString(),
+      interval: INTERVAL,
+      elapsedSec: Number(elapsed.toFixed(1)),
+      agent: agentCmd.what,
+      nodeOptions,
+      heartbeatsAnswered: beats,
+      scrapes: scrapesDone,
+      scrapeErrors,
+      deliveredRecords: sums.records,
+      rows,
+      ratios: {
+        cpuAgentOverNodeExporter: a.cpuMsPer / n.cpuMsPer,
+        rssAgentOverNodeExporter: a.rssNowMB / n.rssNowMB,
+      },
+    };
+    const f = (x: number, d = 2) => x.toFixed(d);
+    console.log(
+      `\nfootprint, ${f(elapsed, 0)} s at ${INTERVAL} s intervals on the real /proc (${new Date().toISOString()})`,
+    );
+    console.log(
+      `agent: ${agentCmd.what}, NODE_OPTIONS=${nodeOptions || '(none)'}; heartbeats answered ${beats}, scrapes ${scrapesDone}`,
+    );
+    console.log('');
+    console.log(
+      '| process | CPU ms per tick/scrape/update | median of 10-interval windows | % of a core | RSS now / median / peak (MB) |',
+    );
+    console.log('|---|---|---|---|---|');
+    for (const r of rows)
+      console.log(
+        `| ${r.process} | ${f(r.cpuMsPer)} | ${f(r.windowMedianMs)} | ${f(r.corePercent, 3)} | ${f(r.rssNowMB, 1)} / ${f(r.rssMedianMB, 1)} / ${f(r.rssPeakMB, 1)} |`,
+      );
+    console.log('');
+    console.log(
+      `agent / node_exporter: CPU ${f(result.ratios.cpuAgentOverNodeExporter)}x, RSS ${f(result.ratios.rssAgentOverNodeExporter)}x` +
+        `; goals: CPU <= 1.00x, RSS <= 60 MB steady (${a.rssMedianMB <= 60 ? 'met' : 'not met'}), peak <= 70 MB (${a.rssPeakMB <= 70 ? 'met' : 'not met'})`,
+    );
+    console.log(
+      `(vnstatd updates every 2 s, its shortest; CPU is from /proc/PID/stat in ${1000 / CLK_TCK} ms clock ticks)`,
+    );
+    if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
+  } finally {
+    stopping = true;
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }, 10_000);
+    await Promise.all(
+      procs.map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : null)),
+    );
+    clearTimeout(killer);
+    await collector.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
