@@ -13,3 +13,5 @@ run('npx tsc -p tsconfig.json');
 run('node scripts/build-dashboard.mjs');
 // vitest only strips types: check the tests and benches as strictly as the sources.
 run('npx tsc -p tsconfig.test.json');
+// The import graph: no cycles, a pure core, agent and collector apart (.dependency-cruiser.cjs).
+run('npm run --silent deps');

@@ -4,13 +4,16 @@
  * lets a sink see the record.
  */
 import { periodStart } from '../../common/calendar.js';
-import type { BootIdentity } from '../sources/boot.js';
 import type { AgentState, InterfaceMemo, OutboxRecord } from '../state/agent-state.js';
 import { STATE_VERSION } from '../state/agent-state.js';
+import type { AccountingEvent } from './accounting-event.js';
 import { bootChange } from './boot-change.js';
+import type { BootIdentity } from './boot-identity.js';
 import { counterDelta, type CounterBits, type DeltaContext } from './counter-delta.js';
 import { rollUp, startRollups } from './rollups.js';
 import { userDeltas, type ProxySample } from './user-deltas.js';
+
+export type { AccountingEvent } from './accounting-event.js';
 
 export interface Sample {
   /** Wall clock, unix ms. */
@@ -32,20 +35,6 @@ export interface AccountingSettings {
   /** Maps a proxy user's email to the user id the panel knows, or null when it does not match. */
   userIdOf: (email: string) => string | null;
 }
-
-export type AccountingEvent =
-  | { type: 'reboot'; previousBootId: string | null; bootId: string | null }
-  | {
-      type: 'reset' | 'wrap' | 'suspicious' | 'new-interface' | 'implausible';
-      iface: string;
-      direction: 'rx' | 'tx' | 'both';
-      delta: string;
-    }
-  | { type: 'interface-gone' | 'interface-back'; iface: string }
-  | { type: 'period-start'; start: number }
-  | { type: 'proxy-restart' | 'proxy-baseline' }
-  | { type: 'user-reset'; email: string }
-  | { type: 'user-unmatched'; email: string };
 
 export interface TickResult {
   state: AgentState;

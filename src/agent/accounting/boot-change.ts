@@ -3,7 +3,7 @@
  * only where no boot id exists, and only when it moved by more than the tolerance (clock steps and VM snapshot
  * restores move btime by a little without a reboot).
  */
-import type { BootIdentity } from '../sources/boot.js';
+import type { BootIdentity } from './boot-identity.js';
 
 export const BTIME_TOLERANCE_SEC = 10;
 

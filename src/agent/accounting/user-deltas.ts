@@ -4,7 +4,7 @@
  * counter counts from zero; one counter that went down alone is a reset of that user. A user whose counters vanish
  * leaves no state behind: if it comes back, it comes back from zero.
  */
-import type { AccountingEvent } from './account-tick.js';
+import type { AccountingEvent } from './accounting-event.js';
 
 export interface ProxySample {
   uptimeSec: number;

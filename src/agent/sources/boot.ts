@@ -5,13 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BootIdentity } from '../accounting/boot-identity.js';
 import { AgentError } from '../errors.js';
 import { errorMessage } from '../../common/error-message.js';
 
-export interface BootIdentity {
-  bootId: string | null;
-  btime: number | null;
-}
+export type { BootIdentity };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
