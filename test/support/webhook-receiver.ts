@@ -1,14 +1,14 @@
 /**
  * A webhook receiver on 127.0.0.1 for alert tests. Each request is recorded (headers, raw body, whether its
  * signature verifies) and answered by the current plan: 'ok' (200), 'fail' (503), 'drop' (the request is read in
- * full, then the socket is destroyed with no answer: the sender cannot know it arrived) or 'refuse' (the listener
- * is closed, so connections are refused). `unique` dedups by Idempotency-Key, as a real receiver would.
+ * full, then the socket is destroyed with no answer: the sender cannot know it arrived), 'hold' (read, never answered:
+ * the sender's timeout ends it) or, by refuse(), no listener at all (connections refused). `unique` dedups by Idempotency-Key, as a real receiver would.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Answer = 'ok' | 'fail' | 'drop';
+export type Answer = 'ok' | 'fail' | 'drop' | 'hold';
 export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
@@ -32,6 +32,8 @@ export class WebhookReceiver {
   fallback: Answer = 'ok';
   /** Decides an answer per request when set (after `plan`). */
   chooser?: (n: number) => Answer;
+  /** Called with each recorded request, after its answer was decided (e.g. to kill the sender mid-request). */
+  onRequest?: (r: Received) => void;
   private server: Server | undefined;
   port = 0;
 
@@ -55,10 +57,12 @@ export class WebhookReceiver {
             : null,
           answered: answer,
         });
+        this.onRequest?.(this.received[this.received.length - 1]);
         if (answer === 'drop') {
           req.socket.destroy();
           return;
         }
+        if (answer === 'hold') return;
         res.writeHead(answer === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
         res.end('{"ok":true}');
       });
