@@ -28,8 +28,7 @@ async function main() {
     process.send?.({ address, tokens: [] });
     return;
   }
-  const store = new SqliteStore(join(dir, 'collector.db'));
-  await store.migrate();
+  const store = await SqliteStore.open(join(dir, 'collector.db'));
   const tokens: Array<{ id: number; token: string }> = [];
   for (let i = 0; i < nodes; i++) {
     const token = generateToken();

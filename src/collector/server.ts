@@ -23,7 +23,7 @@ export async function startServer(
   opts: { handleSignals?: boolean; reloadConfig?: () => CollectorConfig } = {},
 ): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  const store = await openStore(config.db, { pgPoolSize: config.pgPoolSize });
+  const store = await openStore(config.db, { pgPoolSize: config.pgPoolSize, logger });
   const admin = resolveAdminToken(config.adminToken, config.db);
   if (admin.generated)
     logger.warn(

@@ -44,8 +44,7 @@ export async function makeTestApp(
   opts: { runAlerts?: boolean } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-app-'));
-  const store = new SqliteStore(join(dir, 'c.db'));
-  await store.migrate();
+  const store = await SqliteStore.open(join(dir, 'c.db'));
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

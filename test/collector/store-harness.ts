@@ -22,8 +22,7 @@ export interface StoreHarness {
 export async function sqliteHarness(): Promise<StoreHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-store-'));
   const path = join(dir, 'collector.db');
-  const store = new SqliteStore(path);
-  await store.migrate();
+  const store = await SqliteStore.open(path);
   const others: Store[] = [];
   return {
     store,
@@ -38,8 +37,7 @@ export async function sqliteHarness(): Promise<StoreHarness> {
       off: 'DROP TRIGGER tc_sabotage',
     },
     async openAnother() {
-      const s = new SqliteStore(path);
-      await s.migrate();
+      const s = await SqliteStore.open(path);
       others.push(s);
       return s;
     },
@@ -53,8 +51,7 @@ export async function sqliteHarness(): Promise<StoreHarness> {
 
 export async function postgresHarness(): Promise<StoreHarness> {
   const db = await createTestDatabase('tc_store');
-  const store = new PostgresStore(db.url, 8);
-  await store.migrate();
+  const store = await PostgresStore.open(db.url, { poolSize: 8 });
   const others: Store[] = [];
   return {
     store,
@@ -70,8 +67,7 @@ export async function postgresHarness(): Promise<StoreHarness> {
       off: 'DROP TRIGGER tc_sabotage ON traffic_hourly; DROP FUNCTION tc_sabotage();',
     },
     async openAnother() {
-      const s = new PostgresStore(db.url, 8);
-      await s.migrate();
+      const s = await PostgresStore.open(db.url, { poolSize: 8 });
       others.push(s);
       return s;
     },

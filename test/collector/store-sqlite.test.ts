@@ -39,3 +39,23 @@ it('SQLite group commit: when one heartbeat rolls back the whole batch transacti
     await h.cleanup();
   }
 });
+
+it('SQLite: open() with create: false refuses a missing file and creates nothing', async () => {
+  const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { SqliteStore } = await import('../../src/collector/store/sqlite/sqlite-store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tc-nocreate-'));
+  try {
+    const path = join(dir, 'sub', 'x.db');
+    await expect(SqliteStore.open(path, { create: false })).rejects.toThrow();
+    expect(existsSync(join(dir, 'sub'))).toBe(false);
+    const made = await SqliteStore.open(path);
+    await made.close();
+    const again = await SqliteStore.open(path, { create: false });
+    expect(await again.listNodes()).toEqual([]);
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

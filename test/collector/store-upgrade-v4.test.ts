@@ -76,8 +76,7 @@ describe('upgrading a v3 database to v4 (digests)', () => {
       }
       db.exec(V3_ROWS.replace("'\\x01'", "x'01'"));
       db.close();
-      const s = new SqliteStore(path);
-      await s.migrate();
+      const s = await SqliteStore.open(path);
       try {
         await checkUpgraded(s);
       } finally {
@@ -104,8 +103,7 @@ describe('upgrading a v3 database to v4 (digests)', () => {
         }
         await c.query(V3_ROWS);
         await c.end();
-        const s = new PostgresStore(tdb.url, 2);
-        await s.migrate();
+        const s = await PostgresStore.open(tdb.url, { poolSize: 2 });
         try {
           await checkUpgraded(s);
         } finally {

@@ -94,8 +94,7 @@ async function driveToTheEdge(store: Store, db: string): Promise<void> {
 describe('per-user counts at the 2^63-1 edge, through the HTTP routes', () => {
   it('SQLite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tc-ovf-'));
-    const store = new SqliteStore(join(dir, 'c.db'));
-    await store.migrate();
+    const store = await SqliteStore.open(join(dir, 'c.db'));
     try {
       await driveToTheEdge(store, join(dir, 'c.db'));
     } finally {
@@ -106,8 +105,7 @@ describe('per-user counts at the 2^63-1 edge, through the HTTP routes', () => {
 
   it.skipIf(Boolean(PG_SKIP_REASON))('PostgreSQL', async () => {
     const db = await createTestDatabase('tc_ovf');
-    const store = new PostgresStore(db.url, 2);
-    await store.migrate();
+    const store = await PostgresStore.open(db.url, { poolSize: 2 });
     try {
       await driveToTheEdge(store, db.url);
     } finally {

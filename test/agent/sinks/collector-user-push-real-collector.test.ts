@@ -18,8 +18,7 @@ describe('CollectorUserPushSink against the real collector', () => {
   let nodeId: number;
 
   beforeAll(async () => {
-    store = new SqliteStore(':memory:');
-    await store.migrate();
+    store = await SqliteStore.open(':memory:');
     const node = await store.addNode({
       name: 'n1',
       tokenHash: hashToken(NODE_TOKEN),

@@ -14,8 +14,7 @@ export const TOKEN_KEY = 'traffic-collector.admin-token';
 
 /** Seeds `count` nodes; every tenth last reported an hour ago (offline), the others just now. */
 export async function seedFleet(db: string, count: number, now = Date.now()): Promise<void> {
-  const store = new SqliteStore(db);
-  await store.migrate();
+  const store = await SqliteStore.open(db);
   try {
     for (let i = 1; i <= count; i++) {
       const node = await store.addNode({

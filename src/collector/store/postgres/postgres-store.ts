@@ -5,9 +5,10 @@
  * (INSERT ... ON CONFLICT DO NOTHING waits for a concurrent inserter and then reports 0 rows).
  */
 import pg from 'pg';
+import { pino } from 'pino';
 import { pushDigest } from '../../../protocol/record-digest.js';
 import { parseIdempotencyKey } from '../../../protocol/uniproxy.js';
-import { CollectorError } from '../../errors.js';
+import { CollectorError, type ErrorCode } from '../../errors.js';
 import { initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
 import { decidePush } from '../push-plan.js';
 import {
@@ -43,33 +44,64 @@ import type { QuotaStore } from '../quota-store.js';
 type Row = Record<string, unknown>;
 const str = (v: bigint | number): string => v.toString();
 
+/** Where the store reports what it cannot answer to a caller (a pino logger fits). */
+export interface StoreLogger {
+  warn(obj: object, msg: string): void;
+}
+
 export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   readonly pool: pg.Pool;
   readonly quotas: QuotaStore;
 
-  constructor(
+  /** The only way to get a PostgresStore: connects, migrates, and returns a store ready for any call. */
+  static async open(url: string, opts: { poolSize?: number; logger?: StoreLogger } = {}): Promise<PostgresStore> {
+    const store = new PostgresStore(url, opts.poolSize ?? 10, opts.logger ?? pino({ level: 'warn' }));
+    try {
+      await store.migrate();
+      return store;
+    } catch (err) {
+      // The migration's error is the one to report; ending the pool only frees its clients.
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private constructor(
     readonly url: string,
-    poolSize = 10,
+    poolSize: number,
+    logger: StoreLogger,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize });
-    // An idle client's error (server restart) must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
+    // An idle client's error (server restart, connection cut) must not crash the process; the pool drops that client
+    // and the next query connects again. Logged, so a flapping database shows.
+    this.pool.on('error', (err) => {
+      const code: ErrorCode = 'TC_DB_UNAVAILABLE';
+      logger.warn(
+        { code, err: { message: err.message, code: (err as { code?: string }).code } },
+        'idle database connection failed',
+      );
+    });
     this.quotas = new PostgresQuotaStore(this.pool, (fn) => this.tx(fn));
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    let broken: Error | undefined;
     try {
       await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
     } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
+      try {
+        await c.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error; // a connection that cannot roll back is discarded by release(err), not reused
+      }
       throw err;
     } finally {
-      c.release();
+      c.release(broken);
     }
   }
 

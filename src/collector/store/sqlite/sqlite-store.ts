@@ -106,45 +106,78 @@ const AUTH_CACHE_MAX = 100_000;
 const USER_CHUNKS = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1];
 type Stmts = { -readonly [K in keyof typeof Q]: Database.Statement };
 
+/**
+ * Opens the file with the store's pragmas and functions. Creates the file and its directory when `create`; otherwise a
+ * missing file is an error (SQLITE_CANTOPEN) and nothing is created.
+ */
+function openDatabase(path: string, create: boolean): Database.Database {
+  if (create && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { fileMustExist: !create });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    registerExactSums(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Applies the pending versioned migrations in one IMMEDIATE transaction (a second process waits, then finds none). */
+function migrateDatabase(db: Database.Database): void {
+  db.exec(Q.migrationsTable);
+  db.transaction(() => {
+    const done = new Set(
+      db
+        .prepare(Q.appliedVersions)
+        .all()
+        .map((r) => num((r as Row).version)),
+    );
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      db.exec(m.sql);
+      db.prepare(Q.recordMigration).run(m.version, m.name, Date.now());
+    }
+  }).immediate();
+}
+
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
-  readonly db: Database.Database;
-  private s!: Stmts;
+  private readonly s: Stmts;
 
-  constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    registerExactSums(this.db);
-    this.ingestTxn = this.db.transaction(this.ingestTx);
-    this.pushTxn = this.db.transaction(this.pushTx);
-    this.groupTxn = this.db.transaction(this.groupTx);
+  /**
+   * The only way to get a SqliteStore: opens the file (see openDatabase), migrates it, prepares every statement, and
+   * returns a store ready for any call.
+   */
+  static async open(path: string, opts: { create?: boolean } = {}): Promise<SqliteStore> {
+    const db = openDatabase(path, opts.create ?? true);
+    try {
+      migrateDatabase(db);
+      return new SqliteStore(path, db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private constructor(
+    readonly path: string,
+    readonly db: Database.Database,
+  ) {
+    const s: Partial<Stmts> = {};
+    for (const [k, sql] of Object.entries(Q)) s[k as keyof Stmts] = db.prepare(sql).safeIntegers(true);
+    this.s = s as Stmts;
+    this.heartbeatTransaction = db.transaction(this.applyHeartbeat);
+    this.pushTransaction = db.transaction(this.applyPush);
+    this.groupTransaction = db.transaction(this.applyGroup);
   }
 
   async migrate(): Promise<void> {
-    this.db.exec(Q.migrationsTable);
-    this.db
-      .transaction(() => {
-        const done = new Set(
-          this.db
-            .prepare(Q.appliedVersions)
-            .all()
-            .map((r) => num((r as Row).version)),
-        );
-        for (const m of MIGRATIONS) {
-          if (done.has(m.version)) continue;
-          this.db.exec(m.sql);
-          this.db.prepare(Q.recordMigration).run(m.version, m.name, Date.now());
-        }
-      })
-      .immediate();
-    const s: Partial<Stmts> = {};
-    for (const [k, sql] of Object.entries(Q)) s[k as keyof Stmts] = this.db.prepare(sql).safeIntegers(true);
-    this.s = s as Stmts;
+    migrateDatabase(this.db);
   }
 
   private quotaStore?: SqliteQuotaStore;
@@ -218,7 +251,7 @@ export class SqliteStore implements Store {
     return this.s.removeNode.run(id).changes > 0;
   }
 
-  private readonly ingestTx = (nodeId: number, hb: HeartbeatInput, at: number): IngestResult => {
+  private readonly applyHeartbeat = (nodeId: number, hb: HeartbeatInput, at: number): IngestResult => {
     const r = this.s.ledger.get(hb.epoch, nodeId) as Row | undefined;
     if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
     const before = toLedger(r, r);
@@ -266,7 +299,7 @@ export class SqliteStore implements Store {
     if (plan.fresh.length) this.s.setHighWater.run(nodeId, hb.epoch, l.highWater, at);
     return ingestResult(plan, inserted);
   };
-  private readonly ingestTxn: (nodeId: number, hb: HeartbeatInput, at: number) => IngestResult;
+  private readonly heartbeatTransaction: (nodeId: number, hb: HeartbeatInput, at: number) => IngestResult;
 
   /** Heartbeats waiting for the next group commit (see the top of this file). */
   private queue: IngestJob[] = [];
@@ -295,7 +328,7 @@ export class SqliteStore implements Store {
     if (jobs.length === 1 || !this.db.open) return this.applyAlone(jobs);
     const outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }> = [];
     try {
-      this.groupTxn.immediate(jobs, outcomes);
+      this.groupTransaction.immediate(jobs, outcomes);
     } catch {
       // The transaction as a whole failed: nothing of it is written. Each heartbeat on its own, as without batching.
       return this.applyAlone(jobs);
@@ -310,21 +343,21 @@ export class SqliteStore implements Store {
   private applyAlone(jobs: IngestJob[]): void {
     for (const j of jobs) {
       try {
-        j.resolve(this.ingestTxn(j.nodeId, j.hb, j.at));
+        j.resolve(this.heartbeatTransaction(j.nodeId, j.hb, j.at));
       } catch (err) {
         j.reject(err);
       }
     }
   }
 
-  private readonly groupTx = (
+  private readonly applyGroup = (
     jobs: IngestJob[],
     outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }>,
   ): void => {
     for (const j of jobs) {
       this.s.savepoint.run();
       try {
-        outcomes.push({ ok: true, value: this.ingestTx(j.nodeId, j.hb, j.at) });
+        outcomes.push({ ok: true, value: this.applyHeartbeat(j.nodeId, j.hb, j.at) });
         this.s.releaseSavepoint.run();
       } catch (error) {
         // SQLite may have rolled the whole transaction back (I/O, full, busy): then the batch is lost as a whole.
@@ -335,7 +368,7 @@ export class SqliteStore implements Store {
       }
     }
   };
-  private readonly groupTxn: Database.Transaction<
+  private readonly groupTransaction: Database.Transaction<
     (jobs: IngestJob[], outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }>) => void
   >;
 
@@ -388,8 +421,8 @@ export class SqliteStore implements Store {
     })();
   }
 
-  private readonly pushTxn: (p: UserPush) => PushResult;
-  private readonly pushTx = (p: UserPush): PushResult => {
+  private readonly pushTransaction: (p: UserPush) => PushResult;
+  private readonly applyPush = (p: UserPush): PushResult => {
     if (p.idempotencyKey !== undefined) {
       const key = p.idempotencyKey;
       const k = parseIdempotencyKey(key);
@@ -445,7 +478,7 @@ export class SqliteStore implements Store {
   }
 
   async pushUserTraffic(push: UserPush): Promise<PushResult> {
-    return this.pushTxn(push);
+    return this.pushTransaction(push);
   }
 
   async rankUsers(fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
