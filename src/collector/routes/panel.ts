@@ -27,6 +27,38 @@ import { checkIdempotencyKey, measuredAtOf, parsePushEntries, recordDay } from '
 import { panelAuth, panelPreAuth } from './panel-auth.js';
 import { PANEL, PanelError } from './panel-errors.js';
 
+/** Bodies over this size (or without Content-Length) are read one at a time, up to BIG_BODIES_WAITING waiting. */
+const BIG_BODY_BYTES = 1_048_576;
+const BIG_BODIES_AT_ONCE = 1;
+const BIG_BODIES_WAITING = 8;
+
+/** A counting semaphore whose waiting line is bounded: past it, acquire() answers undefined at once. */
+class BigBodyGate {
+  private busy = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(
+    private readonly max: number,
+    private readonly maxWaiting: number,
+  ) {}
+  async acquire(): Promise<(() => void) | undefined> {
+    if (this.busy >= this.max) {
+      if (this.waiting.length >= this.maxWaiting) return undefined;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.busy++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.busy--;
+    };
+  }
+}
+
+const bigBodyRelease = new WeakMap<FastifyRequest, () => void>();
+const releaseBigBody = async (req: FastifyRequest) => bigBodyRelease.get(req)?.();
+
 const PanelQuery = Type.Object(
   {
     token: Type.Optional(Type.String({ maxLength: 512 })),
@@ -42,9 +74,20 @@ export const panelRoutes =
     // Credentials first (onRequest), then the body, streamed: see panel-auth.ts and panel-body.ts.
     app.addHook('onRequest', panelPreAuth(ctx));
     app.removeAllContentTypeParsers();
+    const bigBodies = new BigBodyGate(BIG_BODIES_AT_ONCE, BIG_BODIES_WAITING);
+    app.addHook('onResponse', releaseBigBody);
+    app.addHook('onRequestAbort', releaseBigBody);
     app.addContentTypeParser('*', async (req: FastifyRequest, payload: AsyncIterable<Buffer>) => {
       const limitBytes = req.routeOptions.bodyLimit ?? ctx.config.bodyLimitBytes;
-      if (Number(req.headers['content-length']) > limitBytes) throw new BodyTooLargeError(limitBytes);
+      const declared = Number(req.headers['content-length']);
+      if (declared > limitBytes) throw new BodyTooLargeError(limitBytes);
+      if (!(declared <= BIG_BODY_BYTES)) {
+        // Only authenticated callers get here; still, one big body at a time keeps memory to one push's worth.
+        const release = await bigBodies.acquire();
+        if (!release) throw new CollectorError('TC_OVERLOADED', 'too many large pushes at once');
+        // Held until the answer is sent (or the client went away): the parsed push lives until then.
+        bigBodyRelease.set(req, release);
+      }
       const shape = (req.routeOptions.config as { panelBody?: PanelBodyShape }).panelBody ?? 'credentials';
       return readPanelBody(payload, { shape, limitBytes, maxUsers: ctx.config.maxUsersPerPush });
     });
@@ -59,6 +102,7 @@ export const panelRoutes =
         return reply.code(413).send(PANEL.tooLarge.body);
       if (err.validation) return reply.code(422).send({ message: err.message, errors: {} });
       const mapped = mapError(err);
+      if (mapped.code === 'TC_OVERLOADED' && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
       if (mapped.statusCode >= 500 && mapped.code !== 'TC_OVERLOADED') req.log.error({ err }, 'panel request failed');
       return reply.code(mapped.statusCode).send(mapped.toBody());
     });
