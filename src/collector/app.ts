@@ -40,9 +40,6 @@ export interface BuildAppOptions {
   runAlerts?: boolean;
 }
 
-/** Never logged: tokens travel in the Authorization header, in ?token= and in panel bodies. */
-export const LOG_REDACT = ['req.headers.authorization', 'req.query.token', 'req.body.token', 'headers.authorization'];
-
 const bodyAjv = new Ajv({
   allErrors: false,
   coerceTypes: false,

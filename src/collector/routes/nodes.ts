@@ -8,7 +8,7 @@ import { HOUR_MS } from '../store/ingest-plan.js';
 import { parseRange } from '../time-range.js';
 import { nodeView } from '../views.js';
 import { adminAuth } from './admin-auth.js';
-import { IdParams, RangeQuery } from './schemas.js';
+import { canonicalIds, IdParams, RangeQuery } from './schemas.js';
 
 const SeriesQuery = Type.Object(
   {
@@ -24,6 +24,7 @@ export const nodeRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onRequest', adminAuth(ctx));
+    app.addHook('preValidation', canonicalIds);
     const EmptyQuery = Type.Object({}, { additionalProperties: false });
 
     app.get('/api/v1/nodes', { schema: { querystring: EmptyQuery } }, async () => {

@@ -1,5 +1,7 @@
 /** Query and params schemas shared by the read routes (coerced from strings by the query validator). */
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { CollectorError } from '../errors.js';
 
 export const IdParams = Type.Object(
   { id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) },
@@ -10,3 +12,17 @@ export const RangeQuery = {
   to: Type.Optional(Type.String({ maxLength: 40 })),
 };
 export const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 10 });
+
+/**
+ * preValidation hook: every path id is canonical decimal (`1`, never `01`, `0x1`, ` 1`, `1e0`, `+1`), checked on the
+ * raw (URL-decoded) text before the schema's coercion could read any of those as 1.
+ */
+export async function canonicalIds(req: FastifyRequest): Promise<void> {
+  for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
+    if (typeof value === 'string' && !/^(0|[1-9][0-9]*)$/.test(value))
+      throw new CollectorError(
+        'TC_VALIDATION',
+        `params/${name} must be a decimal integer without sign or leading zeros`,
+      );
+  }
+}

@@ -9,7 +9,7 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { parseRange } from '../time-range.js';
 import { adminAuth } from './admin-auth.js';
-import { IdParams, Limit, RangeQuery } from './schemas.js';
+import { canonicalIds, IdParams, Limit, RangeQuery } from './schemas.js';
 
 const DAY_MS = 86_400_000;
 const UserIdParams = Type.Object(
@@ -35,6 +35,7 @@ export const userRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onRequest', adminAuth(ctx));
+    app.addHook('preValidation', canonicalIds);
 
     app.get<{ Params: Static<typeof UserIdParams>; Querystring: Static<typeof RangeOnly> }>(
       '/api/v1/users/:id/traffic',
