@@ -6,7 +6,16 @@
  * $NOTIFY_SOCKET (the embedded unix-dgram addon), reloaded by `traffic-agent reload --pid` and stopped by SIGTERM.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -181,6 +190,25 @@ describe('the single executable, with no Node and no node_modules', () => {
     expect(agent.output()).not.toMatch(/ERR_SD_NOTIFY|"level":(50|60)/);
     nothingLeftBehind();
   }, 60_000);
+
+  it('`install` lays out the unit and config from its embedded templates, the unit running the executable', async () => {
+    const prefix = join(top, 'prefix');
+    const r = await runAgent(
+      ['install', '--prefix', prefix, '--node-id', '9', '--token', 'tok', '--collector-url', 'http://127.0.0.1:9'],
+      env,
+      opts(),
+    );
+    expect(r.code, r.output).toBe(0);
+    const unit = readFileSync(join(prefix, 'etc/systemd/system/traffic-agent.service'), 'utf8');
+    expect(unit.split('\n').filter((l) => l.startsWith('Exec'))).toEqual([
+      `ExecStart=${exe} run --config \${CONFIGURATION_DIRECTORY}/config.json`,
+      `ExecReload=${exe} reload --pid $MAINPID`,
+    ]);
+    const config = JSON.parse(readFileSync(join(prefix, 'etc/traffic-agent/config.json'), 'utf8'));
+    expect([config.node.id, config.collector.url]).toEqual([9, 'http://127.0.0.1:9']);
+    expect(statSync(join(prefix, 'etc/traffic-agent/node-token')).mode & 0o777).toBe(0o600);
+    nothingLeftBehind();
+  });
 
   it('`reload` names a missing process', async () => {
     const r = await runAgent(['reload', '--pid', '2147483646'], env, opts());
