@@ -118,7 +118,7 @@ describe('dashboard in headless Chromium', () => {
     await page.click('#login-form button[type=submit]');
     await page.waitForFunction(() => document.querySelectorAll('#fleet tbody tr').length === 4);
     const rows = await fleetRows(page);
-    // Node, State, Last seen, Load, Uptime, Period RX, Period TX, Total RX, Total TX
+    // Node, State, Last seen, Load, Uptime, Period RX, Period TX, Total RX, Total TX, Quota (none here)
     expect(rows['tokyo-1']).toEqual([
       'tokyo-1',
       'online',
@@ -129,6 +129,7 @@ describe('dashboard in headless Chromium', () => {
       '1.50 TiB',
       '5.00 GiB',
       '1.50 TiB',
+      '—',
     ]);
     expect(rows['frankfurt-2'].slice(3)).toEqual([
       '0.10 / 0.20 / 0.30',
@@ -137,8 +138,9 @@ describe('dashboard in headless Chromium', () => {
       '1023 B',
       '3.00 MiB',
       '1023 B',
+      '—',
     ]);
-    expect(rows['ashburn-3'].slice(5)).toEqual(['8.00 PiB', '0 B', '8.00 PiB', '0 B']);
+    expect(rows['ashburn-3'].slice(5)).toEqual(['8.00 PiB', '0 B', '8.00 PiB', '0 B', '—']);
     expect(await page.textContent('#fleet-counts')).toBe('4 nodes · 4 online · 0 offline');
     expect(await page.evaluate(() => sessionStorage.getItem('traffic-collector.admin-token'))).toBe(ADMIN);
     await page.screenshot({ path: join(SHOTS, 'fleet.png'), fullPage: true });

@@ -5,6 +5,8 @@
  */
 import { compareBig, formatAgo, formatBytes, formatDateTime, formatDuration, formatLoad } from './format.js';
 import type { NodeView } from './model.js';
+import { paintQuotaCell } from './quota-bar.js';
+import type { QuotaBarView } from './quota-model.js';
 
 export type SortKey =
   | 'name'
@@ -54,6 +56,8 @@ interface RowRefs {
 
 export interface FleetTableOptions {
   onOpen: (node: NodeView) => void;
+  /** When given, a last "Quota" column shows each node's quota bar (quota-bar.ts). */
+  quota?: (nodeId: number) => QuotaBarView | undefined;
 }
 
 export class FleetTable {
@@ -87,6 +91,14 @@ export class FleetTable {
       head.append(th);
       this.headers.push(th);
     }
+    if (opts.quota) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.setAttribute('role', 'columnheader');
+      th.textContent = 'Quota';
+      th.className = 'quota-head';
+      head.append(th);
+    }
     this.tbody = table.tBodies[0] ?? table.createTBody();
     this.tbody.setAttribute('role', 'rowgroup');
     this.rowTemplate = document.createElement('tr');
@@ -96,6 +108,11 @@ export class FleetTable {
       const td = document.createElement('td');
       td.setAttribute('role', 'cell');
       if (c.numeric) td.className = 'num';
+      this.rowTemplate.append(td);
+    }
+    if (opts.quota) {
+      const td = document.createElement('td');
+      td.setAttribute('role', 'cell');
       this.rowTemplate.append(td);
     }
     table.addEventListener('click', (e) => this.onActivate(e.target));
@@ -171,6 +188,7 @@ export class FleetTable {
         r.cells[i].textContent = texts[i];
       }
     }
+    if (this.opts.quota) paintQuotaCell(r.cells[COLUMNS.length], this.opts.quota(n.id));
     if (r.online !== n.online) {
       r.online = n.online;
       r.cells[1].className = n.online ? 'state online' : 'state offline';

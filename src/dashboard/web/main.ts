@@ -12,6 +12,8 @@ import { Rankings } from './rankings.js';
 import { clearToken, loadToken, saveToken } from './session.js';
 import { LiveLoop } from './live.js';
 import { UserView } from './user-view.js';
+import { QuotaPanels } from './quota-panels.js';
+import { quotaForNode } from './quota-model.js';
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector<T>(sel)!;
 
@@ -41,7 +43,11 @@ const getApi = (): Api => {
 
 const chart = new NodeChartDialog($<HTMLDialogElement>('#node-dialog'), getApi, (id) => void userView.show(id));
 const fleetTable = $<HTMLTableElement>('#fleet');
-const table = new FleetTable(fleetTable, { onOpen: (n) => void chart.open(n, serverNow()) });
+const quotaPanels = new QuotaPanels($<HTMLTableElement>('#pools'), $<HTMLTableElement>('#alerts'));
+const table = new FleetTable(fleetTable, {
+  onOpen: (n) => void chart.open(n, serverNow()),
+  quota: (id) => quotaForNode(id, quotaPanels.quotas),
+});
 const openNode = (id: number): void => {
   const n = nodes.find((x) => x.id === id);
   if (n) void chart.open(n, serverNow());
@@ -82,6 +88,7 @@ async function refreshFleet(): Promise<void> {
 const live = new LiveLoop({
   intervalMs,
   tick: async () => {
+    await quotaPanels.refresh(getApi());
     await refreshFleet();
     await rankings.refresh();
   },
