@@ -71,6 +71,7 @@ it('shows the seeded numbers, offline nodes and a working filter among 1,000 row
     '2.58 GiB',
     '7.73 GiB',
     '2.58 GiB',
+    '—', // no quota
   ]);
   expect((await row('node-0010')).slice(1, 3)).toEqual(['offline', '1h ago']);
   expect(await page.textContent('#fleet-counts')).toBe('1000 nodes · 900 online · 100 offline');
