@@ -10,6 +10,7 @@ export const AGENT_VERSION: string = (() => {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
       .version;
   } catch {
+    // Only a label in heartbeats and --version; a single-executable build without package.json beside it has none.
     return '0.0.0';
   }
 })();

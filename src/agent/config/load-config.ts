@@ -70,6 +70,7 @@ function credential(env: ConfigEnv, name: string): string | null {
   try {
     return readFileSync(join(env.CREDENTIALS_DIRECTORY, name), 'utf8').trim() || null;
   } catch {
+    // Absent or unreadable counts as not given: the next source is tried, and no token at all is CONFIG_INVALID.
     return null;
   }
 }

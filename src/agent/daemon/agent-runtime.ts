@@ -78,6 +78,7 @@ export class AgentRuntime {
   /** Runs fn after every state change queued before it. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
+    // The caller gets run's rejection; the queue only keeps the order, so one failed step must not block the next.
     this.queue = run.catch(() => undefined);
     return run;
   }

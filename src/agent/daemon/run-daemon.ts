@@ -26,6 +26,7 @@ function safeUrl(url: string): string {
     u.password = '';
     return u.toString();
   } catch {
+    // Only for a log line: the config schema already checked the URL, and a log line must not throw.
     return '(unparsable URL)';
   }
 }
@@ -107,14 +108,16 @@ export async function runDaemon(
     stopping = true;
     try {
       notifyStopping();
-    } catch {
-      /* ignore */
+    } catch (err) {
+      logger.warn(withCode('SYSTEMD_NOTIFY_FAILED', { err: errorMessage(err) }), 'stopping notification failed');
     }
     logger.info({ event: 'stop', signal }, 'stopping: last sample, save, last delivery');
     if (tickTimer) clearTimeout(tickTimer);
     if (retryTimer) clearTimeout(retryTimer);
     stopWatchdog();
     proc.hostFacts.stop();
+    // The poll logs its own failures (panel-user-poll.ts), and the tick or delivery in progress was logged where it
+    // failed (tickOnce, scheduleRetry): here they only need to have ended.
     await panelPoll.stop().catch(() => undefined);
     await current.catch(() => undefined);
     try {
@@ -126,9 +129,16 @@ export async function runDaemon(
       );
     }
     const deadline = proc.cfg.shutdownDeadlineMs;
-    await Promise.race([runtime.deliver({ force: true, drain: true }).catch(() => undefined), sleep(deadline)]);
+    const lastDelivery = runtime.deliver({ force: true, drain: true }).catch((err: unknown) => {
+      logger.warn(
+        withCode('DELIVERY_FAILED', { err: errorMessage(err) }),
+        'last delivery failed; the records stay queued',
+      );
+    });
+    await Promise.race([lastDelivery, sleep(deadline)]);
     await runtime.flush();
     await hooks.onStop?.(proc);
+    // Closing a sink only closes its connections at exit: nothing counted or queued depends on it.
     await Promise.race([Promise.all(runtime.activeSinks.map((s) => s.close().catch(() => undefined))), sleep(200)]);
     logger.info({ event: 'stopped', pending: runtime.state?.outbox.length ?? 0 }, 'traffic-agent stopped');
     exit(0);
@@ -158,8 +168,8 @@ export async function runDaemon(
   const reload = async () => {
     try {
       notifyReloading();
-    } catch {
-      /* logged by the watchdog path if systemd is unreachable */
+    } catch (err) {
+      logger.warn(withCode('SYSTEMD_NOTIFY_FAILED', { err: errorMessage(err) }), 'reloading notification failed');
     }
     try {
       const next = loadConfig(configFile);
@@ -200,8 +210,8 @@ export async function runDaemon(
     } finally {
       try {
         notifyReady();
-      } catch {
-        /* ignore */
+      } catch (err) {
+        logger.warn(withCode('SYSTEMD_NOTIFY_FAILED', { err: errorMessage(err) }), 'readiness notification failed');
       }
     }
   };

@@ -76,7 +76,9 @@ export class CollectorUserPushSink implements Sink {
       throw new DeliveryError(`collector ${where} unreachable: ${errorMessage(err)}`, null, true, { cause: err });
     }
     const text =
-      res.statusCode === 200 ? await res.body.text().catch(() => '') : await readErrorText(res.body, this.opts.token);
+      res.statusCode === 200
+        ? await res.body.text().catch(() => '') // an unreadable 200 body is then not a success: retried, logged
+        : await readErrorText(res.body, this.opts.token);
     if (res.statusCode !== 200) {
       throw new DeliveryError(
         `collector user push (seq ${r.seq}) answered ${res.statusCode}: ${answerMessage(text)}`,

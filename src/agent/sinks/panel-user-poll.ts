@@ -78,6 +78,7 @@ export class PanelUserPoll {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // A poll never rejects with anything unlogged (poll() turns every failure into a logged outcome).
     await this.running?.catch(() => undefined);
     if (this.closed) return;
     this.closed = true;
@@ -124,7 +125,7 @@ export class PanelUserPoll {
     try {
       users = (JSON.parse(text) as { users?: unknown }).users;
     } catch {
-      users = undefined;
+      users = undefined; // not JSON: reported just below as an answer without a user list, with its start
     }
     if (!Array.isArray(users))
       return { kind: 'failed', reason: `answered 200 without a user list: ${answerMessage(text)}` };

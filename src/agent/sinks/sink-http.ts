@@ -25,7 +25,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return undefined;
+    return undefined; // not JSON: the callers treat it as not a success and quote the answer's start
   }
 }
 
@@ -49,6 +49,7 @@ export function answerMessage(text: string): string {
 /** The text with every occurrence of the secret replaced (a panel's debug error page may echo the URL, token and all). */
 /** The start of an error answer, for a log line; the secret we sent is cut out first (some error pages echo headers). */
 export async function readErrorText(body: { text(): Promise<string> }, secret = ''): Promise<string> {
+  // Only for the error message of a refused request: an unreadable body leaves it without the answer's text.
   const text = await body.text().catch(() => '');
   return withoutSecret(text, secret).slice(0, 300);
 }

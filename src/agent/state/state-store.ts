@@ -78,6 +78,7 @@ export class StateStore {
     const movedTo = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, movedTo);
     const names = (await readdir(this.dir)).filter((n) => n.includes('.corrupt-')).sort();
+    // Housekeeping only: a copy that cannot be pruned stays one more file, and the next set-aside tries again.
     for (const old of names.slice(0, Math.max(0, names.length - CORRUPT_KEEP)))
       await unlink(join(this.dir, old)).catch(() => undefined);
     return movedTo;
