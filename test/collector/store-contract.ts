@@ -697,6 +697,51 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
           expect((await s.rankUsers(day, dayAfter, 2)).map((x) => x.userId)).toEqual([701, 702]);
         });
 
+        it('pages per-(user, node) sums for reports in key order, rows of no node first, exact past 2^63-1', async () => {
+          const a = await newNode();
+          const b = await newNode();
+          const max = (1n << 63n) - 1n;
+          const put = (n: typeof a, at: number, uid: number, u: bigint, d: bigint) =>
+            s.pushUserTraffic({ nodeId: n.node.id, rate: '1', recordAt: at, rows: [[uid, u, d]], receivedAt: T0 });
+          await put(b, day, 9_000_001, 5n, 6n);
+          await put(a, day, 9_000_001, 1n, 2n);
+          await put(a, day + 3600, 9_000_001, 10n, 20n);
+          await put(a, day, 9_000_002, max, 1n);
+          await put(b, day, 9_000_002, max, 2n);
+          await put(a, day + 3600, 9_000_002, max, 0n);
+          await put(a, dayAfter, 9_000_001, 1000n, 1000n); // outside the range
+          // A legacy row with no node (pushed before rows carried server_id).
+          await h.exec(
+            `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
+             VALUES (9000002, NULL, '1', 7, 8, 'd', ${day}, ${day}, ${day})`,
+          );
+          const all: Array<{ userId: number; serverId: number | null; u: bigint; d: bigint }> = [];
+          let after: { userId: number; serverId: number | null } | null = { userId: 9_000_000, serverId: 0 };
+          for (;;) {
+            const page = await s.userNodeTotalsPage(day, dayAfter, after, 2);
+            all.push(...page.filter((r) => r.userId < 9_000_003));
+            if (page.length < 2 || page[page.length - 1].userId >= 9_000_003) break;
+            after = page[page.length - 1];
+          }
+          expect(all).toEqual([
+            { userId: 9_000_001, serverId: a.node.id, u: 11n, d: 22n },
+            { userId: 9_000_001, serverId: b.node.id, u: 5n, d: 6n },
+            { userId: 9_000_002, serverId: null, u: 7n, d: 8n },
+            { userId: 9_000_002, serverId: a.node.id, u: 2n * max, d: 1n },
+            { userId: 9_000_002, serverId: b.node.id, u: max, d: 2n },
+          ]);
+        });
+
+        it('sums node traffic over whole hours for reports', async () => {
+          const a = await newNode();
+          await s.ingestHeartbeat(a.node.id, hb('00000000000000r1', [rec(1, 100, 200, T0 + 10_000)]), T0 + 20_000);
+          await s.ingestHeartbeat(a.node.id, hb('00000000000000r1', [rec(2, 5, 6, T0 + H + 10_000)]), T0 + H + 20_000);
+          const hour = hourOf(T0 + 10_000);
+          expect((await s.nodeTrafficBetween(hour, hour + H)).get(a.node.id)).toEqual({ rx: 100n, tx: 200n });
+          expect((await s.nodeTrafficBetween(hour, hour + 2 * H)).get(a.node.id)).toEqual({ rx: 105n, tx: 206n });
+          expect((await s.nodeTrafficBetween(hour + 2 * H, hour + 3 * H)).has(a.node.id)).toBe(false);
+        });
+
         it('applies 10,000 rows of one push in one transaction', async () => {
           const a = await newNode();
           const rows: Array<[number, bigint, bigint]> = Array.from({ length: 10_000 }, (_, i) => [

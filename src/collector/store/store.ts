@@ -136,6 +136,16 @@ export interface UserNodeTotal {
   d: bigint;
 }
 
+/** Keyset position in the (user, node) order of a report: user id, then node id with "no node" (null) first. */
+export interface UserNodeKey {
+  userId: number;
+  serverId: number | null;
+}
+export interface UserNodeRow extends UserNodeKey {
+  u: bigint;
+  d: bigint;
+}
+
 export interface PruneResult {
   rawRecords: number;
   /** Digests of records whose raw row was pruned earlier, dropped now (older than the key retention). */
@@ -188,6 +198,15 @@ export interface Store {
   rankUsers(fromSec: number, toSec: number, limit: number): Promise<UserTotal[]>;
   userTraffic(userId: number, fromSec: number, toSec: number): Promise<UserNodeTotal[]>;
   nodeUsers(nodeId: number, fromSec: number, toSec: number, limit: number): Promise<UserTotal[]>;
+
+  /** Per node, the hourly rollup summed over fromMs <= hour < toMs (nodes without traffic there are absent). */
+  nodeTrafficBetween(fromMs: number, toMs: number): Promise<Map<number, Traffic>>;
+  /**
+   * One page of a report: per (user, node) sums of the per-user rows with record_at in [fromSec, toSec), in (user id,
+   * node id) order with rows of no node (legacy pushes) first for each user, strictly after `after`, at most `limit`.
+   * Sums are exact past 2^63-1. Paging by key keeps a report of any size in bounded memory on both engines.
+   */
+  userNodeTotalsPage(fromSec: number, toSec: number, after: UserNodeKey | null, limit: number): Promise<UserNodeRow[]>;
 }
 
 /** 2^63-1: the largest byte total either engine stores. */

@@ -20,6 +20,7 @@ import {
   toNodeInfo,
   toNodeStats,
   toUserNodeTotal,
+  toUserNodeRow,
   toUserTotal,
 } from '../rows.js';
 import type {
@@ -33,6 +34,8 @@ import type {
   SeriesPoint,
   Store,
   Traffic,
+  UserNodeKey,
+  UserNodeRow,
   UserNodeTotal,
   UserPush,
   UserTotal,
@@ -329,5 +332,24 @@ export class PostgresStore implements Store {
 
   async nodeUsers(nodeId: number, fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
     return (await this.rows(Q.nodeUsers, [nodeId, fromSec, toSec, limit])).map(toUserTotal);
+  }
+
+  async nodeTrafficBetween(fromMs: number, toMs: number): Promise<Map<number, Traffic>> {
+    const out = new Map<number, Traffic>();
+    for (const r of await this.rows(Q.nodeTrafficBetween, [fromMs, toMs]))
+      out.set(Number(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
+    return out;
+  }
+
+  async userNodeTotalsPage(
+    fromSec: number,
+    toSec: number,
+    after: UserNodeKey | null,
+    limit: number,
+  ): Promise<UserNodeRow[]> {
+    const afterServer = after ? (after.serverId ?? -1) : -2;
+    return (await this.rows(Q.userNodeTotalsPage, [fromSec, toSec, after?.userId ?? -1, afterServer, limit])).map(
+      toUserNodeRow,
+    );
   }
 }

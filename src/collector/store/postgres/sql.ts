@@ -276,4 +276,10 @@ export const Q = {
     GROUP BY server_id ORDER BY server_id NULLS FIRST`,
   nodeUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE server_id = $1 AND record_at >= $2 AND record_at < $3
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT $4`,
+  /** Reports (routes/reports.ts): node traffic over whole hours, and per (user, node) sums paged by key. */
+  nodeTrafficBetween:
+    'SELECT node_id, SUM(rx)::text AS rx, SUM(tx)::text AS tx FROM traffic_hourly WHERE hour >= $1 AND hour < $2 GROUP BY node_id',
+  userNodeTotalsPage: `SELECT user_id, server_id, SUM(u)::text AS u, SUM(d)::text AS d FROM stat_user
+    WHERE record_at >= $1 AND record_at < $2 AND (user_id, COALESCE(server_id, -1)) > ($3, $4)
+    GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT $5`,
 } as const;

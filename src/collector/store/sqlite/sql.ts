@@ -268,6 +268,13 @@ export const Q = {
   nodeUsersExact: `SELECT user_id, tc_sum(u) AS u, tc_sum(d) AS d FROM stat_user
     WHERE server_id = ? AND record_at >= ? AND record_at < ?
     GROUP BY user_id ORDER BY tc_sum2(u, d) DESC, user_id LIMIT ?`,
+  /** Reports (routes/reports.ts): node traffic over whole hours, and per (user, node) sums paged by key. */
+  nodeTrafficBetween:
+    'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= ? AND hour < ? GROUP BY node_id',
+  userNodeTotalsPage: `SELECT user_id, server_id, tc_sum(u) AS u, tc_sum(d) AS d FROM stat_user
+    WHERE record_at >= @from AND record_at < @to
+      AND (user_id > @afterUser OR (user_id = @afterUser AND COALESCE(server_id, -1) > @afterServer))
+    GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT @limit`,
 } as const;
 
 /**

@@ -34,6 +34,7 @@ import {
   toNodeInfo,
   toNodeStats,
   toUserNodeTotal,
+  toUserNodeRow,
   toUserTotal,
 } from '../rows.js';
 import type {
@@ -47,6 +48,8 @@ import type {
   SeriesPoint,
   Store,
   Traffic,
+  UserNodeKey,
+  UserNodeRow,
   UserNodeTotal,
   UserPush,
   UserTotal,
@@ -493,6 +496,29 @@ export class SqliteStore implements Store {
 
   async nodeUsers(nodeId: number, fromSec: number, toSec: number, limit: number): Promise<UserTotal[]> {
     return this.ranked('nodeUsers', 'nodeUsersExact', [nodeId, fromSec, toSec, limit]);
+  }
+
+  async nodeTrafficBetween(fromMs: number, toMs: number): Promise<Map<number, Traffic>> {
+    const out = new Map<number, Traffic>();
+    for (const r of this.s.nodeTrafficBetween.all(fromMs, toMs) as Row[])
+      out.set(Number(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
+    return out;
+  }
+
+  async userNodeTotalsPage(
+    fromSec: number,
+    toSec: number,
+    after: UserNodeKey | null,
+    limit: number,
+  ): Promise<UserNodeRow[]> {
+    const rows = this.s.userNodeTotalsPage.all({
+      from: fromSec,
+      to: toSec,
+      afterUser: after?.userId ?? -1,
+      afterServer: after ? (after.serverId ?? -1) : -2,
+      limit,
+    }) as Row[];
+    return rows.map(toUserNodeRow);
   }
 
   /**

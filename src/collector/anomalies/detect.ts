@@ -1,0 +1,180 @@
+/**
+ * Unusual traffic, judged against each series' own history. Pure: the series, the zone and the parameters are
+ * passed in; nothing here reads a clock or a store.
+ *
+ * The rule (hourly node traffic, and daily per-user-per-node traffic alike):
+ * - A point is compared with the SAME SLOT on earlier days: the same local hour of day (hourly series) over the
+ *   previous `lookbackDays` days. Proxy traffic has a strong daily rhythm, so 03:00 is compared with other 03:00s,
+ *   never with the busy evening. Where at least `weeklyMinWeeks` weeks of history exist, only days of the same kind
+ *   (weekday or weekend, in the zone) are compared, which follows the weekly rhythm too.
+ * - Expected value: the median of those slots. Spread: the median absolute deviation (MAD) x 1.4826 (a standard
+ *   deviation for normal data), but never less than `minSpreadRatio` of the median nor `minSpreadBytes`: a perfectly
+ *   steady series would otherwise flag every wobble. Median and MAD ignore a few earlier spikes (they are robust).
+ * - A point is unusual when it lies more than `k` spreads from the median: 'spike' above, 'drop' below.
+ * - Nothing is flagged before `minHistory` comparable slots exist: a new node is learnt first, not judged.
+ * Missing hours count as zero traffic only between the series' first and last point (the agent sends no record for an
+ * idle interval); before the first point there is no history.
+ */
+import { localParts } from '../../common/calendar.js';
+
+export interface Point {
+  /** Start of the hour (hourly series) or of the local day (daily series), unix ms. */
+  at: number;
+  value: bigint;
+}
+
+export type AnomalyKind = 'spike' | 'drop';
+
+export interface Anomaly {
+  at: number;
+  kind: AnomalyKind;
+  observed: bigint;
+  expected: bigint;
+  /** The range the point would have had to fall in not to be flagged, [low, high], bytes. */
+  low: bigint;
+  high: bigint;
+  /** How many comparable slots the judgement rests on. */
+  history: number;
+}
+
+export interface DetectOptions {
+  timeZone: string;
+  /** Slot width: 3,600,000 for hourly series, 86,400,000 for daily ones. */
+  stepMs: number;
+  lookbackDays: number;
+  minHistory: number;
+  k: number;
+  minSpreadRatio: number;
+  minSpreadBytes: number;
+  weeklyMinWeeks: number;
+}
+
+export const HOURLY_DEFAULTS: Omit<DetectOptions, 'timeZone'> = {
+  stepMs: 3_600_000,
+  lookbackDays: 28,
+  minHistory: 7,
+  k: 5,
+  minSpreadRatio: 0.1,
+  minSpreadBytes: 16 * 1024 * 1024,
+  weeklyMinWeeks: 3,
+};
+
+export const DAILY_DEFAULTS: Omit<DetectOptions, 'timeZone'> = {
+  stepMs: 86_400_000,
+  lookbackDays: 28,
+  minHistory: 7,
+  k: 5,
+  minSpreadRatio: 0.25,
+  minSpreadBytes: 256 * 1024 * 1024,
+  weeklyMinWeeks: 99,
+};
+
+const DAY_MS = 86_400_000;
+
+function median(sorted: readonly number[]): number {
+  const n = sorted.length;
+  return n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+/** Saturday or Sunday in the zone; memoised per zone and UTC hour (every series of a run shares its hours). */
+const weekendMemo = new Map<string, Map<number, boolean>>();
+function weekend(ms: number, timeZone: string): boolean {
+  let memo = weekendMemo.get(timeZone);
+  if (!memo) weekendMemo.set(timeZone, (memo = new Map()));
+  const hour = Math.floor(ms / 3_600_000);
+  let w = memo.get(hour);
+  if (w === undefined) {
+    const p = localParts(ms, timeZone);
+    const dow = new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay();
+    w = dow === 0 || dow === 6;
+    if (memo.size > 200_000) memo.clear();
+    memo.set(hour, w);
+  }
+  return w;
+}
+
+/**
+ * Every unusual point of `series` with `from <= at < to` (earlier points serve as history only). The series must be
+ * ascending and on slot boundaries; values are bytes (exact as bigint in and out; the statistics use doubles, which
+ * are exact to 2^53 bytes, 8 PiB per slot).
+ */
+export function detectAnomalies(series: readonly Point[], from: number, to: number, opts: DetectOptions): Anomaly[] {
+  if (series.length === 0) return [];
+  const first = series[0].at;
+  const last = series[series.length - 1].at;
+  const byAt = new Map<number, number>();
+  for (const p of series) byAt.set(p.at, Number(p.value));
+  const valueAt = (at: number): number | undefined => (at < first || at > last ? undefined : (byAt.get(at) ?? 0));
+  const out: Anomaly[] = [];
+  const slotsPerDay = Math.max(1, Math.round(DAY_MS / opts.stepMs));
+  const end = Math.min(to, last + opts.stepMs);
+  for (let at = Math.max(from, first); at < end; at += opts.stepMs) {
+    const x = valueAt(at);
+    if (x === undefined) continue;
+    const history: number[] = [];
+    const weekly = (at - first) / DAY_MS >= opts.weeklyMinWeeks * 7;
+    const kind = weekly ? weekend(at, opts.timeZone) : false;
+    for (let d = 1; d <= opts.lookbackDays; d++) {
+      const past = at - d * slotsPerDay * opts.stepMs;
+      const v = valueAt(past);
+      if (v === undefined) break;
+      if (weekly && weekend(past, opts.timeZone) !== kind) continue;
+      history.push(v);
+    }
+    if (history.length < opts.minHistory) continue;
+    history.sort((a, b) => a - b);
+    const med = median(history);
+    const mad = median(history.map((v) => Math.abs(v - med)).sort((a, b) => a - b));
+    const spread = Math.max(mad * 1.4826, med * opts.minSpreadRatio, opts.minSpreadBytes);
+    const low = Math.max(0, med - opts.k * spread);
+    const high = med + opts.k * spread;
+    if (x > high || x < low) {
+      out.push({
+        at,
+        kind: x > high ? 'spike' : 'drop',
+        observed: BigInt(Math.round(x)),
+        expected: BigInt(Math.round(med)),
+        low: BigInt(Math.ceil(low)),
+        high: BigInt(Math.floor(high)),
+        history: history.length,
+      });
+    }
+  }
+  return out;
+}
+
+export interface ZeroRun {
+  /** First silent slot. */
+  from: number;
+  /** End of the silence (exclusive): the next slot with traffic, or `now` while it lasts. */
+  to: number;
+  /** What the node carried per slot before it fell silent (median of the last day's slots with traffic). */
+  usual: bigint;
+}
+
+/**
+ * A node that has fallen silent while it is still online (its heartbeats arrive): the proxy core is broken or the
+ * node was taken out of rotation. Flagged when the last `minSilentSlots` slots up to `now` carried nothing, the
+ * node was seen within `onlineWithinMs` of `now`, and it carried at least `minUsualBytes` per slot before.
+ */
+export function zeroWhileOnline(
+  series: readonly Point[],
+  now: number,
+  lastSeen: number | null,
+  opts: { stepMs: number; minSilentSlots: number; onlineWithinMs: number; minUsualBytes: number },
+): ZeroRun | null {
+  if (lastSeen === null || now - lastSeen > opts.onlineWithinMs) return null;
+  const nowSlot = Math.floor(now / opts.stepMs) * opts.stepMs;
+  const busy = series.filter((p) => p.value > 0n);
+  const lastBusy = busy[busy.length - 1];
+  if (!lastBusy) return null;
+  const silentFrom = lastBusy.at + opts.stepMs;
+  if ((nowSlot - silentFrom) / opts.stepMs < opts.minSilentSlots) return null;
+  const before = busy
+    .filter((p) => p.at > lastBusy.at - DAY_MS)
+    .map((p) => Number(p.value))
+    .sort((a, b) => a - b);
+  const usual = median(before);
+  if (usual < opts.minUsualBytes) return null;
+  return { from: silentFrom, to: now, usual: BigInt(Math.round(usual)) };
+}
