@@ -21,6 +21,7 @@ import { heartbeatRoutes } from './routes/heartbeat.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { rankingRoutes } from './routes/rankings.js';
 import { userRoutes } from './routes/users.js';
+import { reportRoutes } from './routes/reports.js';
 import { panelRoutes } from './routes/panel.js';
 import { dashboardStatic } from './routes/dashboard-static.js';
 import { quotaRoutes } from './routes/quotas.js';
@@ -139,6 +140,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(nodeRoutes(ctx));
   await app.register(rankingRoutes(ctx));
   await app.register(userRoutes(ctx));
+  await app.register(reportRoutes(ctx));
   await app.register(panelRoutes(ctx));
   await app.register(quotaRoutes(ctx));
   await app.register(poolRoutes(ctx));

@@ -15,6 +15,13 @@ import type { Store } from './store/store.js';
 import { generateToken, hashToken } from './tokens.js';
 import { canonicalRate } from './user-push.js';
 import { type CliHelpers, poolCommand, quotaCommand } from './cli-quotas.js';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CollectorError } from './errors.js';
+import { makeReport } from './reports/make-report.js';
+import { REPORT_FORMATS } from './reports/report-format.js';
+import { REPORT_BY } from './reports/report-rows.js';
 
 class UsageError extends Error {}
 
@@ -85,6 +92,45 @@ export async function main(args: string[]): Promise<void> {
       },
     )
     .command(installCommand('collector'))
+    .command(
+      'report',
+      'Print a billing report by node, user or user-node for a month or whole days (CSV, JSON or a table)',
+      (y) =>
+        y
+          .option('period', { type: 'string', describe: 'A month, YYYY-MM' })
+          .option('from', { type: 'string', describe: 'First day, YYYY-MM-DD (with --to)' })
+          .option('to', { type: 'string', describe: 'Last day, YYYY-MM-DD (included)' })
+          .option('by', {
+            choices: REPORT_BY,
+            default: 'node' as const,
+            describe: 'One row per node, user or user per node',
+          })
+          .option('rate', {
+            choices: ['applied', 'raw'] as const,
+            default: 'applied' as const,
+            describe: "Per-user bytes with the node's rate applied, as the panel bills them",
+          })
+          .option('format', { choices: REPORT_FORMATS, default: 'table' as const, describe: 'Output format' })
+          .option('timezone', { type: 'string', describe: "IANA zone of the days (default: the collector's timezone)" })
+          .option('out', { type: 'string', describe: 'Write the report to this file instead of standard output' }),
+      async (argv) => {
+        const cfg = config(argv);
+        await withStore(argv, async (store) => {
+          const report = await makeReport(store, {
+            period: argv.period,
+            from: argv.from,
+            to: argv.to,
+            by: argv.by,
+            rate: argv.rate,
+            format: argv.format,
+            timezone: argv.timezone ?? cfg.timezone,
+          });
+          const out = argv.out ? createWriteStream(argv.out) : process.stdout;
+          await pipeline(Readable.from(report.chunks), out, { end: Boolean(argv.out) });
+          if (argv.out) process.stderr.write(`wrote ${report.filename.split('.').pop()} report to ${argv.out}\n`);
+        });
+      },
+    )
     .command('node', 'Manage the node registry', (y) =>
       y
         .command(
@@ -191,7 +237,10 @@ export async function main(args: string[]): Promise<void> {
 }
 
 main(hideBin(process.argv)).catch((err: unknown) => {
-  const usage = err instanceof UsageError || err instanceof ConfigError;
+  const usage =
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    (err instanceof CollectorError && err.statusCode === 400);
   process.stderr.write(`traffic-collector: ${(err as Error).message}\n`);
   process.exit(usage ? 2 : 1);
 });

@@ -32,6 +32,7 @@ export const ERRORS = Object.freeze({
     message: 'A record (node, epoch, seq) or push key is already held with different contents; nothing of it stored',
   },
   TC_BAD_RANGE: { status: 400, message: 'from/to must be unix ms or ISO dates with from < to' },
+  TC_BAD_REPORT: { status: 400, message: 'The report cannot be made as asked' },
   TC_DB_UNAVAILABLE: { status: 503, message: 'The database is not reachable' },
   TC_OVERLOADED: {
     status: 503,

@@ -1,0 +1,56 @@
+/**
+ * One billing report from a query (the API's and the CLI's): checked whole before the first byte, then produced
+ * chunk by chunk. The first chunk is computed before returning, so a store error surfaces as an error, not as a
+ * truncated download.
+ */
+import { CollectorError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { type ReportFormat, formatReport } from './report-format.js';
+import { parseReportRange, type ReportRange } from './report-range.js';
+import { type ReportBy, reportRows } from './report-rows.js';
+
+export interface ReportQuery {
+  period?: string;
+  from?: string;
+  to?: string;
+  by: ReportBy;
+  rate: 'applied' | 'raw';
+  format: ReportFormat;
+  timezone: string;
+}
+
+export interface Report {
+  range: ReportRange;
+  contentType: string;
+  /** A file name for downloads: traffic-<by>-<first>_<last>.<ext>. */
+  filename: string;
+  chunks: AsyncIterable<string>;
+}
+
+const TYPES: Record<ReportFormat, [string, string]> = {
+  csv: ['text/csv; charset=utf-8', 'csv'],
+  json: ['application/json; charset=utf-8', 'json'],
+  table: ['text/plain; charset=utf-8', 'txt'],
+};
+
+export async function makeReport(store: Store, q: ReportQuery): Promise<Report> {
+  if (q.rate === 'raw')
+    throw new CollectorError(
+      'TC_BAD_REPORT',
+      'rate=raw: per-user rows are stored with the node rate applied, as the panel books them (u and d x server_rate, floored per push), so the unscaled bytes cannot be given exactly; use rate=applied',
+    );
+  const range = parseReportRange(q);
+  const gen = formatReport(reportRows(store, range, q.by), { by: q.by, range }, q.format);
+  const first = await gen.next();
+  async function* chunks(): AsyncGenerator<string> {
+    if (!first.done) yield first.value;
+    yield* gen;
+  }
+  const [contentType, ext] = TYPES[q.format];
+  return {
+    range,
+    contentType,
+    filename: `traffic-${q.by}-${range.firstDay}_${range.lastDay}.${ext}`,
+    chunks: chunks(),
+  };
+}
