@@ -22,6 +22,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { rankingRoutes } from './routes/rankings.js';
 import { userRoutes } from './routes/users.js';
 import { reportRoutes } from './routes/reports.js';
+import { anomalyRoutes } from './routes/anomalies.js';
 import { panelRoutes } from './routes/panel.js';
 import { dashboardStatic } from './routes/dashboard-static.js';
 import { quotaRoutes } from './routes/quotas.js';
@@ -141,6 +142,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(rankingRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(reportRoutes(ctx));
+  await app.register(anomalyRoutes(ctx));
   await app.register(panelRoutes(ctx));
   await app.register(quotaRoutes(ctx));
   await app.register(poolRoutes(ctx));

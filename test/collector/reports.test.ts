@@ -65,7 +65,9 @@ function reportSuite(engine: string, db: () => Promise<string | undefined>, skip
     let a: { id: number; token: string };
     let b: { id: number; token: string };
 
-    it('answers per node, per user and per user per node, equal to the rankings and the user API', async () => {
+    it('answers per node, per user and per user per node, equal to the rankings and the user API', {
+      timeout: 120_000,
+    }, async () => {
       c = await startCollector({ db: await db() });
       a = await c.addNode({ name: 'edge "A", Frankfurt' });
       b = await c.addNode({ name: 'edge-b', rate: '2' });

@@ -732,6 +732,36 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
           ]);
         });
 
+        it('pages daily per-user-per-node traffic in (user, node, day) order, rates summed, no legacy rows', async () => {
+          const a = await newNode();
+          const b = await newNode();
+          const put = (n: typeof a, at: number, uid: number, u: bigint, d: bigint, rate = '1') =>
+            s.pushUserTraffic({ nodeId: n.node.id, rate, recordAt: at, rows: [[uid, u, d]], receivedAt: T0 });
+          await put(a, day, 9_100_001, 1n, 2n);
+          await put(a, day, 9_100_001, 10n, 20n, '2'); // a second rate on the same day: one row, summed
+          await put(a, dayAfter, 9_100_001, 100n, 0n);
+          await put(b, day, 9_100_001, 5n, 5n);
+          await put(a, day, 9_100_002, 7n, 0n);
+          await h.exec(
+            `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
+             VALUES (9100002, NULL, '1', 9, 9, 'd', ${day}, ${day}, ${day})`,
+          );
+          const got: Array<{ userId: number; serverId: number; recordAt: number; bytes: bigint }> = [];
+          let after = { userId: 9_100_000, serverId: 0, recordAt: 0, bytes: 0n };
+          for (;;) {
+            const page = await s.userNodeDailyPage(day, dayAfter + 86_400, after, 2);
+            got.push(...page.filter((r) => r.userId < 9_100_003));
+            if (page.length < 2 || page[page.length - 1].userId >= 9_100_003) break;
+            after = page[page.length - 1];
+          }
+          expect(got).toEqual([
+            { userId: 9_100_001, serverId: a.node.id, recordAt: day, bytes: 33n },
+            { userId: 9_100_001, serverId: a.node.id, recordAt: dayAfter, bytes: 100n },
+            { userId: 9_100_001, serverId: b.node.id, recordAt: day, bytes: 10n },
+            { userId: 9_100_002, serverId: a.node.id, recordAt: day, bytes: 7n },
+          ]);
+        });
+
         it('sums node traffic over whole hours for reports', async () => {
           const a = await newNode();
           await s.ingestHeartbeat(a.node.id, hb('00000000000000r1', [rec(1, 100, 200, T0 + 10_000)]), T0 + 20_000);

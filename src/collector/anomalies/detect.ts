@@ -108,7 +108,9 @@ export function detectAnomalies(series: readonly Point[], from: number, to: numb
   const out: Anomaly[] = [];
   const slotsPerDay = Math.max(1, Math.round(DAY_MS / opts.stepMs));
   const end = Math.min(to, last + opts.stepMs);
-  for (let at = Math.max(from, first); at < end; at += opts.stepMs) {
+  // Slots lie on the series' own grid (its first point plus whole steps), whatever `from` is.
+  const start = first + Math.max(0, Math.ceil((from - first) / opts.stepMs)) * opts.stepMs;
+  for (let at = start; at < end; at += opts.stepMs) {
     const x = valueAt(at);
     if (x === undefined) continue;
     const history: number[] = [];

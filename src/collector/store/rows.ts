@@ -1,7 +1,7 @@
 /** Row -> domain mapping shared by both engines (SQLite gives bigint, pg gives strings for int8/numeric). */
 import type { HostFacts } from '../../protocol/heartbeat.js';
 import type { Ledger } from './ingest-plan.js';
-import type { IngestResult, NodeInfo, NodeStats, UserNodeRow, UserNodeTotal, UserTotal } from './store.js';
+import type { IngestResult, NodeInfo, NodeStats, UserNodeDay, UserNodeRow, UserNodeTotal, UserTotal } from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -40,6 +40,12 @@ export function toNodeStats(r: Row): NodeStats {
   };
 }
 
+export const toUserNodeDay = (r: Row): UserNodeDay => ({
+  userId: num(r.user_id),
+  serverId: num(r.server_id),
+  recordAt: num(r.record_at),
+  bytes: big(r.bytes),
+});
 export const toUserNodeRow = (r: Row): UserNodeRow => ({
   userId: num(r.user_id),
   serverId: r.server_id === null || r.server_id === undefined ? null : num(r.server_id),

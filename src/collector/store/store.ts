@@ -207,6 +207,20 @@ export interface Store {
    * Sums are exact past 2^63-1. Paging by key keeps a report of any size in bounded memory on both engines.
    */
   userNodeTotalsPage(fromSec: number, toSec: number, after: UserNodeKey | null, limit: number): Promise<UserNodeRow[]>;
+  /**
+   * One page of daily per-user-per-node traffic (u + d of every rate, one row per day), for the unusual-traffic
+   * rule: rows of a node only (no legacy rows), in (user, node, day) order strictly after `after`, at most `limit`.
+   */
+  userNodeDailyPage(fromSec: number, toSec: number, after: UserNodeDay | null, limit: number): Promise<UserNodeDay[]>;
+}
+
+export interface UserNodeDay {
+  userId: number;
+  serverId: number;
+  /** Local day start, unix seconds (stat_user.record_at). */
+  recordAt: number;
+  /** u + d of that day (0 in `after` keys). */
+  bytes: bigint;
 }
 
 /** 2^63-1: the largest byte total either engine stores. */

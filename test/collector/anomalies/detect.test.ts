@@ -115,6 +115,13 @@ describe('detectAnomalies (daily, one user on one node)', () => {
     expect(found[0]).toMatchObject({ at: T0 + 29 * D, kind: 'spike', observed: BigInt(60_000 * MB) });
   });
 
+  it('judges the days on the series grid whatever the range start (a range starting mid-day)', () => {
+    const values = Array.from({ length: 30 }, (_, i) => 800 + ((i * 37) % 200));
+    values[29] = 60_000;
+    const found = detectAnomalies(daily(values), T0 + 20 * D + 5 * H, T0 + 30 * D, dopts);
+    expect(found.map((a) => a.at)).toEqual([T0 + 29 * D]);
+  });
+
   it('an ordinary heavy day (twice the usual) is not flagged', () => {
     const values = Array.from({ length: 30 }, (_, i) => 800 + ((i * 37) % 200));
     values[29] = 1800;

@@ -20,6 +20,7 @@ import {
   toNodeInfo,
   toNodeStats,
   toUserNodeTotal,
+  toUserNodeDay,
   toUserNodeRow,
   toUserTotal,
 } from '../rows.js';
@@ -34,6 +35,7 @@ import type {
   SeriesPoint,
   Store,
   Traffic,
+  UserNodeDay,
   UserNodeKey,
   UserNodeRow,
   UserNodeTotal,
@@ -339,6 +341,16 @@ export class PostgresStore implements Store {
     for (const r of await this.rows(Q.nodeTrafficBetween, [fromMs, toMs]))
       out.set(Number(r.node_id), { rx: big(r.rx), tx: big(r.tx) });
     return out;
+  }
+
+  async userNodeDailyPage(
+    fromSec: number,
+    toSec: number,
+    after: UserNodeDay | null,
+    limit: number,
+  ): Promise<UserNodeDay[]> {
+    const key = [after?.userId ?? -1, after?.serverId ?? -1, after?.recordAt ?? -1];
+    return (await this.rows(Q.userNodeDailyPage, [fromSec, toSec, ...key, limit])).map(toUserNodeDay);
   }
 
   async userNodeTotalsPage(

@@ -282,4 +282,7 @@ export const Q = {
   userNodeTotalsPage: `SELECT user_id, server_id, SUM(u)::text AS u, SUM(d)::text AS d FROM stat_user
     WHERE record_at >= $1 AND record_at < $2 AND (user_id, COALESCE(server_id, -1)) > ($3, $4)
     GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT $5`,
+  userNodeDailyPage: `SELECT user_id, server_id, record_at, (SUM(u) + SUM(d))::text AS bytes FROM stat_user
+    WHERE record_at >= $1 AND record_at < $2 AND server_id IS NOT NULL AND (user_id, server_id, record_at) > ($3, $4, $5)
+    GROUP BY user_id, server_id, record_at ORDER BY user_id, server_id, record_at LIMIT $6`,
 } as const;

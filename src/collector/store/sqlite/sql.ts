@@ -275,6 +275,10 @@ export const Q = {
     WHERE record_at >= @from AND record_at < @to
       AND (user_id > @afterUser OR (user_id = @afterUser AND COALESCE(server_id, -1) > @afterServer))
     GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT @limit`,
+  userNodeDailyPage: `SELECT user_id, server_id, record_at, tc_sum2(u, d) AS bytes FROM stat_user
+    WHERE record_at >= @from AND record_at < @to AND server_id IS NOT NULL
+      AND (user_id, server_id, record_at) > (@afterUser, @afterServer, @afterDay)
+    GROUP BY user_id, server_id, record_at ORDER BY user_id, server_id, record_at LIMIT @limit`,
 } as const;
 
 /**

@@ -34,6 +34,7 @@ import {
   toNodeInfo,
   toNodeStats,
   toUserNodeTotal,
+  toUserNodeDay,
   toUserNodeRow,
   toUserTotal,
 } from '../rows.js';
@@ -48,6 +49,7 @@ import type {
   SeriesPoint,
   Store,
   Traffic,
+  UserNodeDay,
   UserNodeKey,
   UserNodeRow,
   UserNodeTotal,
@@ -519,6 +521,23 @@ export class SqliteStore implements Store {
       limit,
     }) as Row[];
     return rows.map(toUserNodeRow);
+  }
+
+  async userNodeDailyPage(
+    fromSec: number,
+    toSec: number,
+    after: UserNodeDay | null,
+    limit: number,
+  ): Promise<UserNodeDay[]> {
+    const rows = this.s.userNodeDailyPage.all({
+      from: fromSec,
+      to: toSec,
+      afterUser: after?.userId ?? -1,
+      afterServer: after?.serverId ?? -1,
+      afterDay: after?.recordAt ?? -1,
+      limit,
+    }) as Row[];
+    return rows.map(toUserNodeDay);
   }
 
   /**

@@ -1,0 +1,60 @@
+/**
+ * GET /api/v1/anomalies?from=&to=&kind= (admin token): unusual traffic in the range, each with its expected range and
+ * the observed value. kind: node-hourly, node-silent, user-daily (comma-separated; default all). Default range: the
+ * last 24 hours. The rule and its parameters: docs/reports-anomalies.md and anomalies/detect.ts.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { ANOMALY_SCOPES, findAnomalies, type AnomalyScope } from '../anomalies/find-anomalies.js';
+import type { AppContext } from '../context.js';
+import { CollectorError } from '../errors.js';
+import { parseRange } from '../time-range.js';
+import { adminAuth } from './admin-auth.js';
+import { RangeQuery } from './schemas.js';
+
+const AnomalyQuery = Type.Object(
+  { ...RangeQuery, kind: Type.Optional(Type.String({ description: `Comma-separated: ${ANOMALY_SCOPES.join(', ')}` })) },
+  { additionalProperties: false },
+);
+const MAX_SPAN_MS = 92 * 86_400_000;
+
+export const anomalyRoutes =
+  (ctx: AppContext): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('onRequest', adminAuth(ctx));
+    app.get<{ Querystring: Static<typeof AnomalyQuery> }>(
+      '/api/v1/anomalies',
+      { schema: { querystring: AnomalyQuery } },
+      async (req) => {
+        const now = ctx.now();
+        const { from, to } = parseRange(req.query, now, 86_400_000);
+        if (to - from > MAX_SPAN_MS) throw new CollectorError('TC_BAD_RANGE', 'at most 92 days of anomalies at once');
+        const scopes = (req.query.kind ?? ANOMALY_SCOPES.join(',')).split(',').map((k) => k.trim());
+        const unknown = scopes.filter((k) => !ANOMALY_SCOPES.includes(k as AnomalyScope));
+        if (unknown.length)
+          throw new CollectorError(
+            'TC_VALIDATION',
+            `kind: unknown ${unknown.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${ANOMALY_SCOPES.join(', ')}`,
+          );
+        const found = await findAnomalies(ctx.store, {
+          from,
+          to,
+          scopes: scopes as AnomalyScope[],
+          timeZone: ctx.config.timezone,
+          now,
+          onlineWithinMs: ctx.config.heartbeatIntervalSec * ctx.config.offlineAfterIntervals * 1000,
+        });
+        return {
+          from,
+          to,
+          anomalies: found.map((a) => ({
+            ...a,
+            observed: String(a.observed),
+            expected: String(a.expected),
+            low: String(a.low),
+            high: String(a.high),
+          })),
+        };
+      },
+    );
+  };
