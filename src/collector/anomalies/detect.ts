@@ -102,31 +102,34 @@ export function detectAnomalies(series: readonly Point[], from: number, to: numb
   if (series.length === 0) return [];
   const first = series[0].at;
   const last = series[series.length - 1].at;
-  const byAt = new Map<number, number>();
-  for (const p of series) byAt.set(p.at, Number(p.value));
-  const valueAt = (at: number): number | undefined => (at < first || at > last ? undefined : (byAt.get(at) ?? 0));
+  // Dense values on the series' grid: slot i is first + i x step; a missing slot inside the series is zero.
+  const slots = Math.floor((last - first) / opts.stepMs) + 1;
+  const values = new Float64Array(slots);
+  for (const p of series) values[Math.round((p.at - first) / opts.stepMs)] = Number(p.value);
   const out: Anomaly[] = [];
   const slotsPerDay = Math.max(1, Math.round(DAY_MS / opts.stepMs));
-  const end = Math.min(to, last + opts.stepMs);
-  // Slots lie on the series' own grid (its first point plus whole steps), whatever `from` is.
-  const start = first + Math.max(0, Math.ceil((from - first) / opts.stepMs)) * opts.stepMs;
-  for (let at = start; at < end; at += opts.stepMs) {
-    const x = valueAt(at);
-    if (x === undefined) continue;
-    const history: number[] = [];
-    const weekly = (at - first) / DAY_MS >= opts.weeklyMinWeeks * 7;
+  const history = new Float64Array(opts.lookbackDays);
+  const dev = new Float64Array(opts.lookbackDays);
+  const startSlot = Math.max(0, Math.ceil((from - first) / opts.stepMs));
+  const endSlot = Math.min(slots, Math.ceil((to - first) / opts.stepMs));
+  const weeklyFrom = opts.weeklyMinWeeks * 7 * slotsPerDay;
+  for (let i = startSlot; i < endSlot; i++) {
+    const at = first + i * opts.stepMs;
+    const x = values[i];
+    const weekly = i >= weeklyFrom;
     const kind = weekly ? weekend(at, opts.timeZone) : false;
+    let n = 0;
     for (let d = 1; d <= opts.lookbackDays; d++) {
-      const past = at - d * slotsPerDay * opts.stepMs;
-      const v = valueAt(past);
-      if (v === undefined) break;
-      if (weekly && weekend(past, opts.timeZone) !== kind) continue;
-      history.push(v);
+      const j = i - d * slotsPerDay;
+      if (j < 0) break;
+      if (weekly && weekend(first + j * opts.stepMs, opts.timeZone) !== kind) continue;
+      n = insertSorted(history, n, values[j]);
     }
-    if (history.length < opts.minHistory) continue;
-    history.sort((a, b) => a - b);
-    const med = median(history);
-    const mad = median(history.map((v) => Math.abs(v - med)).sort((a, b) => a - b));
+    if (n < opts.minHistory) continue;
+    const med = medianOf(history, n);
+    let m = 0;
+    for (let k = 0; k < n; k++) m = insertSorted(dev, m, Math.abs(history[k] - med));
+    const mad = medianOf(dev, m);
     const spread = Math.max(mad * 1.4826, med * opts.minSpreadRatio, opts.minSpreadBytes);
     const low = Math.max(0, med - opts.k * spread);
     const high = med + opts.k * spread;
@@ -138,11 +141,26 @@ export function detectAnomalies(series: readonly Point[], from: number, to: numb
         expected: BigInt(Math.round(med)),
         low: BigInt(Math.ceil(low)),
         high: BigInt(Math.floor(high)),
-        history: history.length,
+        history: n,
       });
     }
   }
   return out;
+}
+
+/** Inserts v into the sorted prefix a[0..n) (insertion sort: the prefix is at most a few dozen long); returns n + 1. */
+function insertSorted(a: Float64Array, n: number, v: number): number {
+  let k = n;
+  while (k > 0 && a[k - 1] > v) {
+    a[k] = a[k - 1];
+    k--;
+  }
+  a[k] = v;
+  return n + 1;
+}
+
+function medianOf(a: Float64Array, n: number): number {
+  return n % 2 === 1 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
 }
 
 export interface ZeroRun {
