@@ -30,8 +30,7 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'tc-bench-anomalies-'));
-  const store = new SqliteStore(join(dir, 'c.db'));
-  await store.migrate();
+  const store = await SqliteStore.open(join(dir, 'c.db'), { create: true });
   const end = Math.floor(Date.now() / D) * D;
   const start = end - days * D;
   const t0 = Date.now();
