@@ -57,7 +57,10 @@ export async function sendWebhook(
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     return ok ? { ok, status: res.statusCode } : { ok, status: res.statusCode, error: `HTTP ${res.statusCode}` };
   } catch (err) {
-    const e = err as { code?: string; name?: string; message?: string };
-    return { ok: false, error: e.code ?? e.name ?? 'request failed' };
+    // undici's errors carry a string code (ECONNREFUSED, UND_ERR_SOCKET); an abort by the timeout is a DOMException
+    // whose numeric code says nothing: its name (TimeoutError) does.
+    const e = err as { code?: unknown; name?: unknown };
+    const error = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'request failed';
+    return { ok: false, error };
   }
 }

@@ -3,6 +3,8 @@
  * 127.0.0.1: thresholds fire once each, a new period re-arms them, failures are retried until a 2xx, node offline /
  * back online / reboot alerts, the three body formats, signatures, /api/v1/alerts and /metrics.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePrometheus, sampleValue } from '../../support/prometheus-text.js';
 import { until } from '../../support/until.js';
@@ -242,6 +244,59 @@ describe('delivery', () => {
     t.clock.now += 2 * 3_600_000;
     await until(() => rx.received.length >= 2, 'the last attempt');
     await until(async () => (await api('GET', '/api/v1/alerts')).json().alerts[0].state === 'failed', 'failed');
+  });
+});
+
+describe('hostile receivers', () => {
+  it('an answer that never comes is cut at requestTimeoutMs; an endless answer is read to maxResponseBytes only', async () => {
+    await setup({ requestTimeoutMs: 300, maxResponseBytes: 1024 });
+    rx.plan = ['hold'];
+    // A second receiver that answers 200 and then streams without end.
+    let streamed = 0;
+    const endless = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        const timer = setInterval(() => {
+          streamed += chunk.length;
+          if (!res.write(chunk) && streamed > 64 * 1024 * 1024) clearInterval(timer);
+        }, 1);
+        res.on('close', () => clearInterval(timer));
+      });
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (endless.address() as AddressInfo).port;
+      const n = await t.addNode();
+      await api('POST', '/api/v1/quotas', { nodeId: n.id, limit: '100', thresholds: [100], channels: ['ops'] });
+      const started = Date.now();
+      await t.heartbeat(n.token, { records: [rec(1, '100', '0', START)] });
+      await until(async () => {
+        const d = (await api('GET', '/api/v1/alerts')).json().alerts[0]?.deliveries[0];
+        return d !== undefined && d.lastError !== null;
+      }, 'the held attempt given up');
+      expect(Date.now() - started).toBeLessThan(5000);
+      const d = (await api('GET', '/api/v1/alerts')).json().alerts[0].deliveries[0];
+      expect(d).toMatchObject({ state: 'pending', attempts: 1 });
+      expect(d.lastError).toMatch(/Timeout|Abort/i);
+
+      // The same collector code against the endless answer (sendWebhook directly: the app's channels are fixed).
+      const { sendWebhook, webhookAgent } = await import('../../../src/collector/alerts/webhook-delivery.js');
+      const agent = webhookAgent(2000, true);
+      const t0 = Date.now();
+      const res = await sendWebhook(agent, { name: 'x', url: `http://127.0.0.1:${port}/`, format: 'json' }, 'k', '{}', {
+        timeoutMs: 2000,
+        maxResponseBytes: 1024,
+      });
+      expect(res).toEqual({ ok: true, status: 200 });
+      expect(Date.now() - t0).toBeLessThan(2000);
+      await agent.close();
+      expect(streamed).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((r) => endless.close(r));
+    }
   });
 });
 
