@@ -59,7 +59,8 @@ export async function ensureAgentExecutable(): Promise<AgentExecutable> {
         mkdirSync(lock);
         break;
       } catch {
-        if (i > 1500) throw new Error(`build lock ${lock} held for over 5 minutes`);
+        if (i > 3000)
+          throw new Error(`build lock ${lock} held for over 10 minutes (a killed run may have left it: rmdir it)`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
