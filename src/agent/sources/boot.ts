@@ -3,11 +3,9 @@
  * has it, and btime from /proc/stat (boot time in unix seconds, which also moves on a clock step or a VM snapshot
  * restore, so it only decides where no boot id exists). Plus /proc/uptime for the heartbeat.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BootIdentity } from '../accounting/boot-identity.js';
 import { AgentError } from '../errors.js';
-import { errorMessage } from '../../common/error-message.js';
+import { procfs } from './procfs.js';
 
 export type { BootIdentity };
 
@@ -30,20 +28,10 @@ export function parseUptime(text: string): number {
   return v;
 }
 
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${errorMessage(err)}`, [], { cause: err });
-  }
-}
-
 export async function readBootIdentity(procRoot: string): Promise<BootIdentity> {
-  const [idText, statText] = await Promise.all([
-    readOptional(join(procRoot, 'sys', 'kernel', 'random', 'boot_id')),
-    readOptional(join(procRoot, 'stat')),
-  ]);
+  const proc = procfs(procRoot);
+  const idText = proc.readOptional('sys', 'kernel', 'random', 'boot_id');
+  const statText = proc.readOptional('stat');
   return {
     bootId: idText === null ? null : parseBootId(idText),
     btime: statText === null ? null : parseStatBtime(statText),
@@ -52,6 +40,6 @@ export async function readBootIdentity(procRoot: string): Promise<BootIdentity> 
 
 /** Seconds since boot, or null where /proc/uptime is missing (fixture trees may leave it out). */
 export async function readUptime(procRoot: string): Promise<number | null> {
-  const text = await readOptional(join(procRoot, 'uptime'));
+  const text = procfs(procRoot).readOptional('uptime');
   return text === null ? null : parseUptime(text);
 }

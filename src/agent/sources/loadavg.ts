@@ -1,8 +1,6 @@
 /** /proc/loadavg: `0.12 0.34 0.56 1/234 5678`; only the three load averages are used. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AgentError } from '../errors.js';
-import { errorMessage } from '../../common/error-message.js';
+import { procfs } from './procfs.js';
 
 export type LoadAverage = [number, number, number];
 
@@ -19,12 +17,5 @@ export function parseLoadavg(text: string): LoadAverage {
 }
 
 export async function readLoadavg(procRoot: string): Promise<LoadAverage> {
-  const path = join(procRoot, 'loadavg');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${errorMessage(err)}`, [], { cause: err });
-  }
-  return parseLoadavg(text);
+  return parseLoadavg(procfs(procRoot).readFile('loadavg'));
 }

@@ -5,10 +5,8 @@
  * /proc files are read synchronously, as every /proc reader does: the kernel answers from memory, and a thread-pool
  * round trip per file costs more CPU than the read itself.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AgentError } from '../errors.js';
-import { errorMessage } from '../../common/error-message.js';
+import { procfs } from './procfs.js';
 
 export interface InterfaceCounters {
   rxBytes: bigint;
@@ -74,16 +72,14 @@ export function parseNetDev(text: string): NetDevParse {
 }
 
 export async function readNetDev(procRoot: string): Promise<NetDevParse> {
-  const path = join(procRoot, 'net', 'dev');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new AgentError('PROC_UNREADABLE', `cannot read ${path}: ${errorMessage(err)}`, [], { cause: err });
-  }
-  const parsed = parseNetDev(text);
+  const proc = procfs(procRoot);
+  const parsed = parseNetDev(proc.readFile('net', 'dev'));
   if (parsed.interfaces.size === 0 && parsed.problems.length > 0) {
-    throw new AgentError('PROC_MALFORMED', `${path}: no interface line could be parsed`, parsed.problems);
+    throw new AgentError(
+      'PROC_MALFORMED',
+      `${proc.path('net', 'dev')}: no interface line could be parsed`,
+      parsed.problems,
+    );
   }
   return parsed;
 }
