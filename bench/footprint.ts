@@ -125,11 +125,16 @@ async function main(): Promise<void> {
   const script = join(REPO, 'bin', 'traffic-agent.js');
   if (!existsSync(sea) && !existsSync(join(REPO, 'dist', 'agent', 'cli.js')))
     throw new Error('no built agent: run `npm run build:agent` (single executable) or `npm run build` first');
-  const nodeOptions = unitNodeOptions();
+  // FOOTPRINT_NODE_OPTIONS tries other V8 flags (or --cpu-prof) without editing the unit.
+  const nodeOptions = process.env.FOOTPRINT_NODE_OPTIONS ?? unitNodeOptions();
   const agentCmd =
     existsSync(sea) && !process.argv.includes('--node')
       ? { cmd: sea, args: [] as string[], what: `${sea} (single executable)` }
-      : { cmd: process.execPath, args: [script], what: `node ${script}` };
+      : {
+          cmd: process.execPath,
+          args: [...(process.env.FOOTPRINT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), script],
+          what: `node ${script}`,
+        };
 
   // State on the disk, as on a node: /var/tmp, not the tmpfs some machines mount on /tmp.
   const dir = await mkdtemp(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'ta-footprint-'));
