@@ -10,6 +10,9 @@
  * answer: the agent's timeout decides), 'partial' (store and acknowledge only the first record of each request, as a
  * collector may: the protocol says the agent moves on only over what `acked` lists), or a per-request decision via
  * `decide`.
+ * Hostile modes, nothing stored: 'trickle' (200 headers, then one byte per second: only an overall deadline ends it),
+ * 'huge' (200 claiming HUGE_ANSWER_BYTES and sending them as fast as the agent reads), 'conflict' (409
+ * TC_RECORD_CONFLICT, as the collector answers a seq it holds with other contents).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -21,7 +24,10 @@ import {
   type TrafficRecord,
 } from '../../src/protocol/heartbeat.js';
 
-export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse' | 'stall' | 'partial';
+export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse' | 'stall' | 'partial' | 'trickle' | 'huge' | 'conflict';
+
+/** What a 'huge' answer claims (and sends, while the agent reads). */
+export const HUGE_ANSWER_BYTES = 300 * 1024 * 1024;
 
 export interface HeartbeatServerCounters {
   requests: number;
@@ -41,6 +47,10 @@ export interface HeartbeatServerCounters {
   duplicates: number;
   /** Same (epoch, seq) received with different contents: a broken agent promise. */
   conflicts: number;
+  /** Requests given a hostile answer ('trickle', 'huge', 'conflict'), nothing stored. */
+  hostile: number;
+  /** Bytes of 'huge' answers written to the socket. */
+  hugeBytesSent: number;
 }
 
 export interface HeartbeatServer {
@@ -54,6 +64,8 @@ export interface HeartbeatServer {
   readonly records: ReadonlyMap<string, TrafficRecord>;
   /** The last request bodies, as received (load, uptime, bootId...). */
   readonly bodies: HeartbeatRequest[];
+  /** For each 'trickle' or 'huge' answer, ms from its headers to the agent closing the connection. */
+  readonly hostileDurations: number[];
   /** When each authenticated heartbeat request arrived (ms since the epoch; the last 1,000). */
   readonly requestTimes: number[];
   /** Sum over distinct records. */
@@ -98,7 +110,10 @@ export async function startHeartbeatServer(opts: {
     invalid: 0,
     duplicates: 0,
     conflicts: 0,
+    hostile: 0,
+    hugeBytesSent: 0,
   };
+  const hostileDurations: number[] = [];
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = opts.port ?? 0;
@@ -146,6 +161,10 @@ export async function startHeartbeatServer(opts: {
       counters.stalled++;
       return;
     }
+    if (mode === 'trickle' || mode === 'huge' || mode === 'conflict') {
+      counters.hostile++;
+      return hostileAnswer(mode, body, res);
+    }
     bodies.push(body);
     if (bodies.length > 50) bodies.shift();
     let duplicates = 0;
@@ -175,6 +194,38 @@ export async function startHeartbeatServer(opts: {
       serverTime: Date.now(),
     };
     json(res, 200, answer);
+  };
+
+  const hostileAnswer = (mode: 'trickle' | 'huge' | 'conflict', body: HeartbeatRequest, res: ServerResponse) => {
+    if (mode === 'conflict') {
+      const seqs = body.records.map((r) => r.seq).join(',');
+      return json(res, 409, {
+        error: { code: 'TC_RECORD_CONFLICT', message: `epoch ${body.epoch} seq ${seqs} is stored with other contents` },
+      });
+    }
+    const started = Date.now();
+    const length = mode === 'huge' ? HUGE_ANSWER_BYTES : 1_000_000;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
+    res.flushHeaders();
+    let timer: NodeJS.Timeout | null = null;
+    res.socket?.once('close', () => {
+      if (timer) clearInterval(timer);
+      hostileDurations.push(Date.now() - started);
+    });
+    if (mode === 'trickle') {
+      timer = setInterval(() => res.write(' '), 1000);
+      return;
+    }
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    const pump = () => {
+      while (sent < length && !res.destroyed) {
+        sent += chunk.length;
+        counters.hugeBytesSent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+    };
+    pump();
   };
 
   const listen = () =>
@@ -216,6 +267,7 @@ export async function startHeartbeatServer(opts: {
     counters,
     records,
     bodies,
+    hostileDurations,
     requestTimes,
     sums() {
       let rx = 0n;

@@ -109,10 +109,11 @@ export interface Daemon {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startDaemon(configFile: string): Daemon {
+/** `env` is added to the cleaned environment (NOTIFY_SOCKET for a test that listens like systemd). */
+export function startDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): Daemon {
   const child = spawn(process.execPath, [AGENT_BIN, 'run', '-c', configFile], {
     cwd: REPO,
-    env: agentEnv(),
+    env: { ...agentEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
