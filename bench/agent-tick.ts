@@ -162,8 +162,7 @@ async function runInProcess(
     log: { level: 'silent' },
   });
   const proc = openAgentProcess(cfgPath, 'silent');
-  const { runtime } = proc;
-  await runtime.open();
+  await proc.open();
   const netDev = join(fx.root, 'net', 'dev');
   const s: Series = {
     parts: { sample: [], account: [], encode: [], save: [] },
@@ -189,11 +188,11 @@ async function runInProcess(
 
     c = process.cpuUsage();
     const w = performance.now();
-    await runtime.tick(proc.readSample);
+    await proc.tick();
     const tick = ms(process.cpuUsage(c));
     const tickWall = performance.now() - w;
     const c2 = process.cpuUsage();
-    await runtime.deliver({ drain: true });
+    await proc.dispatcher.deliver({ drain: true });
     const deliver = ms(process.cpuUsage(c2));
 
     // the same work again, part by part (not part of the tick figures above)
@@ -201,7 +200,7 @@ async function runInProcess(
     const outcome = await proc.readSample();
     const sampleMs = ms(process.cpuUsage(p));
     p = process.cpuUsage();
-    const next = accountTick(runtime.state!, outcome.sample, settings).state;
+    const next = accountTick(proc.ledger.snapshot!, outcome.sample, settings).state;
     const accountMs = ms(process.cpuUsage(p));
     p = process.cpuUsage();
     encodeState(next);
@@ -222,10 +221,10 @@ async function runInProcess(
       s.rss.push(process.memoryUsage().rss / 1e6);
     }
   }
-  await runtime.flush();
-  for (const sink of runtime.activeSinks) await sink.close();
-  const pending = runtime.state?.outbox.length ?? -1;
-  const totals = runtime.state?.totals;
+  await proc.ledger.flush();
+  for (const sink of proc.dispatcher.activeSinks) await sink.close();
+  const pending = proc.ledger.snapshot?.outbox.length ?? -1;
+  const totals = proc.ledger.snapshot?.totals;
   const got = await collector.sums();
   if (pending !== 0) throw new Error(`${label}: ${pending} records still pending at the end`);
   console.log(

@@ -22,6 +22,7 @@ export const AGENT_ERRORS = Object.freeze({
   TICK_FAILED: { exit: 0, message: 'a tick failed; nothing counted is lost, the next tick tries again' },
   DELIVERY_FAILED: { exit: 0, message: 'a delivery attempt failed; the records stay queued' },
   DELIVERY_REJECTED: { exit: 0, message: 'the receiver refused the request; the records stay queued' },
+  RECORD_CONFLICT: { exit: 0, message: 'the collector holds this record with other contents; it stays queued' },
   PROXY_STATS_UNREACHABLE: { exit: 0, message: "the proxy core's API address did not answer" },
   PROXY_STATS_WRONG_API: { exit: 0, message: 'the core does not serve StatsService under the configured package name' },
   PROXY_STATS_RESTARTED: { exit: 0, message: 'the core restarted while its counters were being read' },

@@ -29,6 +29,7 @@ export const AgentConfigSchema = Type.Object(
     collector: Type.Object(
       {
         url: HttpUrl,
+        /** One heartbeat or user push, connect to last byte of the answer. */
         timeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
         batchSize: Type.Integer({ minimum: 1, maximum: MAX_RECORDS_PER_HEARTBEAT, default: MAX_RECORDS_PER_HEARTBEAT }),
       },
@@ -101,6 +102,8 @@ export const AgentConfigSchema = Type.Object(
         token: Type.String({ default: '' }),
         retryLostResponse: Type.Boolean({ default: false }),
         userPollSec: Type.Number({ minimum: 1, default: 60 }),
+        /** One push or user poll, connect to last byte of the answer. */
+        timeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,60 +1,85 @@
-/** Builds an agent runtime from a config file: the shared start of `once` and `run`. */
+/**
+ * The agent's working parts, built from a config file: the shared start of `once` and `run`.
+ * sample (sampler) -> account and persist (ledger) -> deliver and acknowledge (dispatcher -> sinks).
+ */
 import { loadConfig } from '../config/load-config.js';
 import type { AgentConfig } from '../config/schema.js';
+import { withCode } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import type { HeartbeatExtras } from '../sinks/collector-heartbeat-sink.js';
+import { backoffPolicyFor } from '../sinks/backoff.js';
 import { StateStore } from '../state/state-store.js';
-import { AGENT_VERSION } from '../version.js';
 import { accountingSettings } from './accounting-settings.js';
-import { AgentRuntime } from './agent-runtime.js';
 import { buildSinks } from './build-sinks.js';
+import { Dispatcher } from './dispatcher.js';
 import { HostFactsCache } from './host-facts-cache.js';
+import { Ledger } from './ledger.js';
 import { proxyReaderFor } from './proxy-reader.js';
-import { takeSample, type SampleOutcome } from './sampler.js';
+import { type SampleOutcome, takeSample } from './sampler.js';
 
 export interface AgentProcess {
-  cfg: AgentConfig;
-  logger: Logger;
-  runtime: AgentRuntime;
-  hostFacts: HostFactsCache;
-  readSample: () => Promise<SampleOutcome>;
-  /** Applies a new config (SIGHUP): returns the old sinks so the caller can close them. */
+  readonly cfg: AgentConfig;
+  readonly logger: Logger;
+  readonly ledger: Ledger;
+  readonly dispatcher: Dispatcher;
+  readonly hostFacts: HostFactsCache;
+  /** Loads the saved state and settles what was in flight when the agent last stopped. */
+  open(): Promise<void>;
+  /** Looks at the machine now (no state change). */
+  readSample(): Promise<SampleOutcome>;
+  /** Samples now, accounts the sample and saves it. Does not deliver. */
+  tick(): Promise<void>;
+  /**
+   * Applies a new config (SIGHUP): new accounting settings, proxy reader and sinks; the state and the outbox stay.
+   * The replaced sinks are closed once their requests in flight are answered.
+   */
   apply(cfg: AgentConfig): void;
 }
 
 export function openAgentProcess(configFile: string, logLevel?: string): AgentProcess {
-  const cfg = loadConfig(configFile);
+  let cfg = loadConfig(configFile);
   const logger = createLogger((logLevel ?? cfg.log.level) as never);
   const hostFacts = new HostFactsCache(logger);
-  let current = cfg;
+  let settings = accountingSettings(cfg);
   let proxy = proxyReaderFor(cfg);
-  const extras = (): HeartbeatExtras => ({
-    load: runtime.lastLoad,
-    uptimeSec: runtime.lastUptimeSec,
-    bootId: runtime.state?.boot.bootId ?? null,
-    agentVersion: AGENT_VERSION,
-    host: hostFacts.facts,
-  });
-  const runtime = new AgentRuntime(cfg, accountingSettings(cfg), buildSinks(cfg, extras, logger), {
-    store: new StateStore(cfg.stateDir),
+  const ledger = new Ledger({ store: new StateStore(cfg.stateDir), logger, now: Date.now });
+  const dispatcher = new Dispatcher(ledger, buildSinks(cfg, logger), backoffPolicyFor(cfg.heartbeatIntervalSec), {
     logger,
     now: Date.now,
+    hostFacts: () => hostFacts.facts,
   });
-  const proc: AgentProcess = {
+
+  const readSample = () => takeSample(cfg, Date.now, proxy);
+  const tick = async () => {
+    const outcome = await readSample();
+    for (const p of outcome.problems) logger.warn(withCode(p.code, { details: p.details }), p.message);
+    await ledger.record(outcome, {
+      settings,
+      maxRecords: cfg.outbox.maxRecords,
+      plannedThrough: (state) => dispatcher.plannedThrough(state),
+    });
+  };
+
+  return {
     get cfg() {
-      return current;
+      return cfg;
     },
     logger,
-    runtime,
+    ledger,
+    dispatcher,
     hostFacts,
-    readSample: () => takeSample(current, Date.now, proxy),
+    async open() {
+      await ledger.open();
+      await dispatcher.settleInterrupted();
+    },
+    readSample,
+    tick,
     apply(next: AgentConfig) {
-      current = next;
+      cfg = next;
+      settings = accountingSettings(next);
       proxy = proxyReaderFor(next);
       logger.level = logLevel ?? next.log.level;
-      const old = runtime.reconfigure(next, accountingSettings(next), buildSinks(next, extras, logger));
+      const old = dispatcher.replace(buildSinks(next, logger), backoffPolicyFor(next.heartbeatIntervalSec));
       for (const s of old) void s.close();
     },
   };
-  return proc;
 }

@@ -4,7 +4,6 @@
  */
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/schema.js';
-import type { HeartbeatExtras } from '../sinks/collector-heartbeat-sink.js';
 import { CollectorHeartbeatSink } from '../sinks/collector-heartbeat-sink.js';
 import { CollectorUserPushSink } from '../sinks/collector-user-push-sink.js';
 import { PanelPushSink } from '../sinks/panel-push-sink.js';
@@ -13,14 +12,13 @@ import type { Sink } from '../sinks/sink.js';
 /** Per-user pushes are one request per record: a long backlog is sent this many at a time. */
 export const USER_PUSH_BATCH = 50;
 
-export function buildSinks(cfg: AgentConfig, extras: () => HeartbeatExtras, logger: Logger): Sink[] {
+export function buildSinks(cfg: AgentConfig, logger: Logger): Sink[] {
   const sinks: Sink[] = [
     new CollectorHeartbeatSink({
       url: cfg.collector.url,
       token: cfg.node.token,
       timeoutMs: cfg.collector.timeoutMs,
       batchSize: cfg.collector.batchSize,
-      extras,
     }),
   ];
   if (cfg.userTraffic.enabled) {
@@ -31,7 +29,7 @@ export function buildSinks(cfg: AgentConfig, extras: () => HeartbeatExtras, logg
         nodeType: cfg.panel.nodeType,
         token: cfg.node.token,
         timeoutMs: cfg.collector.timeoutMs,
-        batchLimit: USER_PUSH_BATCH,
+        batchSize: USER_PUSH_BATCH,
       }),
     );
   }
@@ -44,8 +42,8 @@ export function buildSinks(cfg: AgentConfig, extras: () => HeartbeatExtras, logg
         nodeId: panel.nodeId,
         nodeType: panel.nodeType,
         retryLostResponse: panel.retryLostResponse,
-        timeoutMs: cfg.collector.timeoutMs,
-        batchLimit: USER_PUSH_BATCH,
+        timeoutMs: panel.timeoutMs,
+        batchSize: USER_PUSH_BATCH,
         logger,
       }),
     );

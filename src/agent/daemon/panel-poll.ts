@@ -19,7 +19,7 @@ export class DaemonPanelPoll {
       nodeId: panel.nodeId,
       nodeType: panel.nodeType,
       everySec: panel.userPollSec,
-      timeoutMs: cfg.collector.timeoutMs,
+      timeoutMs: panel.timeoutMs,
       logger: this.logger,
     });
     this.current.start();

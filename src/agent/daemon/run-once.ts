@@ -11,11 +11,11 @@ export async function runOnce(configFile: string, logLevel?: string): Promise<nu
   // Held until the process ends: one writer per state directory (docs/state-directory.md).
   await lockStateDir(proc.cfg.stateDir, { allowInsecure: proc.cfg.allowInsecureStateDir });
   try {
-    await proc.runtime.open();
+    await proc.open();
     await proc.hostFacts.refresh();
-    await proc.runtime.tick(proc.readSample);
-    await proc.runtime.deliver({ force: true, drain: true });
-    if (!(await proc.runtime.flush())) {
+    await proc.tick();
+    await proc.dispatcher.deliver({ force: true, drain: true });
+    if (!(await proc.ledger.flush())) {
       throw new AgentError(
         'STATE_WRITE_FAILED',
         `the state could not be saved in ${proc.cfg.stateDir} (the log line above says why); nothing unsaved was ` +
@@ -24,6 +24,6 @@ export async function runOnce(configFile: string, logLevel?: string): Promise<nu
     }
     return 0;
   } finally {
-    for (const s of proc.runtime.activeSinks) await s.close();
+    for (const s of proc.dispatcher.activeSinks) await s.close();
   }
 }

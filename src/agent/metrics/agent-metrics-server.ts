@@ -15,7 +15,7 @@ function splitHostPort(listen: string): { host: string; port: number } {
 export async function serveMetrics(proc: AgentProcess, listen: string): Promise<Server> {
   // prom-client is loaded only when metrics.listen is set.
   const { agentRegistry } = await import('./agent-metrics.js');
-  const registry = agentRegistry(() => proc.runtime);
+  const registry = agentRegistry(proc);
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url !== '/metrics' && !req.url?.startsWith('/metrics?'))) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');

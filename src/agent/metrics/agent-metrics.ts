@@ -1,13 +1,21 @@
 /**
- * The agent's Prometheus metrics, read from the runtime at scrape time (nothing is computed on the tick's path).
+ * The agent's Prometheus metrics, read from the ledger and the dispatcher at scrape time (nothing is computed on the
+ * tick's path).
  * Names follow node_exporter's style: <namespace>_<subsystem>_<what>_<unit>[_total], device label for interfaces.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { AgentRuntime } from '../daemon/agent-runtime.js';
+import type { Dispatcher } from '../daemon/dispatcher.js';
+import type { Ledger } from '../daemon/ledger.js';
 
-export function agentRegistry(runtime: () => AgentRuntime): Registry {
+/** What the metrics read: the agent's ledger (state, disk health) and dispatcher (sink health, sink stats). */
+export interface MetricsSource {
+  readonly ledger: Ledger;
+  readonly dispatcher: Dispatcher;
+}
+
+export function agentRegistry(source: MetricsSource): Registry {
   const registry = new Registry();
-  const state = () => runtime().state;
+  const state = () => source.ledger.snapshot;
 
   new Counter({
     name: 'traffic_agent_network_receive_bytes_total',
@@ -80,7 +88,7 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [sink, h] of runtime().health) {
+      for (const [sink, h] of source.dispatcher.health) {
         for (const result of ['ok', 'failed', 'rejected'] as const) this.inc({ sink, result }, h.attempts[result]);
       }
     },
@@ -92,7 +100,7 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [sink, h] of runtime().health) this.inc({ sink }, h.duplicates);
+      for (const [sink, h] of source.dispatcher.health) this.inc({ sink }, h.duplicates);
     },
   });
   new Gauge({
@@ -127,12 +135,10 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      const panel = runtime().activeSinks.find((s) => s.name === 'panel') as
-        | { lostResponses?: { retried: number; assumedDelivered: number } }
-        | undefined;
-      if (!panel?.lostResponses) return;
-      this.inc({ action: 'retried' }, panel.lostResponses.retried);
-      this.inc({ action: 'assumed_delivered' }, panel.lostResponses.assumedDelivered);
+      const lost = source.dispatcher.activeSinks.find((s) => s.name === 'panel')?.stats().lostResponses;
+      if (!lost) return;
+      this.inc({ action: 'retried' }, lost.retried);
+      this.inc({ action: 'assumed_delivered' }, lost.assumedDelivered);
     },
   });
   new Gauge({
@@ -140,7 +146,7 @@ export function agentRegistry(runtime: () => AgentRuntime): Registry {
     help: '1 when the last state write succeeded, 0 while counting goes on in memory only.',
     registers: [registry],
     collect() {
-      this.set(runtime().diskOk ? 1 : 0);
+      this.set(source.ledger.diskOk ? 1 : 0);
     },
   });
   return registry;

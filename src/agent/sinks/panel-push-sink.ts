@@ -9,23 +9,22 @@
  * A push that certainly did not arrive (refused connection, DNS failure, a socket that died before the request was
  * written, a 5xx answer) is always retried.
  */
-import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { UNIPROXY_PUSH_PATH, pushBodyText } from '../../protocol/uniproxy.js';
 import type { OutboxRecord } from '../state/agent-state.js';
 import { takesUsers } from '../outbox/outbox.js';
-import { DeliveryError, deliverInOrder, type DeliveryContext, type DeliveryResult, type Sink } from './sink.js';
-import { TrackedRequestError, trackedRequest } from './tracked-request.js';
+import { HttpExchangeError, type HttpAnswer } from './http-exchange.js';
 import {
-  answerMessage,
-  endpointUrl,
-  isPushSuccess,
-  isRetryableStatus,
-  loggableUrl,
-  userTotals,
-  withoutSecret,
-} from './sink-http.js';
-import { errorMessage } from '../../common/error-message.js';
+  DeliveryError,
+  deliverInOrder,
+  type DeliveryContext,
+  type DeliveryResult,
+  type LostResponseCounts,
+  type Sink,
+  type SinkStats,
+} from './sink.js';
+import { isPushSuccess, userTotals } from './sink-http.js';
+import { SinkTransport } from './sink-transport.js';
 
 export interface PanelPushSinkOptions {
   url: string;
@@ -34,45 +33,37 @@ export interface PanelPushSinkOptions {
   nodeType: string;
   retryLostResponse: boolean;
   timeoutMs: number;
-  batchLimit: number;
+  batchSize: number;
   logger: Logger;
-}
-
-/** Pushes whose answer was lost after the request was written, by what was done about them. */
-export interface LostResponseCounts {
-  retried: number;
-  assumedDelivered: number;
 }
 
 /**
  * Connections are kept only briefly: pushes come a minute apart, and reusing a connection the panel's web server
  * is closing at that moment turns a push that never arrived into one that looks lost.
  */
-const PANEL_KEEP_ALIVE_MS = 4_000;
+export const PANEL_KEEP_ALIVE_MS = 4_000;
 
 export class PanelPushSink implements Sink {
   readonly name = 'panel' as const;
   readonly takes = takesUsers;
   readonly sendsEmpty = false;
   readonly idempotent = false;
-  readonly batchLimit: number;
-  readonly lostResponses: LostResponseCounts = { retried: 0, assumedDelivered: 0 };
+  readonly batchSize: number;
+  private readonly lostResponses: LostResponseCounts = { retried: 0, assumedDelivered: 0 };
   private readonly opts: PanelPushSinkOptions;
-  private readonly dispatcher: Agent;
-  private readonly url: URL;
+  private readonly transport: SinkTransport;
 
   constructor(opts: PanelPushSinkOptions) {
     this.opts = opts;
-    this.batchLimit = opts.batchLimit;
-    this.dispatcher = new Agent({
-      keepAliveTimeout: PANEL_KEEP_ALIVE_MS,
-      keepAliveMaxTimeout: PANEL_KEEP_ALIVE_MS,
-      connect: { timeout: opts.timeoutMs },
-    });
-    this.url = endpointUrl(opts.url, UNIPROXY_PUSH_PATH, {
-      token: opts.token,
-      node_id: opts.nodeId,
-      node_type: opts.nodeType,
+    this.batchSize = opts.batchSize;
+    this.transport = new SinkTransport({
+      receiver: 'panel',
+      base: opts.url,
+      path: UNIPROXY_PUSH_PATH,
+      query: { token: opts.token, node_id: opts.nodeId, node_type: opts.nodeType },
+      timeoutMs: opts.timeoutMs,
+      keepAliveMs: PANEL_KEEP_ALIVE_MS,
+      secret: opts.token,
     });
   }
 
@@ -81,34 +72,26 @@ export class PanelPushSink implements Sink {
     return deliverInOrder(records, (r) => this.pushOne(r));
   }
 
+  stats(): SinkStats {
+    return { lostResponses: { ...this.lostResponses } };
+  }
+
   private async pushOne(r: OutboxRecord): Promise<void> {
-    const where = loggableUrl(this.url);
-    let res;
+    let res: HttpAnswer;
     try {
-      res = await trackedRequest(this.dispatcher, this.url, {
+      res = await this.transport.exchange({
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: pushBodyText(r.users ?? {}),
-        timeoutMs: this.opts.timeoutMs,
       });
     } catch (err) {
-      if (err instanceof TrackedRequestError && err.requestSent) return this.lostResponse(r, err);
-      throw new DeliveryError(`panel ${where} unreachable, the push did not arrive: ${errorMessage(err)}`, null, true, {
-        cause: err,
-      });
+      if (err instanceof HttpExchangeError && err.requestSent) return this.lostResponse(r, err);
+      throw this.transport.noAnswer(err, `panel ${this.transport.where} (the push did not arrive)`);
     }
-    if (res.statusCode !== 200) {
-      const retryable = isRetryableStatus(res.statusCode);
-      const what = retryable ? 'failed' : 'refused';
-      throw new DeliveryError(
-        `panel push (seq ${r.seq}) ${what} with ${res.statusCode}: ${this.answer(res.text)}`,
-        res.statusCode,
-        retryable,
-      );
-    }
+    if (res.statusCode !== 200) throw this.transport.refusal(res, `panel push (seq ${r.seq})`, [r.seq]);
     if (!isPushSuccess(res.text)) {
       throw new DeliveryError(
-        `panel push (seq ${r.seq}): the answer is not a success: ${this.answer(res.text)}`,
+        `panel push (seq ${r.seq}): the answer is not a success: ${this.transport.answerText(res.text)}`,
         200,
         true,
       );
@@ -128,12 +111,8 @@ export class PanelPushSink implements Sink {
     return !retry;
   }
 
-  private answer(text: string): string {
-    return withoutSecret(answerMessage(text), this.opts.token);
-  }
-
   /** The request went out and no answer came back: the panel may have booked it. Returns when it counts as delivered. */
-  private lostResponse(r: OutboxRecord, err: TrackedRequestError): void {
+  private lostResponse(r: OutboxRecord, err: HttpExchangeError): void {
     const totals = userTotals(r.users ?? {});
     const retry = this.opts.retryLostResponse;
     if (retry) this.lostResponses.retried++;
@@ -144,7 +123,7 @@ export class PanelPushSink implements Sink {
         sink: this.name,
         seq: r.seq,
         ...totals,
-        reason: err.code ?? err.message,
+        reason: err.code ?? this.transport.clean(err.message),
         retryLostResponse: retry,
       },
       retry
@@ -153,7 +132,7 @@ export class PanelPushSink implements Sink {
     );
     if (retry) {
       throw new DeliveryError(
-        `panel push (seq ${r.seq}): answer lost after sending (${err.message}); will send it again`,
+        `panel push (seq ${r.seq}): answer lost after sending (${this.transport.clean(err.message)}); will send it again`,
         null,
         true,
         { cause: err },
@@ -161,8 +140,7 @@ export class PanelPushSink implements Sink {
     }
   }
 
-  /** Safe to call twice (a reload closes the sinks it replaces; shutdown closes the current ones). */
-  async close(): Promise<void> {
-    if (!this.dispatcher.closed) await this.dispatcher.close();
+  close(): Promise<void> {
+    return this.transport.close();
   }
 }

@@ -4,12 +4,13 @@
  * It sends the last ETag as If-None-Match; a 304 with an empty body means "unchanged".
  * Logs only transitions (reachable, unreachable with the reason, back), never the URL's query: it holds the token.
  */
-import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { UNIPROXY_USER_PATH } from '../../protocol/uniproxy.js';
 import { errorMessage } from '../../common/error-message.js';
-import { TrackedRequestError, trackedRequest } from './tracked-request.js';
-import { answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './sink-http.js';
+import { HttpExchangeError } from './http-exchange.js';
+import { PANEL_KEEP_ALIVE_MS } from './panel-push-sink.js';
+import { isRetryableStatus } from './sink-http.js';
+import { SinkTransport } from './sink-transport.js';
 
 export interface PanelUserPollOptions {
   url: string;
@@ -43,20 +44,17 @@ export class PanelUserPoll {
   private lastReason: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<PollOutcome> | null = null;
-  private closed = false;
-  private readonly dispatcher: Agent;
-  private readonly url: URL;
+  private readonly transport: SinkTransport;
 
   constructor(private readonly opts: PanelUserPollOptions) {
-    this.dispatcher = new Agent({
-      keepAliveTimeout: 4_000,
-      keepAliveMaxTimeout: 4_000,
-      connect: { timeout: opts.timeoutMs },
-    });
-    this.url = endpointUrl(opts.url, UNIPROXY_USER_PATH, {
-      token: opts.token,
-      node_id: opts.nodeId,
-      node_type: opts.nodeType,
+    this.transport = new SinkTransport({
+      receiver: 'panel',
+      base: opts.url,
+      path: UNIPROXY_USER_PATH,
+      query: { token: opts.token, node_id: opts.nodeId, node_type: opts.nodeType },
+      timeoutMs: opts.timeoutMs,
+      keepAliveMs: PANEL_KEEP_ALIVE_MS,
+      secret: opts.token,
     });
   }
 
@@ -74,15 +72,12 @@ export class PanelUserPoll {
     this.timer.unref();
   }
 
-  /** Ends the timer and the connections; a second call does nothing. */
+  /** Ends the timer and the connections, abandoning a poll in flight (it is repeated by the next start); idempotent. */
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    // A poll never rejects with anything unlogged (poll() turns every failure into a logged outcome).
-    await this.running?.catch(() => undefined);
-    if (this.closed) return;
-    this.closed = true;
-    await this.dispatcher.close();
+    await this.transport.destroy();
+    await this.running;
   }
 
   /** One poll (never two at once); never throws. */
@@ -98,19 +93,15 @@ export class PanelUserPoll {
     if (this.etag) headers['if-none-match'] = this.etag;
     let outcome: PollOutcome;
     try {
-      const res = await trackedRequest(this.dispatcher, this.url, {
-        method: 'GET',
-        headers,
-        timeoutMs: this.opts.timeoutMs,
-      });
+      const res = await this.transport.exchange({ method: 'GET', headers });
       outcome = this.read(res.statusCode, res.headers, res.text);
     } catch (err) {
       outcome = {
         kind: 'failed',
-        reason: `unreachable: ${err instanceof TrackedRequestError && err.code ? `${err.code} ` : ''}${errorMessage(err)}`,
+        reason: `unreachable: ${err instanceof HttpExchangeError && err.code ? `${err.code} ` : ''}${errorMessage(err)}`,
       };
     }
-    if (outcome.kind === 'failed') outcome = { kind: 'failed', reason: withoutSecret(outcome.reason, this.opts.token) };
+    if (outcome.kind === 'failed') outcome = { kind: 'failed', reason: this.transport.clean(outcome.reason) };
     this.note(outcome);
     return outcome;
   }
@@ -119,7 +110,7 @@ export class PanelUserPoll {
     if (status === 304) return { kind: 'not-modified' };
     if (status !== 200) {
       const kind = isRetryableStatus(status) ? 'failed' : 'refused';
-      return { kind: 'failed', reason: `${kind} with ${status}: ${answerMessage(text)}` };
+      return { kind: 'failed', reason: `${kind} with ${status}: ${this.transport.answerText(text)}` };
     }
     let users: unknown;
     try {
@@ -128,13 +119,13 @@ export class PanelUserPoll {
       users = undefined; // not JSON: reported just below as an answer without a user list, with its start
     }
     if (!Array.isArray(users))
-      return { kind: 'failed', reason: `answered 200 without a user list: ${answerMessage(text)}` };
+      return { kind: 'failed', reason: `answered 200 without a user list: ${this.transport.answerText(text)}` };
     return { kind: 'users', count: users.length, etag: headers.etag ?? null };
   }
 
   private note(outcome: PollOutcome): void {
     const log = this.opts.logger;
-    const where = loggableUrl(this.url);
+    const where = this.transport.where;
     if (outcome.kind === 'failed') {
       this.counts.failed++;
       if (this.reachable !== false || this.lastReason !== outcome.reason) {

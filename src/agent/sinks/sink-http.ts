@@ -37,23 +37,28 @@ export function isPushSuccess(text: string): boolean {
   return a.data === true || a.status === 'success';
 }
 
-/** The `message` of a JSON error answer (`{"message":"Invalid token",…}`), else the start of the text. */
+/**
+ * The `message` of a JSON error answer (`{"message":"Invalid token",…}` or our collector's
+ * `{"error":{"message":…}}`), else the start of the text.
+ */
 export function answerMessage(text: string): string {
-  const answer = parseJson(text);
-  if (typeof answer === 'object' && answer !== null && typeof (answer as { message?: unknown }).message === 'string') {
-    return (answer as { message: string }).message.slice(0, 300);
+  const answer = parseJson(text) as { message?: unknown; error?: { message?: unknown } } | undefined;
+  if (typeof answer === 'object' && answer !== null) {
+    const message = typeof answer.message === 'string' ? answer.message : answer.error?.message;
+    if (typeof message === 'string') return message.slice(0, 300);
   }
   return text.slice(0, 300).trim() || '(empty body)';
 }
 
-/** The text with every occurrence of the secret replaced (a panel's debug error page may echo the URL, token and all). */
-/** The start of an error answer, for a log line; the secret we sent is cut out first (some error pages echo headers). */
-export async function readErrorText(body: { text(): Promise<string> }, secret = ''): Promise<string> {
-  // Only for the error message of a refused request: an unreadable body leaves it without the answer's text.
-  const text = await body.text().catch(() => '');
-  return withoutSecret(text, secret).slice(0, 300);
+/** The `code` of a JSON error answer, in our collector's shape (`{"error":{"code":…}}`) or flat (`{"code":…}`). */
+export function answerCode(text: string): string | null {
+  const answer = parseJson(text) as { code?: unknown; error?: { code?: unknown } } | undefined;
+  if (typeof answer !== 'object' || answer === null) return null;
+  const code = typeof answer.code === 'string' ? answer.code : answer.error?.code;
+  return typeof code === 'string' ? code : null;
 }
 
+/** The text with every occurrence of the secret replaced (a panel's debug error page may echo the URL, token and all). */
 export function withoutSecret(text: string, secret: string): string {
   return secret === '' ? text : text.split(secret).join('[redacted]');
 }

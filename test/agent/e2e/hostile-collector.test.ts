@@ -128,9 +128,9 @@ describe('a hostile collector', () => {
       timeoutMs: 20_000,
     });
     const d = (daemon = startDaemon(cfg));
+    await waitFor(() => logLines(d.output()).some((l) => l.event === 'start'), 'the baseline', 15_000);
     await fx.grow('eth0', 3_000n, 4_000n);
     await waitFor(() => server.counters.hostile >= 3, 'three huge answers', 30_000);
-    await waitFor(() => logLines(d.output()).filter((l) => l.code === 'DELIVERY_FAILED').length >= 2, 'two failures', 30_000);
     const peak = await peakRss(d.child.pid!);
     expect(peak).toBeLessThan(200 * 1024 * 1024);
     // each answer was dropped soon after the cap, not read to its end
@@ -154,10 +154,11 @@ describe('a hostile collector', () => {
       heartbeatIntervalSec: 0.1,
     });
     const d = (daemon = startDaemon(cfg));
+    await waitFor(() => logLines(d.output()).some((l) => l.event === 'start'), 'the baseline', 15_000);
     await fx.grow('eth0', 10n, 20n);
     await waitFor(
-      () => logLines(d.output()).some((l) => l.code === 'RECORD_CONFLICT'),
-      'the conflict logged',
+      () => logLines(d.output()).some((l) => l.code === 'RECORD_CONFLICT' && (l.seqs as number[]).length > 0),
+      "the record's conflict logged",
       10_000,
     );
     const before = server.counters.hostile;
@@ -165,7 +166,11 @@ describe('a hostile collector', () => {
     // backed off like a rejection (base 100 ms, cap 1 s here): a handful of tries in 3 s, not one per tick or faster
     expect(server.counters.hostile - before).toBeLessThanOrEqual(8);
     const saved = await readSavedState(stateDir);
-    const conflict = logLines(d.output()).find((l) => l.code === 'RECORD_CONFLICT');
+    // the last one: before the first record, the empty heartbeats conflict too (with this stand-in only)
+    const conflict = logLines(d.output())
+      .filter((l) => l.code === 'RECORD_CONFLICT')
+      .at(-1);
+    expect(conflict?.msg).toBeDefined();
     expect(conflict).toMatchObject({ level: 50, sink: 'collector', epoch: saved?.epoch });
     expect(conflict?.seqs).toEqual([1]);
     expect(String(conflict?.msg)).toContain(`epoch ${saved?.epoch}`);

@@ -70,7 +70,7 @@ describe('the token is never logged', () => {
     }
     // the refusal is logged (so the check below looks at a log that talks about the request)...
     const rejected = logLines(outputs.join('\n')).find((l) => l.code === 'DELIVERY_REJECTED');
-    expect(String(rejected?.msg)).toContain('collector answered 401');
+    expect(String(rejected?.msg)).toContain('heartbeat refused with 401');
     // ...and the daemon, with a collector that accepts
     const runCfg = await writeConfig(join(tmp.dir, 'run.json'), {
       url: good.url,

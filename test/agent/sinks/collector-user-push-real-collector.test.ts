@@ -6,10 +6,10 @@ import { buildApp } from '../../../src/collector/app.js';
 import { defaultConfig } from '../../../src/collector/config.js';
 import { SqliteStore } from '../../../src/collector/store/sqlite/sqlite-store.js';
 import { hashToken } from '../../../src/collector/tokens.js';
-import { EPOCH, userRecord } from './sink-fixtures.js';
+import { EPOCH, userRecord, deliveryContext } from './sink-fixtures.js';
 
 const NODE_TOKEN = 'real-collector-node-token';
-const ctx = { epoch: EPOCH, now: Date.now };
+const ctx = deliveryContext();
 
 describe('CollectorUserPushSink against the real collector', () => {
   let store: SqliteStore;
@@ -41,7 +41,7 @@ describe('CollectorUserPushSink against the real collector', () => {
       nodeType: 'vmess',
       token: NODE_TOKEN,
       timeoutMs: 5_000,
-      batchLimit: 50,
+      batchSize: 50,
     });
   });
 

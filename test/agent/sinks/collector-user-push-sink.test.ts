@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorUserPushSink } from '../../../src/agent/sinks/collector-user-push-sink.js';
 import { DeliveryError } from '../../../src/agent/sinks/sink.js';
 import { freePort } from '../../support/free-port.js';
-import { EPOCH, userRecord } from './sink-fixtures.js';
+import { EPOCH, userRecord, deliveryContext } from './sink-fixtures.js';
 
-const ctx = { epoch: EPOCH, now: Date.now };
+const ctx = deliveryContext();
 const NODE_TOKEN = 'collector-node-token';
 
 interface Seen {
@@ -72,7 +72,7 @@ afterEach(async () => {
 });
 
 function sink(url: string, token = NODE_TOKEN): CollectorUserPushSink {
-  const s = new CollectorUserPushSink({ url, nodeId: 3, nodeType: 'vless', token, timeoutMs: 2_000, batchLimit: 50 });
+  const s = new CollectorUserPushSink({ url, nodeId: 3, nodeType: 'vless', token, timeoutMs: 2_000, batchSize: 50 });
   sinks.push(s);
   return s;
 }

@@ -3,19 +3,16 @@
  * reach the panel a second time after the restart. A panel has no idempotency key, so the runtime sends a
  * non-idempotent sink one record at a time, saved as in flight before the send and acknowledged in a save right
  * after; a record still in flight at the restart is settled by panel.retryLostResponse, once.
- * Real parts: AgentRuntime, StateStore on a temp dir, PanelPushSink against the panel stand-in.
+ * Real parts: the ledger and dispatcher, StateStore on a temp dir, PanelPushSink against the panel stand-in.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../../src/agent/config/load-config.js';
-import { accountingSettings } from '../../../src/agent/daemon/accounting-settings.js';
-import { AgentRuntime } from '../../../src/agent/daemon/agent-runtime.js';
 import { PanelPushSink } from '../../../src/agent/sinks/panel-push-sink.js';
-import { StateStore } from '../../../src/agent/state/state-store.js';
+import type { AgentState } from '../../../src/agent/state/agent-state.js';
 import { startPanelStandIn, type PanelStandIn } from '../../support/panel-stand-in.js';
-import { captureLogger, stateWith, userRecord } from './sink-fixtures.js';
+import { agentParts, captureLogger, stateWith, userRecord } from './sink-fixtures.js';
 
 const TOKEN = 'panel-secret-token';
 let panel: PanelStandIn | undefined;
@@ -31,17 +28,7 @@ describe('panel push acknowledged, agent killed before the next save', () => {
     const dir = await mkdtemp(join(tmpdir(), 'review-panel-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const log = captureLogger();
-    const cfg = resolveConfig(
-      {
-        node: { id: 3, token: 't' },
-        collector: { url: 'http://127.0.0.1:9' },
-        stateDir: dir,
-        userTraffic: { enabled: true },
-        panel: { url: panel.url, nodeId: 5, token: TOKEN },
-      },
-      {},
-    );
-    const mkRuntime = () => {
+    const mkRuntime = (seed?: AgentState) => {
       const sink = new PanelPushSink({
         url: panel!.url,
         token: TOKEN,
@@ -49,29 +36,22 @@ describe('panel push acknowledged, agent killed before the next save', () => {
         nodeType: 'vmess',
         retryLostResponse: false,
         timeoutMs: 2000,
-        batchLimit: 50,
+        batchSize: 50,
         logger: log.logger,
       });
       cleanup.push(() => sink.close());
-      return new AgentRuntime(cfg, accountingSettings(cfg), [sink], {
-        store: new StateStore(dir),
-        logger: log.logger,
-        now: Date.now,
-      });
+      return agentParts(dir, [sink], log.logger, seed);
     };
 
     // The first life: a tick saved a record with user traffic, then the delivery pushed it and the panel answered.
-    const a = mkRuntime();
-    a.state = stateWith([userRecord(1, { '1': ['100', '200'] })]);
-    expect(await a.flush()).toBe(true);
-    await a.deliver({ force: true });
-    expect(a.state.cursors.panel).toBe(1);
+    const a = await mkRuntime(stateWith([userRecord(1, { '1': ['100', '200'] })]));
+    await a.dispatcher.deliver({ force: true });
+    expect(a.ledger.snapshot?.cursors.panel).toBe(1);
     expect(panel.totals()).toEqual({ '1': [100, 200] });
     // kill -9 here (before the next tick's save): nothing else runs.
 
-    const b = mkRuntime();
-    await b.open();
-    await b.deliver({ force: true });
+    const b = await mkRuntime();
+    await b.dispatcher.deliver({ force: true });
     expect(panel.totals()).toEqual({ '1': [100, 200] }); // once, not twice
   });
 });

@@ -3,17 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/agent/config/load-config.js';
-import { accountingSettings } from '../../../src/agent/daemon/accounting-settings.js';
-import { AgentRuntime } from '../../../src/agent/daemon/agent-runtime.js';
 import { buildSinks } from '../../../src/agent/daemon/build-sinks.js';
 import { PanelPushSink, type PanelPushSinkOptions } from '../../../src/agent/sinks/panel-push-sink.js';
 import { DeliveryError } from '../../../src/agent/sinks/sink.js';
-import { StateStore } from '../../../src/agent/state/state-store.js';
 import { freePort } from '../../support/free-port.js';
 import { startPanelStandIn, type PanelStandIn } from '../../support/panel-stand-in.js';
-import { EPOCH, captureLogger, stateWith, userRecord, type CapturedLog } from './sink-fixtures.js';
+import {
+  EPOCH,
+  captureLogger,
+  stateWith,
+  userRecord,
+  type CapturedLog,
+  agentParts,
+  deliveryContext,
+} from './sink-fixtures.js';
 
-const ctx = { epoch: EPOCH, now: Date.now };
+const ctx = deliveryContext();
 const TOKEN = 'panel-secret-token';
 
 let panel: PanelStandIn | undefined;
@@ -35,7 +40,7 @@ function panelSink(url: string, log: CapturedLog, over: Partial<PanelPushSinkOpt
     nodeType: 'vmess',
     retryLostResponse: false,
     timeoutMs: 2_000,
-    batchLimit: 50,
+    batchSize: 50,
     logger: log.logger,
     ...over,
   });
@@ -62,7 +67,7 @@ describe('PanelPushSink against a panel stand-in', () => {
     expect(JSON.parse(first.body)).toStrictEqual({ '1': [1024, 4096], '7': [0, 512] }); // numbers, not strings
     expect(panel.applied.map((p) => p.traffic)).toEqual([{ '1': [1024, 4096], '7': [0, 512] }, { '1': [10, 20] }]);
     expect(panel.totals()).toEqual({ '1': [1034, 4116], '7': [0, 512] });
-    expect(sink.lostResponses).toEqual({ retried: 0, assumedDelivered: 0 });
+    expect(sink.stats().lostResponses).toEqual({ retried: 0, assumedDelivered: 0 });
     expect(log.text()).not.toContain(TOKEN);
   });
 
@@ -108,7 +113,7 @@ describe('PanelPushSink against a panel stand-in', () => {
     expect(err.message).toContain('token=[redacted]');
     expect(err.message).not.toContain(TOKEN);
     expect(panel.applied).toEqual([]);
-    expect(sink.lostResponses).toEqual({ retried: 0, assumedDelivered: 0 });
+    expect(sink.stats().lostResponses).toEqual({ retried: 0, assumedDelivered: 0 });
   });
 
   it('lost response, retryLostResponse=false: counted as delivered, logged with seq and bytes, applied once, never re-sent', async () => {
@@ -121,7 +126,7 @@ describe('PanelPushSink against a panel stand-in', () => {
     const res = await sink.deliver(records, ctx);
 
     expect([...res.acked]).toEqual([1, 2]); // the lost one counts as delivered, and the next one still goes out
-    expect(sink.lostResponses).toEqual({ retried: 0, assumedDelivered: 1 });
+    expect(sink.stats().lostResponses).toEqual({ retried: 0, assumedDelivered: 1 });
     expect(panel.applied).toHaveLength(2);
     expect(panel.totals()).toEqual({ '1': [1000, 3000], '7': [29, 102] }); // seq 1 booked exactly once
     const warn = log.lines().find((l) => l.event === 'panel-lost-response');
@@ -145,7 +150,7 @@ describe('PanelPushSink against a panel stand-in', () => {
     expect(err).toBeInstanceOf(DeliveryError);
     expect(err.retryable).toBe(true);
     expect(panel.applied).toHaveLength(1); // it stopped at the first failure: seq 2 was not sent
-    expect(sink.lostResponses).toEqual({ retried: 1, assumedDelivered: 0 });
+    expect(sink.stats().lostResponses).toEqual({ retried: 1, assumedDelivered: 0 });
     expect(log.lines().find((l) => l.event === 'panel-lost-response')).toMatchObject({
       seq: 1,
       up: '1000',
@@ -170,10 +175,10 @@ describe('PanelPushSink against a panel stand-in', () => {
     panel.stallResponses = 1;
     const res = await sink.deliver([userRecord(4, { '1': ['3', '4'] })], ctx);
     expect([...res.acked]).toEqual([4]);
-    expect(sink.lostResponses).toEqual({ retried: 0, assumedDelivered: 1 });
+    expect(sink.stats().lostResponses).toEqual({ retried: 0, assumedDelivered: 1 });
     expect(log.lines().find((l) => l.event === 'panel-lost-response')).toMatchObject({
       seq: 4,
-      reason: 'UND_ERR_HEADERS_TIMEOUT',
+      reason: 'DEADLINE',
     });
     expect(panel.totals()).toEqual({ '1': [3, 4] });
   });
@@ -189,7 +194,7 @@ describe('PanelPushSink against a panel stand-in', () => {
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('did not arrive');
     expect(err.message).not.toContain(TOKEN);
-    expect(sink.lostResponses).toEqual({ retried: 0, assumedDelivered: 0 });
+    expect(sink.stats().lostResponses).toEqual({ retried: 0, assumedDelivered: 0 });
 
     panel = await startPanelStandIn({ token: TOKEN, port });
     const res = await sink.deliver(records, ctx);
@@ -211,39 +216,35 @@ describe('PanelPushSink against a panel stand-in', () => {
       },
       {},
     );
-    const all = buildSinks(
-      cfg,
-      () => ({ load: null, uptimeSec: 0, bootId: null, agentVersion: 'test', host: undefined }),
-      log.logger,
-    );
+    const all = buildSinks(cfg, log.logger);
     expect(all.map((s) => s.name)).toEqual(['collector', 'collectorUsers', 'panel']);
     const only = all.filter((s) => s.name === 'panel');
     await Promise.all(all.filter((s) => s.name !== 'panel').map((s) => s.close()));
     sinks.push(only[0] as PanelPushSink);
 
-    const runtime = new AgentRuntime(cfg, accountingSettings(cfg), only, {
-      store: new StateStore(dir),
-      logger: log.logger,
-      now: Date.now,
-    });
-    runtime.state = stateWith([userRecord(1, { '1': ['100', '200'] }), userRecord(2, { '7': ['1', '2'] })]);
+    const { ledger, dispatcher } = await agentParts(
+      dir,
+      only,
+      log.logger,
+      stateWith([userRecord(1, { '1': ['100', '200'] }), userRecord(2, { '7': ['1', '2'] })]),
+    );
 
     const realToken = panel.token;
     panel.token = 'rotated-on-the-panel';
-    await runtime.deliver({ force: true });
-    expect(runtime.health.get('panel')?.attempts).toEqual({ ok: 0, failed: 0, rejected: 1 });
-    expect(runtime.state.cursors.panel ?? 0).toBe(0);
-    expect(runtime.state.outbox.map((r) => r.seq)).toEqual([1, 2]);
+    await dispatcher.deliver({ force: true });
+    expect(dispatcher.health.get('panel')?.attempts).toEqual({ ok: 0, failed: 0, rejected: 1 });
+    expect(ledger.snapshot?.cursors.panel ?? 0).toBe(0);
+    expect(ledger.snapshot?.outbox.map((r) => r.seq)).toEqual([1, 2]);
     const rejected = log.lines().find((l) => l.code === 'DELIVERY_REJECTED');
     expect(rejected?.msg).toContain('Invalid token');
     expect(panel.applied).toEqual([]);
 
     panel.token = realToken;
     // A panel cannot recognise a resend, so it gets one record per round, each saved as in flight; the daemon drains.
-    await runtime.deliver({ force: true, drain: true });
-    expect(runtime.state.cursors.panel).toBe(2);
-    expect(runtime.state.inFlight ?? {}).toEqual({});
-    expect(runtime.state.outbox).toEqual([]);
+    await dispatcher.deliver({ force: true, drain: true });
+    expect(ledger.snapshot?.cursors.panel).toBe(2);
+    expect(ledger.snapshot?.inFlight ?? {}).toEqual({});
+    expect(ledger.snapshot?.outbox).toEqual([]);
     expect(panel.totals()).toEqual({ '1': [100, 200], '7': [1, 2] });
     expect(log.text()).not.toContain(TOKEN);
   });

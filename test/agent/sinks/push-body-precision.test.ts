@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorUserPushSink } from '../../../src/agent/sinks/collector-user-push-sink.js';
+import { deliveryContext } from './sink-fixtures.js';
 import { makeTestApp, type TestApp } from '../../collector/app-helper.js';
 
 let t: TestApp | undefined;
@@ -26,13 +27,13 @@ describe('a per-user delta above 2^53 on the collector push path', () => {
       nodeType: 'vmess',
       token: node.token,
       timeoutMs: 5000,
-      batchLimit: 50,
+      batchSize: 50,
     });
     const big = '9007199254740993'; // 2^53 + 1 (about 9 PB: e.g. a merged backlog or a counter reset of a long-lived core)
     const to = t.clock.now;
     const { acked } = await sink.deliver(
       [{ seq: 1, from: to - 60_000, to, rx: '0', tx: '0', users: { '42': [big, '5'] } }],
-      { epoch: '0123456789abcdef', now: Date.now },
+      deliveryContext('0123456789abcdef'),
     );
     expect(acked.has(1)).toBe(true);
     expect(await t.store.nodeUsers(node.id, 0, 2 ** 31, 10)).toEqual([{ userId: 42, u: BigInt(big), d: 5n }]);

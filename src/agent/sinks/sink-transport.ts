@@ -1,0 +1,106 @@
+/**
+ * The HTTP side every sink and the panel poll share: one connection pool per receiver, the endpoint URL, one
+ * exchange with an overall deadline and a capped answer (http-exchange.ts), the secret kept out of every error text,
+ * and the translation of a failure into a DeliveryError (unreachable, failed, refused, or a record conflict).
+ */
+import { Agent } from 'undici';
+import { type HttpAnswer, HttpExchangeError, type HttpExchangeOptions, httpExchange } from './http-exchange.js';
+import { answerCode, answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './sink-http.js';
+import { errorMessage } from '../../common/error-message.js';
+import { DeliveryError } from './sink.js';
+
+/** The collector's code for a record it holds under the same (node, epoch, seq) with other contents. */
+export const RECORD_CONFLICT_CODE = 'TC_RECORD_CONFLICT';
+
+export interface SinkTransportOptions {
+  /** Who answers, for messages: "collector", "panel". */
+  receiver: string;
+  base: string;
+  path: string;
+  query: Readonly<Record<string, string | number>>;
+  timeoutMs: number;
+  /** How long an idle connection is kept for the next request. */
+  keepAliveMs: number;
+  /** Cut from every text that may reach a log (a token in the query or a header). */
+  secret: string;
+}
+
+export class SinkTransport {
+  readonly url: URL;
+  /** The URL without its query (which may hold the token): what a log line may show. */
+  readonly where: string;
+  private readonly pool: Agent;
+
+  constructor(private readonly opts: SinkTransportOptions) {
+    // endpointUrl keeps a path in the base (a receiver behind a reverse proxy under /traffic stays there).
+    this.url = endpointUrl(opts.base, opts.path, opts.query);
+    this.where = loggableUrl(this.url);
+    this.pool = new Agent({
+      keepAliveTimeout: opts.keepAliveMs,
+      keepAliveMaxTimeout: Math.max(opts.keepAliveMs, 4_000),
+      connect: { timeout: opts.timeoutMs },
+    });
+  }
+
+  /** One exchange; rejects with an HttpExchangeError (whose `requestSent` tells "maybe delivered" apart). */
+  exchange(req: Omit<HttpExchangeOptions, 'timeoutMs'>): Promise<HttpAnswer> {
+    return httpExchange(this.pool, this.url, { ...req, timeoutMs: this.opts.timeoutMs });
+  }
+
+  /** Like exchange(), but any failure to get an answer is a retryable DeliveryError: for receivers that dedupe. */
+  async send(req: Omit<HttpExchangeOptions, 'timeoutMs'>): Promise<HttpAnswer> {
+    try {
+      return await this.exchange(req);
+    } catch (err) {
+      throw this.noAnswer(err);
+    }
+  }
+
+  /** No usable answer came back (unreachable, deadline, answer too large). */
+  noAnswer(err: unknown, what = `${this.opts.receiver} ${this.where}`): DeliveryError {
+    const sent = err instanceof HttpExchangeError && err.requestSent;
+    const reason = this.clean(errorMessage(err));
+    return new DeliveryError(`${what} ${sent ? 'gave no usable answer' : 'unreachable'}: ${reason}`, null, true, {
+      cause: err,
+    });
+  }
+
+  /**
+   * The error for an answer other than 200: retryable for 5xx/429/408, a refusal otherwise, and a conflict when the
+   * collector says it holds `seqs` with other contents (a refusal too: the same records would conflict again).
+   */
+  refusal(answer: HttpAnswer, what: string, seqs: readonly number[]): DeliveryError {
+    const status = answer.statusCode;
+    const message = this.answerText(answer.text);
+    if (status === 409 && answerCode(answer.text) === RECORD_CONFLICT_CODE) {
+      return new DeliveryError(`${what} conflicts with what the collector holds: ${message}`, status, false, {
+        conflict: { seqs },
+      });
+    }
+    const retryable = isRetryableStatus(status);
+    return new DeliveryError(
+      `${what} ${retryable ? 'failed' : 'refused'} with ${status}: ${message}`,
+      status,
+      retryable,
+    );
+  }
+
+  /** The message of an answer, fit for a log line. */
+  answerText(text: string): string {
+    return this.clean(answerMessage(text));
+  }
+
+  clean(text: string): string {
+    return withoutSecret(text, this.opts.secret);
+  }
+
+  /** Ends the connections once the requests in flight are answered (each within its deadline); safe to call twice. */
+  async close(): Promise<void> {
+    if (!this.pool.closed && !this.pool.destroyed) await this.pool.close();
+  }
+
+  /** Abandons the requests in flight and ends the connections now; safe to call after close(). */
+  async destroy(): Promise<void> {
+    if (!this.pool.destroyed) await this.pool.destroy();
+  }
+}
