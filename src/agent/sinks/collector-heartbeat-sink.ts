@@ -66,7 +66,9 @@ export class CollectorHeartbeatSink implements Sink {
     const seqs = records.map((r) => r.seq);
     if (res.statusCode !== 200) {
       const range = seqs.length > 0 ? ` (epoch ${ctx.epoch}, seq ${seqs[0]}..${seqs[seqs.length - 1]})` : '';
-      throw this.transport.refusal(res, `heartbeat${range}`, seqs);
+      // A conflict is answered 409 only when the conflicting record comes first (the records before it are stored
+      // and acknowledged with a 200), so it is the first seq of this batch.
+      throw this.transport.refusal(res, `heartbeat${range}`, seqs.slice(0, 1));
     }
     let answer: unknown;
     try {

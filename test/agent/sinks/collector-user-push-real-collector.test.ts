@@ -1,7 +1,9 @@
-/** The collector user sink against the real collector app (SQLite in memory) on 127.0.0.1. */
+/** The collector sinks against the real collector app (SQLite in memory) on 127.0.0.1. */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectorHeartbeatSink } from '../../../src/agent/sinks/collector-heartbeat-sink.js';
 import { CollectorUserPushSink } from '../../../src/agent/sinks/collector-user-push-sink.js';
+import { DeliveryError } from '../../../src/agent/sinks/sink.js';
 import { buildApp } from '../../../src/collector/app.js';
 import { defaultConfig } from '../../../src/collector/config.js';
 import { SqliteStore } from '../../../src/collector/store/sqlite/sqlite-store.js';
@@ -15,6 +17,7 @@ describe('CollectorUserPushSink against the real collector', () => {
   let store: SqliteStore;
   let app: FastifyInstance;
   let sink: CollectorUserPushSink;
+  let heartbeat: CollectorHeartbeatSink;
   let nodeId: number;
 
   beforeAll(async () => {
@@ -43,10 +46,12 @@ describe('CollectorUserPushSink against the real collector', () => {
       timeoutMs: 5_000,
       batchSize: 50,
     });
+    heartbeat = new CollectorHeartbeatSink({ url: address, token: NODE_TOKEN, timeoutMs: 5_000, batchSize: 50 });
   });
 
   afterAll(async () => {
     await sink?.close();
+    await heartbeat?.close();
     await app?.close();
     await store?.close();
   });
@@ -64,5 +69,21 @@ describe('CollectorUserPushSink against the real collector', () => {
     // Measured on 2026-01-15 (X-Traffic-Measured-At), so nothing on the day it was received.
     const today = Math.floor(Date.now() / 86_400_000) * 86_400;
     expect(await store.nodeUsers(nodeId, today, today + 86_400, 10)).toEqual([]);
+  });
+
+  it('a push resent under its key with other counts is a conflict: refused, not retried at once, seq named', async () => {
+    await sink.deliver([userRecord(9, { '3': ['10', '20'] })], ctx);
+    const err = await sink.deliver([userRecord(9, { '3': ['10', '21'] })], ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err).toMatchObject({ status: 409, retryable: false, conflict: { seqs: [9] } });
+    expect((err as Error).message).toContain(`epoch ${EPOCH}, seq 9`);
+  });
+
+  it('a heartbeat record resent with other contents is a conflict naming its seq; the records before it are acked', async () => {
+    const rec = (seq: number, rx: string) => ({ seq, from: Date.now() - 60_000, to: Date.now(), rx, tx: '1' });
+    expect([...(await heartbeat.deliver([rec(5, '100')], ctx)).acked]).toEqual([5]);
+    const err = await heartbeat.deliver([rec(5, '101'), rec(6, '1')], ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 409, retryable: false, conflict: { seqs: [5] } });
+    expect((err as Error).message).toContain(`epoch ${EPOCH} seq 5`);
   });
 });
