@@ -20,6 +20,8 @@ import { U64_PATTERN } from './u64.js';
 export const HEARTBEAT_PATH = '/api/v1/agent/heartbeat';
 /** At most this many records in one heartbeat; the agent batches below it, the collector refuses above it. */
 export const MAX_RECORDS_PER_HEARTBEAT = 500;
+/** At most this many event tags on one record; the agent keeps the first ones (a merge included). */
+export const MAX_RECORD_EVENTS = 64;
 
 export const U64String = Type.String({
   pattern: U64_PATTERN,
@@ -41,10 +43,11 @@ export const TrafficRecord = Type.Object(
     tx: U64String,
     /**
      * What the accounting noticed in this interval: reboot, reset:<if>, wrap:<if>, suspicious:<if>,
-     * implausible:<if> (a broken counter: a jump of 2^62 bytes or more, not counted), merged:<n>, proxy-restart.
-     * The collector alerts on reboot, reset:* and implausible:* (src/collector/alerts/alert-rules.ts).
+     * implausible:<if> (a broken counter: a jump of 2^62 bytes or more, not counted), proxy-restart. A record merged
+     * from several keeps the union of their tags. The collector alerts on reboot, reset:* and implausible:*
+     * (src/collector/alerts/alert-rules.ts).
      */
-    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
+    events: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_RECORD_EVENTS })),
   },
   { additionalProperties: false },
 );

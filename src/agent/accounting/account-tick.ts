@@ -4,6 +4,7 @@
  * lets a sink see the record.
  */
 import { periodStart } from '../../common/calendar.js';
+import { MAX_RECORD_EVENTS } from '../../protocol/heartbeat.js';
 import type { AgentState, InterfaceMemo, OutboxRecord } from '../state/agent-state.js';
 import { STATE_VERSION } from '../state/agent-state.js';
 import type { AccountingEvent } from './accounting-event.js';
@@ -185,7 +186,7 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
       to: sample.at,
       rx: rx.toString(),
       tx: tx.toString(),
-      ...(tags.size > 0 ? { events: [...tags].slice(0, 64) } : {}),
+      ...(tags.size > 0 ? { events: [...tags].slice(0, MAX_RECORD_EVENTS) } : {}),
       ...(users ? { users } : {}),
     };
   }

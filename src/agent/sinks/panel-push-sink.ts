@@ -23,7 +23,7 @@ import {
   type Sink,
   type SinkStats,
 } from './sink.js';
-import { isPushSuccess, userTotals } from './sink-http.js';
+import { isPushSuccess, PANEL_KEEP_ALIVE_MS, userTotals } from './sink-http.js';
 import { SinkTransport } from './sink-transport.js';
 
 export interface PanelPushSinkOptions {
@@ -36,12 +36,6 @@ export interface PanelPushSinkOptions {
   batchSize: number;
   logger: Logger;
 }
-
-/**
- * Connections are kept only briefly: pushes come a minute apart, and reusing a connection the panel's web server
- * is closing at that moment turns a push that never arrived into one that looks lost.
- */
-export const PANEL_KEEP_ALIVE_MS = 4_000;
 
 export class PanelPushSink implements Sink {
   readonly name = 'panel' as const;

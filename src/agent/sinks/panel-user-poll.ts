@@ -8,8 +8,7 @@ import type { Logger } from 'pino';
 import { UNIPROXY_USER_PATH } from '../../protocol/uniproxy.js';
 import { errorMessage } from '../../common/error-message.js';
 import { HttpExchangeError } from './http-exchange.js';
-import { PANEL_KEEP_ALIVE_MS } from './panel-push-sink.js';
-import { isRetryableStatus } from './sink-http.js';
+import { isRetryableStatus, PANEL_KEEP_ALIVE_MS } from './sink-http.js';
 import { SinkTransport } from './sink-transport.js';
 
 export interface PanelUserPollOptions {

@@ -63,6 +63,12 @@ export function withoutSecret(text: string, secret: string): string {
   return secret === '' ? text : text.split(secret).join('[redacted]');
 }
 
+/**
+ * Connections to a panel are kept only briefly: pushes come a minute apart, and reusing a connection the panel's web
+ * server is closing at that moment turns a push that never arrived into one that looks lost.
+ */
+export const PANEL_KEEP_ALIVE_MS = 4_000;
+
 /** Statuses that say "try later" rather than "this request is wrong". */
 export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 408;

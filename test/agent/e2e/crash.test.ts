@@ -5,6 +5,8 @@
  * On the way, state.json is truncated once while the agent is stopped: it recovers from state.json.bak.
  */
 import { truncate } from 'node:fs/promises';
+import { assertOutboxInvariants } from '../../../src/agent/outbox/outbox.js';
+import type { AgentState } from '../../../src/agent/state/agent-state.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeartbeatServer, type HeartbeatServer } from '../../support/heartbeat-server.js';
@@ -92,6 +94,14 @@ describe('SIGKILL at random moments', () => {
       daemon = startDaemon(cfg);
       return daemon;
     };
+    /** After every step: the saved outbox keeps its invariants, and no record handed to a sink changed since. */
+    let previous: AgentState | null = null;
+    const checkInvariants = async () => {
+      const s = await readSavedState(stateDir);
+      if (!s) return;
+      assertOutboxInvariants(s, previous);
+      previous = s;
+    };
     const kill = async () => {
       const d = daemon!;
       d.child.kill('SIGKILL');
@@ -99,6 +109,7 @@ describe('SIGKILL at random moments', () => {
       outputs.push(d.output());
       daemon = null;
       kills++;
+      await checkInvariants();
     };
     const grow = async (iface: 'eth0' | 'eth1') => {
       const rx = BigInt(Math.floor(rnd() * 5_000_000));
@@ -151,6 +162,7 @@ describe('SIGKILL at random moments', () => {
         await sleep(5 + Math.floor(rnd() * 25));
       }
       if (cycle === RESET_AT || cycle === REBOOT_AT) await synced();
+      await checkInvariants();
       await kill();
 
       if (cycle === RESET_AT) {

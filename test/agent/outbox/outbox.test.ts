@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { baselineState } from '../../../src/agent/accounting/account-tick.js';
 import {
   MERGE_BUCKETS_MS,
+  OutboxInvariantError,
   acknowledge,
+  assertOutboxInvariants,
   compact,
   markAttempted,
   pendingFor,
@@ -155,5 +157,48 @@ describe('cursors per sink, acknowledge and prune', () => {
     const s = stateWith(rs, { attemptedThrough: 4 });
     expect(markAttempted(s, 3)).toBe(s);
     expect(markAttempted(s, 6).attemptedThrough).toBe(6);
+  });
+});
+
+describe('assertOutboxInvariants', () => {
+  /** A consistent state: 6 records, 4 handed out, 2 acknowledged by the collector, totals covering the outbox. */
+  const good = (): AgentState =>
+    stateWith(records(6, Q), {
+      attemptedThrough: 4,
+      cursors: { collector: 2 },
+      totals: { rx: '100000', tx: '100' },
+      period: { start: Q, rx: '50000', tx: '50' },
+    });
+
+  it('holds for a consistent state, for compaction and for acknowledgement', () => {
+    const s = good();
+    expect(() => assertOutboxInvariants(s)).not.toThrow();
+    const compacted = compact(s, 3);
+    expect(() => assertOutboxInvariants(compacted, s)).not.toThrow();
+    const acked = prune(acknowledge(compacted, 'collector', compacted.outbox, new Set([3, 4])), [
+      { name: 'collector', takes: takesAll },
+    ]);
+    expect(() => assertOutboxInvariants(acked, compacted)).not.toThrow();
+  });
+
+  it.each([
+    ['seqs out of order', (s: AgentState) => ({ ...s, outbox: [s.outbox[1], s.outbox[0], ...s.outbox.slice(2)] })],
+    ['a seq at nextSeq', (s: AgentState) => ({ ...s, nextSeq: 6 })],
+    ['a record ending before it starts', (s: AgentState) => ({ ...s, outbox: [{ ...s.outbox[0], to: Q - 1 }] })],
+    ['a cursor past attemptedThrough', (s: AgentState) => ({ ...s, cursors: { collector: 5 } })],
+    ['a record in flight never attempted', (s: AgentState) => ({ ...s, inFlight: { panel: 5 } })],
+    ['an outbox holding more than the totals', (s: AgentState) => ({ ...s, totals: { rx: '100', tx: '100' } })],
+    ['a period above the totals', (s: AgentState) => ({ ...s, period: { ...s.period, tx: '101' } })],
+  ])('throws on %s', (_what, broken) => {
+    expect(() => assertOutboxInvariants(broken(good()))).toThrow(OutboxInvariantError);
+  });
+
+  it('throws when a record handed to a sink changed since an earlier state (a merge that drops or sums into it)', () => {
+    const before = good();
+    const after = { ...before, outbox: before.outbox.map((r) => (r.seq === 3 ? { ...r, rx: '1' } : r)) };
+    expect(() => assertOutboxInvariants(after, before)).toThrow(/seq 3 changed/);
+    // above attemptedThrough a record may still be merged: no complaint
+    const merged = { ...before, outbox: before.outbox.map((r) => (r.seq === 5 ? { ...r, rx: '1' } : r)) };
+    expect(() => assertOutboxInvariants(merged, before)).not.toThrow();
   });
 });

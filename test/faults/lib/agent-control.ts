@@ -6,6 +6,7 @@ import { readFile, truncate, stat } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertOutboxInvariants } from '../../../src/agent/outbox/outbox.js';
 import { decodeState } from '../../../src/agent/state/state-codec.js';
 import type { AgentState } from '../../../src/agent/state/agent-state.js';
 import { Child } from './child.js';
@@ -59,14 +60,24 @@ export class AgentProcess extends Child {
     this.stateDir = setup.stateDir;
   }
 
-  /** The saved state (primary, else the good copy), or null when neither decodes. */
+  /** The state last read, to check that no record handed to a sink changes from one read to the next. */
+  private lastSeen: AgentState | null = null;
+
+  /**
+   * The saved state (primary, else the good copy), or null when neither decodes. Every read checks the outbox
+   * invariants (src/agent/outbox/outbox.ts), so each step of a fault run that looks at the state checks them too.
+   */
   async savedState(): Promise<AgentState | null> {
     for (const f of ['state.json', 'state.json.bak']) {
+      let state: AgentState;
       try {
-        return decodeState(await readFile(join(this.stateDir, f), 'utf8'));
+        state = decodeState(await readFile(join(this.stateDir, f), 'utf8'));
       } catch {
-        /* next */
+        continue; // torn or missing: the good copy, else null
       }
+      assertOutboxInvariants(state, this.lastSeen);
+      this.lastSeen = state;
+      return state;
     }
     return null;
   }
