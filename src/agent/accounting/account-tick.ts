@@ -86,23 +86,92 @@ function elapsedSeconds(state: AgentState, sample: Sample, sameBoot: boolean): n
   return Math.max(0, (sample.at - state.lastSampleAt) / 1000);
 }
 
+/** What a tick noticed, gathered by its steps: events for the log, tags for the record, the detection counters. */
+interface TickNotes {
+  events: AccountingEvent[];
+  tags: Set<string>;
+  detected: AgentState['detected'];
+}
+
+/**
+ * One tick, in named steps: is this the same boot; the interfaces' deltas; the interfaces that vanished; the
+ * per-user deltas; the billing period; the record; the next state.
+ */
 export function accountTick(state: AgentState, sample: Sample, settings: AccountingSettings): TickResult {
-  const events: AccountingEvent[] = [];
-  const tags = new Set<string>();
-  const detected = { ...state.detected };
-  const sameBoot = bootChange(state.boot, sample.boot) === 'same';
-  if (!sameBoot) {
-    events.push({ type: 'reboot', previousBootId: state.boot.bootId, bootId: sample.boot.bootId });
-    tags.add('reboot');
-    detected.reboots++;
-  }
+  const notes: TickNotes = { events: [], tags: new Set(), detected: { ...state.detected } };
+  const sameBoot = checkBoot(state, sample, notes);
   const ctx: DeltaContext = {
     sameBoot,
     bits: settings.bits,
     elapsedSec: elapsedSeconds(state, sample, sameBoot),
     maxBytesPerSec: settings.maxBytesPerSec,
   };
+  const net = countInterfaces(state, sample, settings, ctx, notes);
+  // Interfaces that vanished keep their last counters (a return with lower counters is then a reset), but only
+  // within this boot: after a reboot their old counters mean nothing.
+  if (sameBoot) keepVanishedInterfaces(state, sample, net.interfaces, notes);
+  const users = countUsers(state, sample, settings, sameBoot, notes);
+  const period = currentPeriod(state, sample, settings, notes);
+  const record = makeRecord(state, sample, net, users.users, notes.tags);
+  return {
+    state: {
+      ...state,
+      nextSeq: record ? record.seq + 1 : state.nextSeq,
+      boot: { ...sample.boot },
+      lastSampleAt: sample.at,
+      lastUptimeSec: sample.uptimeSec,
+      interfaces: net.interfaces,
+      proxy: users.proxy,
+      totals: { rx: (BigInt(state.totals.rx) + net.rx).toString(), tx: (BigInt(state.totals.tx) + net.tx).toString() },
+      period: {
+        start: period.start,
+        rx: (BigInt(period.rx) + net.rx).toString(),
+        tx: (BigInt(period.tx) + net.tx).toString(),
+      },
+      outbox: record ? [...state.outbox, record] : state.outbox,
+      detected: notes.detected,
+      // A state from an agent without rollups starts them now, with what it had counted so far as `before`.
+      rollups: rollUp(
+        state.rollups ?? startRollups(sample.at, state.totals),
+        sample.at,
+        net.rx,
+        net.tx,
+        settings.timeZone,
+      ),
+    },
+    record,
+    events: notes.events,
+  };
+}
 
+/** Whether the sample comes from the boot of the last one; a reboot is noted. */
+function checkBoot(state: AgentState, sample: Sample, notes: TickNotes): boolean {
+  const sameBoot = bootChange(state.boot, sample.boot) === 'same';
+  if (!sameBoot) {
+    notes.events.push({ type: 'reboot', previousBootId: state.boot.bootId, bootId: sample.boot.bootId });
+    notes.tags.add('reboot');
+    notes.detected.reboots++;
+  }
+  return sameBoot;
+}
+
+interface InterfaceCount {
+  /** The counters to keep for every interface of the sample. */
+  interfaces: Record<string, InterfaceMemo>;
+  /** Bytes of the selected interfaces. */
+  rx: bigint;
+  tx: bigint;
+}
+
+/** Each interface's deltas since the last sample; the selected ones are summed. Resets, wraps and jumps are noted. */
+function countInterfaces(
+  state: AgentState,
+  sample: Sample,
+  settings: AccountingSettings,
+  ctx: DeltaContext,
+  notes: TickNotes,
+): InterfaceCount {
+  const { events, tags, detected } = notes;
   const interfaces: Record<string, InterfaceMemo> = {};
   let rx = 0n;
   let tx = 0n;
@@ -140,74 +209,76 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
       tx += dTx.delta;
     }
   }
-  // Interfaces that vanished keep their last counters (a return with lower counters is then a reset), but only
-  // within this boot: after a reboot their old counters mean nothing.
-  if (sameBoot) {
-    for (const [name, memo] of Object.entries(state.interfaces)) {
-      if (sample.interfaces.has(name)) continue;
-      if (memo.goneAt === undefined) events.push({ type: 'interface-gone', iface: name });
-      interfaces[name] = { rx: memo.rx, tx: memo.tx, goneAt: memo.goneAt ?? sample.at };
-    }
-  }
+  return { interfaces, rx, tx };
+}
 
-  let proxy = state.proxy;
-  let users: Record<string, [string, string]> | undefined;
-  if (sample.proxy) {
-    const u = userDeltas(
-      state.proxy,
-      sample.proxy,
-      { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: !sameBoot },
-      settings.userIdOf,
-    );
-    proxy = u.memo;
-    events.push(...u.events);
-    if (u.events.some((e) => e.type === 'proxy-restart')) {
-      detected.proxyRestarts++;
-      tags.add('proxy-restart');
-    }
-    if (Object.keys(u.users).length > 0) users = u.users;
-  } else if (sample.proxy === undefined) {
-    proxy = null; // not configured (any more): forget, so a later re-enable takes a fresh baseline
+/** Interfaces of the last sample missing from this one: their counters are kept, marked gone since this sample. */
+function keepVanishedInterfaces(
+  state: AgentState,
+  sample: Sample,
+  interfaces: Record<string, InterfaceMemo>,
+  notes: TickNotes,
+): void {
+  for (const [name, memo] of Object.entries(state.interfaces)) {
+    if (sample.interfaces.has(name)) continue;
+    if (memo.goneAt === undefined) notes.events.push({ type: 'interface-gone', iface: name });
+    interfaces[name] = { rx: memo.rx, tx: memo.tx, goneAt: memo.goneAt ?? sample.at };
   }
+}
 
+/** The per-user deltas and the proxy memo to keep; a proxy core that is not configured (any more) is forgotten. */
+function countUsers(
+  state: AgentState,
+  sample: Sample,
+  settings: AccountingSettings,
+  sameBoot: boolean,
+  notes: TickNotes,
+): { proxy: AgentState['proxy']; users: Record<string, [string, string]> | undefined } {
+  if (sample.proxy === undefined) return { proxy: null, users: undefined }; // a later re-enable takes a fresh baseline
+  if (sample.proxy === null) return { proxy: state.proxy, users: undefined }; // unavailable this tick: keep the memo
+  const u = userDeltas(
+    state.proxy,
+    sample.proxy,
+    { at: sample.at, hostUptimeSec: sample.uptimeSec, hostRebooted: !sameBoot },
+    settings.userIdOf,
+  );
+  notes.events.push(...u.events);
+  if (u.events.some((e) => e.type === 'proxy-restart')) {
+    notes.detected.proxyRestarts++;
+    notes.tags.add('proxy-restart');
+  }
+  return { proxy: u.memo, users: Object.keys(u.users).length > 0 ? u.users : undefined };
+}
+
+/** The billing period the sample falls in: the current one, or a new one from zero (noted). */
+function currentPeriod(
+  state: AgentState,
+  sample: Sample,
+  settings: AccountingSettings,
+  notes: TickNotes,
+): AgentState['period'] {
   const start = periodStart(sample.at, settings.resetDay, settings.timeZone);
-  let period = state.period;
-  if (start !== period.start) {
-    period = { start, rx: '0', tx: '0' };
-    events.push({ type: 'period-start', start });
-  }
+  if (start === state.period.start) return state.period;
+  notes.events.push({ type: 'period-start', start });
+  return { start, rx: '0', tx: '0' };
+}
 
-  let record: OutboxRecord | null = null;
-  let nextSeq = state.nextSeq;
-  if (rx > 0n || tx > 0n || users || tags.size > 0) {
-    record = {
-      seq: nextSeq++,
-      from: Math.min(state.lastSampleAt, sample.at),
-      to: sample.at,
-      rx: rx.toString(),
-      tx: tx.toString(),
-      ...(tags.size > 0 ? { events: [...tags].slice(0, MAX_RECORD_EVENTS) } : {}),
-      ...(users ? { users } : {}),
-    };
-  }
-
+/** The record of this tick, when it has bytes, users or something noticed; it takes the next seq. */
+function makeRecord(
+  state: AgentState,
+  sample: Sample,
+  net: InterfaceCount,
+  users: Record<string, [string, string]> | undefined,
+  tags: ReadonlySet<string>,
+): OutboxRecord | null {
+  if (net.rx === 0n && net.tx === 0n && !users && tags.size === 0) return null;
   return {
-    state: {
-      ...state,
-      nextSeq,
-      boot: { ...sample.boot },
-      lastSampleAt: sample.at,
-      lastUptimeSec: sample.uptimeSec,
-      interfaces,
-      proxy,
-      totals: { rx: (BigInt(state.totals.rx) + rx).toString(), tx: (BigInt(state.totals.tx) + tx).toString() },
-      period: { start: period.start, rx: (BigInt(period.rx) + rx).toString(), tx: (BigInt(period.tx) + tx).toString() },
-      outbox: record ? [...state.outbox, record] : state.outbox,
-      detected,
-      // A state from an agent without rollups starts them now, with what it had counted so far as `before`.
-      rollups: rollUp(state.rollups ?? startRollups(sample.at, state.totals), sample.at, rx, tx, settings.timeZone),
-    },
-    record,
-    events,
+    seq: state.nextSeq,
+    from: Math.min(state.lastSampleAt, sample.at),
+    to: sample.at,
+    rx: net.rx.toString(),
+    tx: net.tx.toString(),
+    ...(tags.size > 0 ? { events: [...tags].slice(0, MAX_RECORD_EVENTS) } : {}),
+    ...(users ? { users } : {}),
   };
 }

@@ -74,7 +74,7 @@ describe('SIGKILL at random moments', () => {
     await tmp.cleanup();
   });
 
-  it('loses nothing and counts nothing twice', { timeout: 120_000 }, async () => {
+  it('loses nothing and counts nothing twice', { timeout: 180_000 }, async () => {
     const rnd = prng(SEED);
     const stateDir = join(tmp.dir, 'state');
     const cfg = await writeConfig(join(tmp.dir, 'agent.json'), {
