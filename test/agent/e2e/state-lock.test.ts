@@ -59,6 +59,8 @@ describe('state directory lock', () => {
     const d = startDaemon(cfg);
     daemon = d;
     await waitFor(() => logLines(d.output()).some((l) => l.event === 'start'), 'the daemon to run', 20_000);
+    // "running" follows the first saved sample; the first heartbeat goes out in the background right after it.
+    await waitFor(() => server.counters.answered > 0, 'the first heartbeat', 20_000);
     const pid = d.child.pid!;
     const saved = await readSavedState(stateDir);
     expect(saved).not.toBeNull();
