@@ -1,6 +1,6 @@
 /** What the accounting noticed, as log lines: one level and one sentence per kind of event. */
 import type { Logger } from 'pino';
-import type { AccountingEvent } from '../accounting/account-tick.js';
+import type { AccountingEvent } from '../accounting/accounting-event.js';
 
 export function logAccountingEvent(log: Logger, e: AccountingEvent): void {
   switch (e.type) {
