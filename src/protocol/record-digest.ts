@@ -9,7 +9,7 @@
  * It is the first 8 bytes of SHA-256 read as a signed 64-bit integer (both engines store it in a native integer
  * column); two different records share one with probability 2^-64.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The fields of a heartbeat record that its digest covers (the TrafficRecord of heartbeat.ts, or the stored form). */
 export interface DigestableRecord {
@@ -22,7 +22,7 @@ export interface DigestableRecord {
 }
 
 function digest64(canonical: string): bigint {
-  return createHash('sha256').update(canonical).digest().readBigInt64BE(0);
+  return hash('sha256', canonical, 'buffer').readBigInt64BE(0); // one-shot: half the cost of createHash per record
 }
 
 const canonicalCount = (v: bigint | string): string => BigInt(v).toString();
