@@ -4,6 +4,8 @@
  * The unit's ExecReload runs it with $MAINPID, so reload needs nothing but the agent itself: minimal Debian has no
  * /bin/kill (procps is not installed), where `ExecReload=/bin/kill -HUP $MAINPID` fails with 203/EXEC.
  */
+import { errorCode, errorMessage } from '../../common/error-message.js';
+
 export function reloadCommand(
   pid: unknown,
   kill: (pid: number, signal: NodeJS.Signals) => void = process.kill,
@@ -17,8 +19,8 @@ export function reloadCommand(
   try {
     kill(pid, 'SIGHUP');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ESRCH' ? 'no such process' : code === 'EPERM' ? 'not permitted' : (err as Error).message;
+    const code = errorCode(err);
+    const why = code === 'ESRCH' ? 'no such process' : code === 'EPERM' ? 'not permitted' : errorMessage(err);
     process.stderr.write(`traffic-agent reload: cannot signal process ${pid}: ${why}\n`);
     return 1;
   }

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAsset, isSea } from 'node:sea';
+import { errorMessage } from '../../common/error-message.js';
 
 export { isSea };
 
@@ -44,7 +45,7 @@ export function withSeaAssetFiles<T>(
       for (const name of names) writeFileSync(join(dir, name), new Uint8Array(getAsset(name)), { mode: 0o600 });
       return use(dir);
     } catch (err) {
-      failures.push(`${parent}: ${(err as Error).message}`);
+      failures.push(`${parent}: ${errorMessage(err)}`);
     } finally {
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     }

@@ -13,7 +13,7 @@ import { AgentError } from '../errors.js';
 import type { AgentState } from './agent-state.js';
 import { fsyncDir, replaceFileSync } from '../../common/atomic-file.js';
 import { decodeState, encodeState } from './state-codec.js';
-import { errorMessage } from '../../common/error-message.js';
+import { errorCode, errorMessage } from '../../common/error-message.js';
 
 export const STATE_FILE = 'state.json';
 export const BACKUP_FILE = 'state.json.bak';
@@ -58,7 +58,7 @@ export class StateStore {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errorCode(err);
       if (code === 'ENOENT') return { missing: true };
       if (code === 'EACCES' || code === 'EPERM') {
         throw new AgentError('STATE_DIR_UNUSABLE', `cannot read state file ${path}: ${errorMessage(err)}`, [], {
@@ -116,7 +116,7 @@ export class StateStore {
         await writeBoth();
       } catch (err) {
         // The directory was removed under a running agent: make it again rather than fail every save until a restart.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if (errorCode(err) !== 'ENOENT') throw err;
         await mkdir(this.dir, { recursive: true, mode: 0o700 });
         await writeBoth();
       }
