@@ -23,7 +23,8 @@ const result = await build({
   chunkNames: '[name]',
   target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
   minify: true,
-  sourcemap: 'linked',
+  // No source maps in the package: the served dashboard is the minified bundle only (issue 10).
+  sourcemap: false,
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',

@@ -3,6 +3,7 @@
  * pools (`quota …`, `pool …`, in cli-quotas.ts).
  * Registry commands print JSON on stdout; problems go to stderr with exit code 2 (usage/config) or 1 (other).
  */
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isValidTimeZone } from '../common/calendar.js';
@@ -34,9 +35,10 @@ function config(argv: Common & Record<string, unknown>, extra: Record<string, un
   return loadConfig({ file: argv.config, overrides: { db: argv.db, ...extra } });
 }
 
-async function withStore<T>(argv: Common, fn: (store: Store) => Promise<T>): Promise<T> {
+/** Only `node add` (and `serve`) may create the database; every other command needs it to exist. */
+async function withStore<T>(argv: Common, fn: (store: Store) => Promise<T>, create = false): Promise<T> {
   const cfg = config(argv as Common & Record<string, unknown>);
-  const store = await openStore(cfg.db, { pgPoolSize: 2 });
+  const store = await openStore(cfg.db, { pgPoolSize: 2, create });
   try {
     return await fn(store);
   } finally {
@@ -44,10 +46,26 @@ async function withStore<T>(argv: Common, fn: (store: Store) => Promise<T>): Pro
   }
 }
 
+/** The admin token a --admin-token-file names: its first line, which must be a token (16+ characters). */
+function adminTokenFromFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--admin-token-file: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const token = text.split('\n')[0].trim();
+  if (token.length < 16)
+    throw new UsageError(`--admin-token-file: ${file} must hold a token of at least 16 characters`);
+  return token;
+}
+
 const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v)}\n`);
 
+/** A canonical decimal id (`1`, never `01`, `0x1`, `1e0`, `+1`), as the HTTP API takes it. */
 function nodeId(v: unknown): number {
-  const n = Number(v);
+  const n = /^[1-9][0-9]*$/.test(String(v)) ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`node id must be a positive integer, got ${String(v)}`);
   return n;
 }
@@ -58,7 +76,7 @@ const helpers: CliHelpers = {
   print,
   usage: (message) => new UsageError(message),
   positiveId(v, what) {
-    const n = Number(v);
+    const n = /^[1-9][0-9]*$/.test(String(v)) ? Number(v) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, got ${String(v)}`);
     return n;
   },
@@ -80,13 +98,24 @@ export async function main(args: string[]): Promise<void> {
           .option('listen', { type: 'string', describe: 'HOST:PORT to listen on (overrides listen)' })
           .option('admin-token', {
             type: 'string',
-            describe: 'Bearer token of the admin API and dashboard (overrides adminToken)',
-          }),
+            describe:
+              'Bearer token of the admin API (overrides adminToken). Discouraged: every local user sees it in ps; use TRAFFIC_COLLECTOR_ADMIN_TOKEN or --admin-token-file',
+          })
+          .option('admin-token-file', {
+            type: 'string',
+            describe: 'File holding the admin token (its first line; keep it mode 0600)',
+          })
+          .conflicts('admin-token', 'admin-token-file'),
       async (argv) => {
-        const cfg = config(argv, { listen: argv.listen, adminToken: argv['admin-token'] });
+        if (argv['admin-token'] !== undefined)
+          process.stderr.write(
+            'traffic-collector: warning: --admin-token is visible to every local user (ps, /proc/PID/cmdline); pass it in TRAFFIC_COLLECTOR_ADMIN_TOKEN or --admin-token-file instead\n',
+          );
+        const adminToken = () => argv['admin-token'] ?? adminTokenFromFile(argv['admin-token-file']);
+        const cfg = config(argv, { listen: argv.listen, adminToken: adminToken() });
         const server = await startServer(cfg, {
           handleSignals: true,
-          reloadConfig: () => config(argv, { listen: argv.listen, adminToken: argv['admin-token'] }),
+          reloadConfig: () => config(argv, { listen: argv.listen, adminToken: adminToken() }),
         });
         process.stderr.write(`traffic-collector listening on ${server.address} (${server.store.engine})\n`);
       },
@@ -173,22 +202,26 @@ export async function main(args: string[]): Promise<void> {
               throw new UsageError(`--${(err as Error).message}`);
             }
             const token = generateToken();
-            const node = await withStore(argv, async (s) => {
-              const name = argv.name.trim();
-              const same = (await s.listNodes()).find((n) => n.name.trim().toLowerCase() === name.toLowerCase());
-              if (same && !argv['allow-duplicate-name'])
-                throw new UsageError(
-                  `--name: node ${same.id} is already called "${same.name}"; choose another name, or give --allow-duplicate-name`,
-                );
-              return s.addNode({
-                name: argv.name,
-                tokenHash: hashToken(token),
-                rate,
-                resetDay,
-                timezone: argv.timezone,
-                createdAt: Date.now(),
-              });
-            });
+            const node = await withStore(
+              argv,
+              async (s) => {
+                const name = argv.name.trim();
+                const same = (await s.listNodes()).find((n) => n.name.trim().toLowerCase() === name.toLowerCase());
+                if (same && !argv['allow-duplicate-name'])
+                  throw new UsageError(
+                    `--name: node ${same.id} is already called "${same.name}"; choose another name, or give --allow-duplicate-name`,
+                  );
+                return s.addNode({
+                  name: argv.name,
+                  tokenHash: hashToken(token),
+                  rate,
+                  resetDay,
+                  timezone: argv.timezone,
+                  createdAt: Date.now(),
+                });
+              },
+              true,
+            );
             print({ id: node.id, token });
           },
         )

@@ -83,6 +83,8 @@ export interface StartOptions {
   db?: string;
   /** Default: a random one; '' starts without one (the collector generates and stores its own). */
   adminToken?: string;
+  /** How the admin token reaches the collector: the environment (default, the documented way), a file, or the flag. */
+  adminTokenVia?: 'env' | 'file' | 'flag';
   /** Extra config keys written to the --config file. */
   config?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
@@ -100,13 +102,26 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
   // Back-pressure off unless asked for (see test/collector/app-helper.ts); test/collector/pre-auth.test.ts covers it.
   writeFileSync(configFile, JSON.stringify({ logLevel: 'warn', maxEventLoopDelayMs: 0, ...opts.config }));
   const base = ['--config', configFile, '--db', db];
-  const adminArgs = adminToken ? ['--admin-token', adminToken] : [];
+  const via = opts.adminTokenVia ?? 'env';
+  const tokenFile = join(dir, 'admin-token.secret');
+  if (adminToken && via === 'file') writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
+  const adminArgs = !adminToken
+    ? []
+    : via === 'flag'
+      ? ['--admin-token', adminToken]
+      : via === 'file'
+        ? ['--admin-token-file', tokenFile]
+        : [];
   const child = spawn(
     process.execPath,
     [COLLECTOR_BIN, 'serve', ...base, '--listen', `127.0.0.1:${port}`, ...adminArgs],
     {
       cwd: dir,
-      env: { ...process.env, TRAFFIC_COLLECTOR_ADMIN_TOKEN: '', ...opts.env },
+      env: {
+        ...process.env,
+        TRAFFIC_COLLECTOR_ADMIN_TOKEN: adminToken && via === 'env' ? adminToken : '',
+        ...opts.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

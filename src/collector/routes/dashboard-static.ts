@@ -44,5 +44,7 @@ export const dashboardStatic: FastifyPluginAsync<DashboardStaticOptions> = async
     wildcard: false,
     index: ['index.html'],
     decorateReply: false,
+    // Never a source map, even one left in the folder by a development build.
+    allowedPath: (path: string) => !path.endsWith('.map'),
   });
 };
