@@ -12,7 +12,7 @@ import { accountingSettings } from './accounting-settings.js';
 import { buildSinks } from './build-sinks.js';
 import { Dispatcher } from './dispatcher.js';
 import { HostFactsCache } from './host-facts-cache.js';
-import { Ledger } from './ledger.js';
+import { countedInterfaces, Ledger } from './ledger.js';
 import { proxyReaderFor } from './proxy-reader.js';
 import { type SampleOutcome, takeSample } from './sampler.js';
 
@@ -28,6 +28,8 @@ export interface AgentProcess {
   readSample(): Promise<SampleOutcome>;
   /** Samples now, accounts the sample and saves it. Does not deliver. */
   tick(): Promise<void>;
+  /** The interfaces counted under the current settings (not lo, not the excluded ones). */
+  countedInterfaces(): string[];
   /**
    * Applies a new config (SIGHUP): new accounting settings, proxy reader and sinks; the state and the outbox stay.
    * The replaced sinks are closed once their requests in flight are answered.
@@ -73,6 +75,7 @@ export function openAgentProcess(configFile: string, logLevel?: string): AgentPr
     },
     readSample,
     tick,
+    countedInterfaces: () => countedInterfaces(ledger.snapshot, settings),
     apply(next: AgentConfig) {
       cfg = next;
       settings = accountingSettings(next);

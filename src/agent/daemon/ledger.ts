@@ -33,6 +33,14 @@ export interface LastSample {
   uptimeSec: number;
 }
 
+/**
+ * The interfaces whose traffic counts. The state keeps a baseline for every interface (so one included later starts
+ * from its counter then), but lo and the excluded ones are neither counted nor named in logs and status text.
+ */
+export function countedInterfaces(state: AgentState | null | undefined, settings: AccountingSettings): string[] {
+  return Object.keys(state?.interfaces ?? {}).filter((name) => settings.isSelected(name));
+}
+
 /** How a sample is turned into state: the accounting settings, the outbox bound, and what the sinks will take now. */
 export interface RecordOptions {
   settings: AccountingSettings;
@@ -133,7 +141,7 @@ export class Ledger {
       if (!this.state) {
         state = baselineState(outcome.sample, this.deps.newEpoch(), opts.settings);
         this.deps.logger.info(
-          { event: 'baseline', epoch: state.epoch, interfaces: Object.keys(state.interfaces) },
+          { event: 'baseline', epoch: state.epoch, interfaces: countedInterfaces(state, opts.settings) },
           'first run: counters taken as the baseline; nothing from before counts',
         );
       } else {

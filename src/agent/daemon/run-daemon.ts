@@ -94,13 +94,14 @@ class Daemon {
   /** READY once the first sample is saved (or failed and logged): delivery has nothing to do with it. */
   private announceRunning(): void {
     const { proc } = this;
-    const state = proc.ledger.snapshot;
-    notify(proc, 'readiness', () => notifyReady(`counting ${Object.keys(state?.interfaces ?? {}).length} interfaces`));
+    const counted = proc.countedInterfaces();
+    const status = `counting ${counted.length} interface${counted.length === 1 ? '' : 's'}: ${counted.join(', ')}`;
+    notify(proc, 'readiness', () => notifyReady(status));
     proc.logger.info(
       {
         event: 'start',
         stateDir: proc.cfg.stateDir,
-        epoch: state?.epoch,
+        epoch: proc.ledger.snapshot?.epoch,
         collector: safeUrl(proc.cfg.collector.url),
         intervalSec: proc.cfg.heartbeatIntervalSec,
       },
