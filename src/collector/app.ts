@@ -3,7 +3,7 @@
  * drive it with app.inject. Every body and query is validated by JSON schema (strict for bodies: no coercion, no
  * silent removal of unknown keys), every error leaves as an ErrorBody with a stable code from errors.ts.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
 import { AuthFailureLimiter } from './auth-limiter.js';
 import type { CollectorConfig } from './config.js';
@@ -74,6 +74,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    // One line per request at info would drown the log (a dashboard polls, probes hit /healthz): the onResponse hook
+    // below logs successes at debug and refusals (4xx) at info; 5xx are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
     // A request whose headers and body are not in within requestTimeoutMs is cut with 408 by Node's own timer, which
     // looks at open connections once a second (Node's default would be every 30 s).
@@ -118,6 +121,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   };
 
   app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode < 500)
+      req.log[reply.statusCode >= 400 ? 'info' : 'debug'](
+        { req, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+        'request completed',
+      );
     ctx.metrics.requests.inc({
       method: req.method,
       route: req.routeOptions.url ?? 'unmatched',

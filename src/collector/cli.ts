@@ -105,17 +105,33 @@ export async function main(args: string[]): Promise<void> {
             type: 'string',
             describe: 'File holding the admin token (its first line; keep it mode 0600)',
           })
+          .option('log-level', {
+            type: 'string',
+            choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+            describe: 'Overrides logLevel of the configuration',
+          })
+          .option('heartbeat-interval-sec', {
+            type: 'number',
+            describe:
+              "The agents' heartbeat interval in seconds, shown on the dashboard; a node is offline after " +
+              'offlineAfterIntervals of them (overrides heartbeatIntervalSec)',
+          })
           .conflicts('admin-token', 'admin-token-file'),
       async (argv) => {
         if (argv['admin-token'] !== undefined)
           process.stderr.write(
             'traffic-collector: warning: --admin-token is visible to every local user (ps, /proc/PID/cmdline); pass it in TRAFFIC_COLLECTOR_ADMIN_TOKEN or --admin-token-file instead\n',
           );
-        const adminToken = () => argv['admin-token'] ?? adminTokenFromFile(argv['admin-token-file']);
-        const cfg = config(argv, { listen: argv.listen, adminToken: adminToken() });
+        const flags = () => ({
+          listen: argv.listen,
+          adminToken: argv['admin-token'] ?? adminTokenFromFile(argv['admin-token-file']),
+          heartbeatIntervalSec: argv['heartbeat-interval-sec'],
+          logLevel: argv['log-level'],
+        });
+        const cfg = config(argv, flags());
         const server = await startServer(cfg, {
           handleSignals: true,
-          reloadConfig: () => config(argv, { listen: argv.listen, adminToken: adminToken() }),
+          reloadConfig: () => config(argv, flags()),
         });
         process.stderr.write(`traffic-collector listening on ${server.address} (${server.store.engine})\n`);
       },

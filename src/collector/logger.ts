@@ -32,10 +32,14 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${parts.join('&')}`;
 }
 
+/** JSON lines (journald, files, pipes); pretty, like the agent's, when no destination is given and a person watches. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const pretty = destination === undefined && process.stdout.isTTY === true;
   return pino(
     {
       level,
+      base: { name: 'traffic-collector', pid: process.pid },
+      ...(pretty ? { transport: { target: 'pino-pretty', options: { destination: 1 } } } : {}),
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
       serializers: {
         req: (req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({

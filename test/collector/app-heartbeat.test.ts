@@ -110,7 +110,9 @@ describe('POST /api/v1/agent/heartbeat', () => {
     t = await makeTestApp();
     const n = await t.addNode();
     expect((await t.heartbeat(n.token, { records: [r(1, '1', '1', t.clock.now)] })).statusCode).toBe(200);
-    expect(t.logs.join('')).not.toContain('incoming request');
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.admin('/api/v1/nodes')).statusCode).toBe(200);
+    expect(t.logs.join('')).not.toContain('request completed');
     t.store.db.exec(
       "CREATE TRIGGER tc_fail BEFORE INSERT ON traffic_hourly BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
     );
@@ -130,12 +132,13 @@ describe('POST /api/v1/agent/heartbeat', () => {
     await t.heartbeat(`${n.token}-wrong`, {});
     await t.app.inject({
       method: 'POST',
-      url: `/api/v1/server/UniProxy/push?node_id=${n.id}&token=${n.token}`,
+      url: `/api/v1/server/UniProxy/push?node_id=999999&token=${n.token}`, // refused, so logged at info
       payload: {},
     });
     await t.admin('/api/v1/nodes');
     const text = t.logs.join('');
-    expect(text).toContain('incoming request');
+    expect(text).toContain('request completed'); // the refused requests are logged at info, without their tokens
+    expect(text).toContain('token=[redacted]');
     expect(text).not.toContain(n.token);
     expect(text).not.toContain(ADMIN);
   });

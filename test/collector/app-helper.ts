@@ -65,7 +65,7 @@ export async function makeTestApp(
   const app = await buildApp({
     store,
     config: cfg,
-    logger: createLogger('info', sink),
+    logger: createLogger(cfg.logLevel, sink),
     adminToken: ADMIN,
     now: () => clock.now,
     runAlerts: opts.runAlerts,

@@ -33,15 +33,26 @@ async function help(bin: string, args: string[], columns: number): Promise<strin
   return stdout;
 }
 
-const words = (text: string) => new Set(text.split(/\s+/).filter(Boolean));
+// cliui may set a type tag right after the description's last word ("db)[string]"): a tag starts a word too.
+const words = (text: string) => new Set(text.split(/\s+|(?=\[)/).filter(Boolean));
 
 describe('CLI help', () => {
-  beforeAll(() => ensureBuilt(), 180_000);
+  const texts = new Map<string, string>();
+  const text = (bin: string, args: string[], columns: number) => texts.get(`${bin} ${args.join(' ')} ${columns}`) ?? '';
+  beforeAll(async () => {
+    ensureBuilt();
+    const runs = HELPS.flatMap(([bin, args]) => [50, 200].map((columns) => ({ bin, args, columns })));
+    await Promise.all(
+      runs.map(async ({ bin, args, columns }) =>
+        texts.set(`${bin} ${args.join(' ')} ${columns}`, await help(bin, args, columns)),
+      ),
+    );
+  }, 300_000);
 
-  it('wraps at word boundaries within the terminal width, the same way for both programs', async () => {
+  it('wraps at word boundaries within the terminal width, the same way for both programs', () => {
     for (const [bin, args] of HELPS) {
-      const narrow = await help(bin, args, 50);
-      const wide = await help(bin, args, 200);
+      const narrow = text(bin, args, 50);
+      const wide = text(bin, args, 200);
       const what = `${bin.split('/').pop()} ${args.join(' ')}`;
       for (const line of narrow.split('\n')) expect(line.length, `${what}: ${line}`).toBeLessThanOrEqual(50);
       for (const line of wide.split('\n')) expect(line.length, `${what}: ${line}`).toBeLessThanOrEqual(120);
@@ -52,11 +63,11 @@ describe('CLI help', () => {
     }
   });
 
-  it('describes every option and command, each description capitalised', async () => {
+  it('describes every option and command, each description capitalised', () => {
     for (const [bin, args] of HELPS) {
-      const text = await help(bin, args, 200);
+      const wide = text(bin, args, 200);
       const what = `${bin.split('/').pop()} ${args.join(' ')}`;
-      const entries = text
+      const entries = wide
         .split('\n')
         .map((l) => /^ {2,6}(?:-\w, )?(--[\w-]+|traffic-\w+ [\w-]+(?: <\w+>)?)\s{2,}(\S.*)$/.exec(l))
         .filter((m) => m !== null);

@@ -62,9 +62,6 @@ export const heartbeatRoutes =
     app.post<{ Body: HeartbeatRequest }>(
       HEARTBEAT_PATH,
       {
-        // The busiest route: no two info lines per heartbeat (Fastify's incoming request / request completed) unless the
-        // collector logs at debug or trace. Failures are still logged: the error handler logs 5xx at error level.
-        logLevel: ctx.config.logLevel === 'debug' || ctx.config.logLevel === 'trace' ? undefined : 'warn',
         onRequest: authNode,
         schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, '4xx': ErrorBody } },
       },
