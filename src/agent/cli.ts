@@ -77,13 +77,13 @@ async function main(): Promise<void> {
     )
     .command(
       'report',
-      "this node's traffic per hour (48 h), day (62 days), month (24 months) and its top 10 days, like vnstat",
+      "Show this node's traffic per hour (48 h), day (62 days), month (24 months) and its top 10 days, like vnstat",
       (y) =>
         withJson(y)
-          .option('hours', { alias: 'h', type: 'boolean', describe: 'per hour' })
-          .option('days', { alias: 'd', type: 'boolean', describe: 'per day' })
-          .option('months', { alias: 'm', type: 'boolean', describe: 'per month' })
-          .option('top', { alias: 't', type: 'boolean', describe: 'the 10 biggest days' }),
+          .option('hours', { alias: 'h', type: 'boolean', describe: 'Per hour only' })
+          .option('days', { alias: 'd', type: 'boolean', describe: 'Per day only' })
+          .option('months', { alias: 'm', type: 'boolean', describe: 'Per month only' })
+          .option('top', { alias: 't', type: 'boolean', describe: 'The 10 biggest days only' }),
       async (a) => {
         const { reportCommand } = await import('./commands/report.js');
         const only = (['hours', 'days', 'months', 'top'] as const).filter((k) => a[k]);

@@ -54,7 +54,9 @@ describe('agent status text', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      expect(await listener.next()).toBe('READY=1\nSTATUS=counting 1 interface: eth0');
+      // next() waits 10 s per datagram; a loaded machine may take longer to start the agent.
+      const ready = await waitFor(() => listener.next().catch(() => undefined), 'READY=1', 60_000);
+      expect(ready).toBe('READY=1\nSTATUS=counting 1 interface: eth0');
       const line = await waitFor(
         () => out.split('\n').find((l) => l.includes('"event":"baseline"')),
         'the baseline log line',

@@ -15,6 +15,8 @@ const HELPS: [string, string[]][] = [
   [AGENT_BIN, []],
   [AGENT_BIN, ['run']],
   [AGENT_BIN, ['status']],
+  [AGENT_BIN, ['report']],
+  [AGENT_BIN, ['reload']],
   [AGENT_BIN, ['install']],
   [COLLECTOR_BIN, []],
   [COLLECTOR_BIN, ['serve']],
