@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       "Reload a running daemon's configuration (sends it SIGHUP; the unit's ExecReload)",
       (y) => y.option('pid', { type: 'number', demandOption: true, describe: "The daemon's process id ($MAINPID)" }),
       async (a) => {
-        const { reloadCommand } = await import('./commands/reload.js');
+        const { reloadCommand } = await import('../ops/reload-command.js');
         process.exit(reloadCommand(a.pid));
       },
     )

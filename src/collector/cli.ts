@@ -10,6 +10,7 @@ import { isValidTimeZone } from '../common/calendar.js';
 import { ConfigError, loadConfig, type CollectorConfig } from './config.js';
 import { startServer } from './server.js';
 import { installCommand } from '../ops/install-command.js';
+import { reloadCommand } from '../ops/reload-command.js';
 import { cliParser } from '../common/cli-help.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -137,6 +138,14 @@ export async function main(args: string[]): Promise<void> {
       },
     )
     .command(installCommand('collector'))
+    .command(
+      'reload',
+      "Reload a running collector's configuration (sends it SIGHUP; the unit's ExecReload)",
+      (y) => y.option('pid', { type: 'number', demandOption: true, describe: "The collector's process id ($MAINPID)" }),
+      async (argv) => {
+        process.exit(reloadCommand(argv.pid, process.kill, 'traffic-collector'));
+      },
+    )
     .command(
       'report',
       'Print a billing report by node, user or user-node for a month or whole days (CSV, JSON or a table)',

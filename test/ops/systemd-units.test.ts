@@ -116,6 +116,8 @@ describe('systemd units', () => {
     expect(d.get('ExecStart')).toEqual([
       '/usr/bin/env traffic-collector serve --config ${CONFIGURATION_DIRECTORY}/config.json',
     ]);
+    // Reload needs no /bin/kill (absent from minimal Debian): the collector signals itself.
+    expect(d.get('ExecReload')).toEqual(['/usr/bin/env traffic-collector reload --pid $MAINPID']);
     expect(d.get('StateDirectory')).toEqual(['traffic-collector']);
     expect(d.get('LoadCredential')).toEqual(['secrets.json:/etc/traffic-collector/secrets.json']);
   });
