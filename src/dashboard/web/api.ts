@@ -49,12 +49,23 @@ export class Api {
   constructor(private readonly opts: ApiOptions) {}
 
   async get(path: string): Promise<unknown> {
+    const res = await this.request(path, 'application/json');
+    return readJson(res);
+  }
+
+  /** A CSV answer as a Blob (for a download); failures are worded as for JSON requests. */
+  async getCsv(path: string): Promise<Blob> {
+    const res = await this.request(path, 'text/csv');
+    if (!res.ok) await readJson(res);
+    return res.blob();
+  }
+
+  private async request(path: string, accept: string): Promise<Response> {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), this.opts.timeoutMs ?? 10_000);
-    let res: Response;
     try {
-      res = await fetch(`${this.opts.base ?? '.'}${path}`, {
-        headers: { authorization: `Bearer ${this.opts.token}`, accept: 'application/json' },
+      return await fetch(`${this.opts.base ?? '.'}${path}`, {
+        headers: { authorization: `Bearer ${this.opts.token}`, accept },
         signal: ctrl.signal,
         cache: 'no-store',
       });
@@ -63,27 +74,12 @@ export class Api {
     } finally {
       clearTimeout(timer);
     }
-    let body: unknown = null;
-    try {
-      body = await res.json();
-    } catch {
-      body = null;
-    }
-    if (res.ok) return body;
-    const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
-    const detail = err?.message ?? res.statusText;
-    if (res.status === 401 || res.status === 403) {
-      throw new ApiError('unauthorized', 'The admin token was refused', res.status, err?.code ?? '');
-    }
-    if (res.status === 502 || res.status === 503 || res.status === 504) {
-      throw new ApiError(
-        'unreachable',
-        `The collector is unavailable (${res.status}): ${detail}`,
-        res.status,
-        err?.code ?? '',
-      );
-    }
-    throw new ApiError('http', `${res.status}: ${detail}`, res.status, err?.code ?? '');
+  }
+
+  /** The billing report for whole days `from`..`to` (YYYY-MM-DD, `to` included, in the collector's zone) as CSV. */
+  reportCsv(by: 'node' | 'user' | 'user-node', from: string, to: string): Promise<Blob> {
+    const q = new URLSearchParams({ from, to, by, format: 'csv' });
+    return this.getCsv(`/api/v1/reports?${q}`);
   }
 
   /** The fleet, the collector's clock (for "last seen … ago") and, when it says so, its heartbeat interval. */
@@ -128,4 +124,29 @@ export class Api {
     const q = new URLSearchParams({ from: String(from), to: String(to) });
     return toUserTraffic(userId, await this.get(`/api/v1/users/${userId}/traffic?${q}`), names);
   }
+}
+
+/** The body of a JSON answer, or the ApiError its status means. */
+async function readJson(res: Response): Promise<unknown> {
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (res.ok) return body;
+  const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
+  const detail = err?.message ?? res.statusText;
+  if (res.status === 401 || res.status === 403) {
+    throw new ApiError('unauthorized', 'The admin token was refused', res.status, err?.code ?? '');
+  }
+  if (res.status === 502 || res.status === 503 || res.status === 504) {
+    throw new ApiError(
+      'unreachable',
+      `The collector is unavailable (${res.status}): ${detail}`,
+      res.status,
+      err?.code ?? '',
+    );
+  }
+  throw new ApiError('http', `${res.status}: ${detail}`, res.status, err?.code ?? '');
 }

@@ -1,6 +1,7 @@
 /** Top nodes by traffic in a window, and top users by traffic in a day range; a row opens the node or the user. */
 import type { Api, NodeWindow } from './api.js';
 import { dayRange, fillRows } from './dom.js';
+import { reportDays, wireExport } from './export-csv.js';
 import { formatBytes } from './format.js';
 
 const LIMIT = 10;
@@ -27,7 +28,19 @@ export class Rankings {
     this.windowSel = root.querySelector<HTMLSelectElement>('#rank-window')!;
     this.rangeSel = root.querySelector<HTMLSelectElement>('#rank-range')!;
     this.windowSel.addEventListener('change', () => void this.refreshNodes().catch(opts.onError));
-    this.rangeSel.addEventListener('change', () => void this.refreshUsers().catch(opts.onError));
+    const exporter = wireExport(
+      root.querySelector<HTMLButtonElement>('#rank-export')!,
+      root.querySelector<HTMLElement>('#rank-export-note')!,
+      () => reportDays(dayRange(Number(this.rangeSel.value))),
+      () => {
+        const days = reportDays(dayRange(Number(this.rangeSel.value)));
+        return { api: opts.api(), by: 'user', days, filename: `users-${days.from}-to-${days.to}.csv` };
+      },
+    );
+    this.rangeSel.addEventListener('change', () => {
+      exporter.describe();
+      void this.refreshUsers().catch(opts.onError);
+    });
     root.addEventListener('click', (e) => this.onActivate(e.target));
     root.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') this.onActivate(e.target);

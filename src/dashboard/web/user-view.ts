@@ -1,6 +1,7 @@
 /** A user id -> that user's traffic per node and in total over a day range. */
 import type { Api } from './api.js';
 import { dayRange, fillRows } from './dom.js';
+import { reportDays, wireExport } from './export-csv.js';
 import { formatBytes } from './format.js';
 
 export class UserView {
@@ -24,7 +25,20 @@ export class UserView {
       e.preventDefault();
       void this.lookUp();
     });
+    const exporter = wireExport(
+      root.querySelector<HTMLButtonElement>('#user-export')!,
+      root.querySelector<HTMLElement>('#user-export-note')!,
+      () => reportDays(dayRange(Number(this.rangeSel.value))),
+      () => {
+        const raw = this.input.value.trim();
+        if (!/^[0-9]{1,15}$/.test(raw)) return 'Enter a numeric user id to export.';
+        const days = reportDays(dayRange(Number(this.rangeSel.value)));
+        const userId = Number(raw);
+        return { api: api(), by: 'user-node', days, userId, filename: `user-${userId}-${days.from}-to-${days.to}.csv` };
+      },
+    );
     this.rangeSel.addEventListener('change', () => {
+      exporter.describe();
       if (this.input.value) void this.lookUp();
     });
   }
