@@ -43,7 +43,7 @@ describe('CLI help', () => {
   const text = (bin: string, args: string[], columns: number) => texts.get(`${bin} ${args.join(' ')} ${columns}`) ?? '';
   beforeAll(async () => {
     ensureBuilt();
-    const runs = HELPS.flatMap(([bin, args]) => [50, 200].map((columns) => ({ bin, args, columns })));
+    const runs = HELPS.flatMap(([bin, args]) => [80, 200].map((columns) => ({ bin, args, columns })));
     await Promise.all(
       runs.map(async ({ bin, args, columns }) =>
         texts.set(`${bin} ${args.join(' ')} ${columns}`, await help(bin, args, columns)),
@@ -53,15 +53,15 @@ describe('CLI help', () => {
 
   it('wraps at word boundaries within the terminal width, the same way for both programs', () => {
     for (const [bin, args] of HELPS) {
-      const narrow = text(bin, args, 50);
+      const narrow = text(bin, args, 80);
       const wide = text(bin, args, 200);
       const what = `${bin.split('/').pop()} ${args.join(' ')}`;
-      for (const line of narrow.split('\n')) expect(line.length, `${what}: ${line}`).toBeLessThanOrEqual(50);
+      for (const line of narrow.split('\n')) expect(line.length, `${what}: ${line}`).toBeLessThanOrEqual(80);
       for (const line of wide.split('\n')) expect(line.length, `${what}: ${line}`).toBeLessThanOrEqual(120);
-      // A word cut in two at 50 columns would be a word that the 120-column help does not have.
+      // A word cut in two at 80 columns (a standard terminal) would be a word that the 120-column help does not have.
       const whole = words(wide);
       const cut = [...words(narrow)].filter((w) => !whole.has(w));
-      expect(cut, `${what} at 50 columns:\n${narrow}`).toEqual([]);
+      expect(cut, `${what} at 80 columns:\n${narrow}`).toEqual([]);
     }
   });
 
