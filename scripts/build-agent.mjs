@@ -78,7 +78,7 @@ if (!opts['deb-only']) {
           build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
             const text = readFileSync(args.path, 'utf8');
             if (!line.test(text)) return undefined;
-            return { contents: text.replace(line, '// (bundled: require() is the bundle\'s own)'), loader: 'ts' };
+            return { contents: text.replace(line, "// (bundled: require() is the bundle's own)"), loader: 'ts' };
           });
         },
       },

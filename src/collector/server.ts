@@ -33,6 +33,7 @@ export async function startServer(
   else if (admin.file) logger.info({ file: admin.file }, 'admin token read from file');
 
   const app = await buildApp({ store, config, logger, adminToken: admin.token, defaultMetrics: true, runAlerts: true });
+  // biome-ignore lint/style/noNonNullAssertion: loadConfig refused any listen value parseListen cannot read
   const { host, port } = parseListen(config.listen)!;
   let address: string;
   try {

@@ -144,7 +144,7 @@ class Daemon {
 
   /** Starts delivery rounds unless they run already (then one more follows them); a tick never waits for this. */
   private deliverInBackground(): void {
-    if (this.delivering) {
+    if (this.delivering !== null) {
       this.deliverAgain = true;
       return;
     }

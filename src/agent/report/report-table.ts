@@ -50,9 +50,9 @@ function section(kind: ReportKind, rows: readonly ReportRow[], title: string, to
   if (rows.length === 0) return [...lines, '     no traffic counted yet'];
   if (kind === 'top') {
     lines.push(TOP_HEAD, TOP_LINE);
-    rows.forEach((r, i) =>
-      lines.push(` ${r.key === today ? '>' : ' '}${String(i + 1).padStart(3)}   ${r.key}${cells(r)}`),
-    );
+    rows.forEach((r, i) => {
+      lines.push(` ${r.key === today ? '>' : ' '}${String(i + 1).padStart(3)}   ${r.key}${cells(r)}`);
+    });
     lines.push(TOP_LINE);
     return lines;
   }

@@ -39,6 +39,7 @@ export function measure(t: Traffic, m: Measure): bigint {
     case 'sum':
       return t.rx + t.tx;
     case 'max':
+      // biome-ignore lint/complexity/useMathMinMax: bigints; Math.max does not take them
       return t.rx > t.tx ? t.rx : t.tx;
   }
 }

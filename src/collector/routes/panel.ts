@@ -171,9 +171,8 @@ export const panelRoutes =
       reply.header('ETag', etag);
       const inm = req.headers['if-none-match'];
       if (
-        inm &&
         inm
-          .split(',')
+          ?.split(',')
           .map((t) => t.trim().replace(/^W\//, ''))
           .includes(etag)
       )

@@ -49,7 +49,7 @@ describe('bad /proc input', () => {
 
     const warn = logLines(second.stdout).find((l) => l.code === 'PROC_MALFORMED');
     expect(warn?.msg).toBe(`${fx.root}/net/dev: 4 line(s) skipped`);
-    const details = (warn?.details as string[]).join('\n');
+    const details = ((warn?.details ?? []) as string[]).join('\n');
     expect(details).toMatch(/line \d+ \(bad0\): expected 16 counters, found 3/);
     expect(details).toMatch(/line \d+: no "name:" prefix/);
     expect(details).toMatch(/line \d+ \(eth9\): field 9 is not an unsigned 64-bit integer: "x"/);

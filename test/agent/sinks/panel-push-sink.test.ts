@@ -9,7 +9,6 @@ import { DeliveryError } from '../../../src/agent/sinks/sink.js';
 import { freePort } from '../../support/free-port.js';
 import { startPanelStandIn, type PanelStandIn } from '../../support/panel-stand-in.js';
 import {
-  EPOCH,
   captureLogger,
   stateWith,
   userRecord,

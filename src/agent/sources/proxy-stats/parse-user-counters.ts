@@ -41,6 +41,7 @@ export function compileEmailPattern(pattern: RegExp | string = DEFAULT_EMAIL_PAT
     });
   }
   // A pattern with at least one group matches the empty alternative `|` with that many groups.
+  // biome-ignore lint/style/noNonNullAssertion: a pattern with an empty alternative always matches ''
   const groups = new RegExp(`${re.source}|`, re.flags).exec('')!.length - 1;
   if (groups < 1) {
     throw new SyntaxError(`email pattern ${JSON.stringify(re.source)} has no capture group for the user id`);

@@ -330,13 +330,17 @@ export class SqliteStore implements Store {
   };
 
   private commitGroup(jobs: IngestJob[]): void {
-    if (jobs.length === 1 || !this.db.open) return this.applyAlone(jobs);
+    if (jobs.length === 1 || !this.db.open) {
+      this.applyAlone(jobs);
+      return;
+    }
     const outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }> = [];
     try {
       this.groupTransaction.immediate(jobs, outcomes);
     } catch {
       // The transaction as a whole failed: nothing of it is written. Each heartbeat on its own, as without batching.
-      return this.applyAlone(jobs);
+      this.applyAlone(jobs);
+      return;
     }
     for (let i = 0; i < jobs.length; i++) {
       const o = outcomes[i];
