@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Set-up hooks build dist/ and start real processes: on a busy 2-core machine that alone can take minutes.
+    hookTimeout: 240_000,
     pool: 'forks',
     // Two cores: end-to-end files start real processes, so keep file parallelism modest.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

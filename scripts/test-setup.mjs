@@ -15,3 +15,5 @@ run('node scripts/build-dashboard.mjs');
 run('npx tsc -p tsconfig.test.json');
 // The import graph: no cycles, a pure core, agent and collector apart (.dependency-cruiser.cjs).
 run('npm run --silent deps');
+// Format and lint (Biome): a lint error fails npm test, as it fails CI.
+run('npx biome check .');

@@ -9,19 +9,22 @@ afterAll(async () => {
   await collector?.stop();
 });
 
+const T0 = Date.now() - 60_000;
+
 async function heartbeat(url: string, token: string, seqs: number[]): Promise<{ acked: number[]; duplicates: number }> {
-  const now = Date.now();
+  // A record's times are fixed by its seq, so a resend carries the same contents (a different one is a conflict).
+  const now = T0;
   const res = await request(`${url}/api/v1/agent/heartbeat`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       epoch: '0123456789abcdef',
-      records: seqs.map((seq) => ({ seq, from: now - 1000, to: now, rx: '100', tx: '200' })),
+      records: seqs.map((seq) => ({ seq, from: now + seq * 1000 - 1000, to: now + seq * 1000, rx: '100', tx: '200' })),
       load: [0.1, 0.2, 0.3],
       uptimeSec: 100,
       bootId: null,
       agentVersion: 'test',
-      sentAt: now,
+      sentAt: Date.now(),
     }),
   });
   expect(res.statusCode).toBe(200);

@@ -52,3 +52,9 @@ export function dayRange(days: number, now = Date.now()): { from: number; to: nu
   const to = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1).getTime();
   return { from, to };
 }
+
+/** An element the page has by construction (index.html): a missing one is a bug, said clearly rather than crashing later. */
+export function must<T>(el: T | null | undefined, what: string): T {
+  if (el === null || el === undefined) throw new Error(`dashboard: no element ${what} in the page`);
+  return el;
+}

@@ -14,8 +14,9 @@ import { LiveLoop } from './live.js';
 import { UserView } from './user-view.js';
 import { QuotaPanels } from './quota-panels.js';
 import { quotaForNode } from './quota-model.js';
+import { must } from './dom.js';
 
-const $ = <T extends HTMLElement>(sel: string): T => document.querySelector<T>(sel)!;
+const $ = <T extends HTMLElement>(sel: string): T => must(document.querySelector<T>(sel), sel);
 
 const params = new URLSearchParams(location.search);
 const refreshOverride = Number(params.get('refresh'));
@@ -159,9 +160,10 @@ $<HTMLButtonElement>('#sign-out').addEventListener('click', () => signOut('Signe
 $<HTMLInputElement>('#fleet-filter').addEventListener('input', (e) =>
   table.setFilter((e.target as HTMLInputElement).value),
 );
-$<HTMLDialogElement>('#node-dialog')
-  .querySelector('[data-action="close"]')!
-  .addEventListener('click', () => $<HTMLDialogElement>('#node-dialog').close());
+must(
+  $<HTMLDialogElement>('#node-dialog').querySelector('[data-action="close"]'),
+  '[data-action="close"]',
+).addEventListener('click', () => $<HTMLDialogElement>('#node-dialog').close());
 // Between refreshes (60 s by default) "last seen … ago" keeps counting; only cells whose text changed are written.
 setInterval(() => {
   if (api && nodes.length) table.update(nodes, serverNow());

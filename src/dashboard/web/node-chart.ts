@@ -6,7 +6,7 @@
 import type uPlot from 'uplot';
 import type { Api } from './api.js';
 import { formatAgo, formatBytes, formatBytesCompact, formatBytesNumber, formatDuration, formatLoad } from './format.js';
-import { dayRange, fillRows } from './dom.js';
+import { dayRange, fillRows, must } from './dom.js';
 import type { NodeView, SeriesView } from './model.js';
 
 const HOUR = 3_600_000;
@@ -25,7 +25,12 @@ export function toDaily(s: SeriesView): SeriesView {
     byDay.set(key, acc);
   }
   const keys = [...byDay.keys()].sort((a, b) => a - b);
-  return { at: keys, rx: keys.map((k) => byDay.get(k)![0]), tx: keys.map((k) => byDay.get(k)![1]), bucketMs: DAY };
+  return {
+    at: keys,
+    rx: keys.map((k) => must(byDay.get(k), 'day')[0]),
+    tx: keys.map((k) => must(byDay.get(k), 'day')[1]),
+    bucketMs: DAY,
+  };
 }
 
 /** Axis steps that stay round across unit boundaries: 1, 2, 4 … 512 of B, KiB, MiB, … EiB (512 GiB, 1 TiB, 1.5 TiB). */
@@ -48,8 +53,8 @@ const loadUPlot = (): Promise<UPlotCtor> => (uPlotModule ??= import('uplot').the
 
 function chartOptions(U: UPlotCtor, title: string, width: number, stepSec: number, s: SeriesView): uPlot.Options {
   // RX left of the bucket's tick, TX right of it: grouped, so neither hides the other.
-  const rxBars = U.paths.bars!({ size: [0.4, 24], align: -1, gap: 1 });
-  const txBars = U.paths.bars!({ size: [0.4, 24], align: 1, gap: 1 });
+  const rxBars = must(U.paths.bars, 'uPlot bars')({ size: [0.4, 24], align: -1, gap: 1 });
+  const txBars = must(U.paths.bars, 'uPlot bars')({ size: [0.4, 24], align: 1, gap: 1 });
   const raw = [s.at, s.rx, s.tx];
   const fmt = (_u: uPlot, _v: number | null, series: number, idx: number | null) =>
     idx === null || idx === undefined ? '–' : formatBytesNumber(raw[series][idx] ?? 0);
@@ -125,8 +130,8 @@ export class NodeChartDialog {
     this.dispose();
     this.current = node.id;
     const d = this.dialog;
-    d.querySelector('[data-field="title"]')!.textContent = `${node.name} (#${node.id})`;
-    d.querySelector('[data-field="facts"]')!.textContent = [
+    must(d.querySelector('[data-field="title"]'), '[data-field="title"]').textContent = `${node.name} (#${node.id})`;
+    must(d.querySelector('[data-field="facts"]'), '[data-field="facts"]').textContent = [
       node.online ? 'online' : 'offline',
       `last seen ${formatAgo(node.lastSeen, now)}`,
       `load ${formatLoad(node.load)}`,
@@ -134,9 +139,9 @@ export class NodeChartDialog {
       `period ${formatBytes(node.period.rx)} RX / ${formatBytes(node.period.tx)} TX`,
       `total ${formatBytes(node.total.rx)} RX / ${formatBytes(node.total.tx)} TX`,
     ].join(' · ');
-    const status = d.querySelector<HTMLElement>('[data-field="status"]')!;
-    const host = d.querySelector<HTMLElement>('[data-field="charts"]')!;
-    const users = d.querySelector<HTMLTableElement>('[data-field="users"]')!.tBodies[0];
+    const status = must(d.querySelector<HTMLElement>('[data-field="status"]'), '[data-field="status"]');
+    const host = must(d.querySelector<HTMLElement>('[data-field="charts"]'), '[data-field="charts"]');
+    const users = must(d.querySelector<HTMLTableElement>('[data-field="users"]'), '[data-field="users"]').tBodies[0];
     host.replaceChildren();
     users.replaceChildren();
     status.textContent = 'Loading…';

@@ -1,6 +1,6 @@
 /** Top nodes by traffic in a window, and top users by traffic in a day range; a row opens the node or the user. */
 import type { Api, NodeWindow } from './api.js';
-import { dayRange, fillRows } from './dom.js';
+import { dayRange, fillRows, must } from './dom.js';
 import { reportDays, wireExport } from './export-csv.js';
 import { formatBytes } from './format.js';
 
@@ -23,14 +23,14 @@ export class Rankings {
     root: HTMLElement,
     private readonly opts: RankingsOptions,
   ) {
-    this.nodeBody = root.querySelector<HTMLTableElement>('#rank-nodes')!.tBodies[0];
-    this.userBody = root.querySelector<HTMLTableElement>('#rank-users')!.tBodies[0];
-    this.windowSel = root.querySelector<HTMLSelectElement>('#rank-window')!;
-    this.rangeSel = root.querySelector<HTMLSelectElement>('#rank-range')!;
+    this.nodeBody = must(root.querySelector<HTMLTableElement>('#rank-nodes'), '#rank-nodes').tBodies[0];
+    this.userBody = must(root.querySelector<HTMLTableElement>('#rank-users'), '#rank-users').tBodies[0];
+    this.windowSel = must(root.querySelector<HTMLSelectElement>('#rank-window'), '#rank-window');
+    this.rangeSel = must(root.querySelector<HTMLSelectElement>('#rank-range'), '#rank-range');
     this.windowSel.addEventListener('change', () => void this.refreshNodes().catch(opts.onError));
     const exporter = wireExport(
-      root.querySelector<HTMLButtonElement>('#rank-export')!,
-      root.querySelector<HTMLElement>('#rank-export-note')!,
+      must(root.querySelector<HTMLButtonElement>('#rank-export'), '#rank-export'),
+      must(root.querySelector<HTMLElement>('#rank-export-note'), '#rank-export-note'),
       () => reportDays(dayRange(Number(this.rangeSel.value))),
       () => {
         const days = reportDays(dayRange(Number(this.rangeSel.value)));

@@ -1,6 +1,6 @@
 /** A user id -> that user's traffic per node and in total over a day range. */
 import type { Api } from './api.js';
-import { dayRange, fillRows } from './dom.js';
+import { dayRange, fillRows, must } from './dom.js';
 import { reportDays, wireExport } from './export-csv.js';
 import { formatBytes } from './format.js';
 
@@ -16,18 +16,18 @@ export class UserView {
     private readonly api: () => Api,
     private readonly names: () => ReadonlyMap<number, string>,
   ) {
-    this.form = root.querySelector<HTMLFormElement>('#user-form')!;
-    this.input = root.querySelector<HTMLInputElement>('#user-id')!;
-    this.rangeSel = root.querySelector<HTMLSelectElement>('#user-range')!;
-    this.body = root.querySelector<HTMLTableElement>('#user-nodes')!.tBodies[0];
-    this.summary = root.querySelector<HTMLElement>('#user-summary')!;
+    this.form = must(root.querySelector<HTMLFormElement>('#user-form'), '#user-form');
+    this.input = must(root.querySelector<HTMLInputElement>('#user-id'), '#user-id');
+    this.rangeSel = must(root.querySelector<HTMLSelectElement>('#user-range'), '#user-range');
+    this.body = must(root.querySelector<HTMLTableElement>('#user-nodes'), '#user-nodes').tBodies[0];
+    this.summary = must(root.querySelector<HTMLElement>('#user-summary'), '#user-summary');
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.lookUp();
     });
     const exporter = wireExport(
-      root.querySelector<HTMLButtonElement>('#user-export')!,
-      root.querySelector<HTMLElement>('#user-export-note')!,
+      must(root.querySelector<HTMLButtonElement>('#user-export'), '#user-export'),
+      must(root.querySelector<HTMLElement>('#user-export-note'), '#user-export-note'),
       () => reportDays(dayRange(Number(this.rangeSel.value))),
       () => {
         const raw = this.input.value.trim();

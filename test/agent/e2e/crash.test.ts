@@ -23,18 +23,7 @@ import {
   writeConfig,
   type Daemon,
 } from '../helpers/agent-cli.js';
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRng } from '../../../src/loadgen/rng.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_250_310);
 const KILLS = 30;
@@ -75,7 +64,7 @@ describe('SIGKILL at random moments', () => {
   });
 
   it('loses nothing and counts nothing twice', { timeout: 180_000 }, async () => {
-    const rnd = prng(SEED);
+    const rnd = createRng(SEED).next;
     const stateDir = join(tmp.dir, 'state');
     const cfg = await writeConfig(join(tmp.dir, 'agent.json'), {
       url: server.url,
