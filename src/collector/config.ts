@@ -177,6 +177,7 @@ function secretsCredential(env: NodeJS.ProcessEnv): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
+    // The unit loads secrets.json only when the operator made one (LoadCredential= is optional): none is no secrets.
     return {};
   }
   if (text.trim() === '') return {};

@@ -39,6 +39,7 @@ export async function startServer(
   try {
     address = await app.listen({ host, port });
   } catch (err) {
+    // The listen error is the one to report; closing what was opened only frees it.
     await app.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;

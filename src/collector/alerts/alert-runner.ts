@@ -57,6 +57,7 @@ export class AlertRunner {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    // Stopping: closing the HTTP client only frees its sockets; a delivery it cut stays pending in the ledger.
     await this.agent.close().catch(() => undefined);
   }
 
