@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { isValidTimeZone } from '../common/calendar.js';
-import { enumMessage, unknownKeyHint } from '../common/schema-hints.js';
+import { schemaProblems } from '../common/schema-hints.js';
 import { AlertChannelSchema, AlertSettingsSchema } from './alerts/alert-config.js';
 
 export const CollectorConfigSchema = Type.Object(
@@ -86,46 +86,12 @@ export class ConfigError extends Error {
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, verbose: true });
 const validate = ajv.compile(CollectorConfigSchema);
 
-function keyPath(e: ErrorObject): string {
-  const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (e.keyword === 'additionalProperties') {
-    const extra = (e.params as { additionalProperty: string }).additionalProperty;
-    return base ? `${base}.${extra}` : extra;
-  }
-  if (e.keyword === 'required') return (e.params as { missingProperty: string }).missingProperty;
-  return base || '(root)';
-}
-
-function describe(e: ErrorObject): string {
-  if (e.keyword === 'additionalProperties') return `unknown key${unknownKeyHint(e)}`;
-  return enumMessage(e) ?? e.message ?? e.keyword;
-}
-
-/** A union of constants fails once per branch ("must be equal to constant"); only its anyOf error is worth a line. */
-function isEnumBranch(e: ErrorObject, all: readonly ErrorObject[]): boolean {
-  return (
-    e.keyword === 'const' &&
-    all.some((o) => o.keyword === 'anyOf' && o.instancePath === e.instancePath && enumMessage(o) !== undefined)
-  );
-}
-
 /** Validates raw config (with defaults applied) and returns it frozen, or throws ConfigError listing every problem. */
 export function validateConfig(raw: unknown): CollectorConfig {
   const value = structuredClone(raw ?? {}) as Record<string, unknown>;
   const problems: string[] = [];
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(['(root): must be a JSON object']);
-  if (!validate(value)) {
-    const seen = new Set<string>();
-    const errors = validate.errors ?? [];
-    for (const e of errors) {
-      if (isEnumBranch(e, errors)) continue;
-      const line = `${keyPath(e)}: ${describe(e)}`;
-      if (!seen.has(line)) {
-        seen.add(line);
-        problems.push(line);
-      }
-    }
-  }
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(['(top level): must be a JSON object']);
+  if (!validate(value)) problems.push(...schemaProblems(validate.errors ?? []));
   if (typeof value.listen === 'string' && !parseListen(value.listen)) problems.push('listen: must be HOST:PORT');
   if (typeof value.timezone === 'string' && !isValidTimeZone(value.timezone))
     problems.push(`timezone: unknown IANA time zone "${value.timezone}"`);

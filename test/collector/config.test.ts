@@ -34,12 +34,12 @@ describe('collector config', () => {
     expect(err.problems).toEqual(
       expect.arrayContaining([
         'listen: must be HOST:PORT',
-        'heartbeatIntervalSec: must be >= 1',
+        'heartbeatIntervalSec: must be >= 1 (got 0)',
         'timezone: unknown IANA time zone "Mars/Base"',
         'logLevel: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
-        'bogus: unknown key',
-        'hearbeatIntervalSec: unknown key (did you mean heartbeatIntervalSec?)',
-        'offlineAfterIntervals: must be integer',
+        'bogus: is not a known setting',
+        'hearbeatIntervalSec: is not a known setting (did you mean heartbeatIntervalSec?)',
+        'offlineAfterIntervals: must be integer (got "3")',
       ]),
     );
   });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isValidTimeZone } from '../../common/calendar.js';
-import { enumMessage, unknownKeyHint } from '../../common/schema-hints.js';
+import { schemaProblems } from '../../common/schema-hints.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { compileEmailPattern } from '../sources/proxy-stats/parse-user-counters.js';
 import {
@@ -21,42 +21,6 @@ import {
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false });
 ajv.addKeyword('errorMessage');
 const validate = ajv.compile<AgentConfigInput>(AgentConfigSchema);
-
-function keyPath(err: ErrorObject): string {
-  let path = err.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (err.keyword === 'required')
-    path = path ? `${path}.${err.params.missingProperty}` : String(err.params.missingProperty);
-  if (err.keyword === 'additionalProperties')
-    path = path ? `${path}.${err.params.additionalProperty}` : String(err.params.additionalProperty);
-  return path || '(top level)';
-}
-
-function describe(err: ErrorObject): string {
-  if (err.keyword === 'required') return 'is required';
-  if (err.keyword === 'additionalProperties') return `is not a known setting${unknownKeyHint(err)}`;
-  const custom = (err.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
-  if (custom) return custom;
-  return `${err.message ?? 'is invalid'}${err.data !== undefined && typeof err.data !== 'object' ? ` (got ${JSON.stringify(err.data)})` : ''}`;
-}
-
-/** One line per problem, deduplicated (a union reports each of its branches), in key order. */
-export function schemaProblems(errors: readonly ErrorObject[]): string[] {
-  const byPath = new Map<string, string>();
-  for (const e of errors) {
-    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
-    const path = keyPath(e);
-    if (!byPath.has(path)) byPath.set(path, `${path}: ${describe(e)}`);
-  }
-  // A failed union leaves only its branches' errors; prefer the custom message of the union where there is one.
-  for (const e of errors) {
-    if (e.keyword !== 'anyOf') continue;
-    const path = keyPath(e);
-    const custom = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
-    if (custom || !byPath.has(path) || enumMessage(e))
-      byPath.set(path, `${path}: ${custom ?? enumMessage(e) ?? 'is not one of the allowed values'}`);
-  }
-  return [...byPath.values()].sort();
-}
 
 export interface ConfigEnv {
   TRAFFIC_AGENT_TOKEN?: string;
