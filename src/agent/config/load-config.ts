@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { isValidTimeZone } from '../../common/calendar.js';
 import { schemaProblems } from '../../common/schema-hints.js';
 import { AgentError, errorMessage } from '../errors.js';
