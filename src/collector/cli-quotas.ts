@@ -26,6 +26,16 @@ function isoOrMs(v: string, usage: (m: string) => Error): number {
 }
 
 /** A CollectorError from the shared checks is a usage problem on the command line. */
+/** `<pool> <node>` of the pool membership commands. */
+const poolNodeArgs = <T>(p: Argv<T>) =>
+  p
+    .positional('pool', { type: 'string', describe: 'The pool id' })
+    .positional('node', { type: 'string', describe: 'The node id' });
+
+function poolNodeIds(h: CliHelpers, argv: { pool?: string; node?: string }): { pool: number; node: number } {
+  return { pool: h.positiveId(argv.pool, 'pool id'), node: h.positiveId(argv.node, 'node id') };
+}
+
 async function asUsage<T>(h: CliHelpers, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -162,34 +172,16 @@ export function poolCommand(h: CliHelpers): CommandModule {
             h.print({ id, removed: true });
           },
         )
-        .command(
-          'add-node <pool> <node>',
-          'Put a node in a pool',
-          (p) =>
-            p
-              .positional('pool', { type: 'string', describe: 'The pool id' })
-              .positional('node', { type: 'string', describe: 'The node id' }),
-          async (argv) => {
-            const pool = h.positiveId(argv.pool, 'pool id');
-            const node = h.positiveId(argv.node, 'node id');
-            const added = await h.withStore(argv, (s) => asUsage(h, () => s.quotas.addPoolNode(pool, node)));
-            h.print({ poolId: pool, nodeId: node, added });
-          },
-        )
-        .command(
-          'remove-node <pool> <node>',
-          'Take a node out of a pool',
-          (p) =>
-            p
-              .positional('pool', { type: 'string', describe: 'The pool id' })
-              .positional('node', { type: 'string', describe: 'The node id' }),
-          async (argv) => {
-            const pool = h.positiveId(argv.pool, 'pool id');
-            const node = h.positiveId(argv.node, 'node id');
-            const removed = await h.withStore(argv, (s) => s.quotas.removePoolNode(pool, node));
-            h.print({ poolId: pool, nodeId: node, removed });
-          },
-        )
+        .command('add-node <pool> <node>', 'Put a node in a pool', poolNodeArgs, async (argv) => {
+          const { pool, node } = poolNodeIds(h, argv);
+          const added = await h.withStore(argv, (s) => asUsage(h, () => s.quotas.addPoolNode(pool, node)));
+          h.print({ poolId: pool, nodeId: node, added });
+        })
+        .command('remove-node <pool> <node>', 'Take a node out of a pool', poolNodeArgs, async (argv) => {
+          const { pool, node } = poolNodeIds(h, argv);
+          const removed = await h.withStore(argv, (s) => s.quotas.removePoolNode(pool, node));
+          h.print({ poolId: pool, nodeId: node, removed });
+        })
         .demandCommand(1, 'pool: add, list, remove, add-node or remove-node'),
     handler: () => undefined,
   };

@@ -6,7 +6,7 @@
  * - user: per user over every node (unattributed rows included).
  * Numbers are exact bigints; the report's totals are the sums of its rows.
  */
-import { nextPeriodStart, periodStart } from '../../common/calendar.js';
+import { localParts, nextPeriodStart, periodStart } from '../../common/calendar.js';
 import { CollectorError } from '../errors.js';
 import type { NodeInfo, Store, UserNodeKey } from '../store/store.js';
 import type { ReportRange } from './report-range.js';
@@ -38,8 +38,11 @@ export const UNATTRIBUTED = 'unattributed';
 /** Rows read from the store per round trip. */
 const PAGE = 5_000;
 
-const localDay = (ms: number, timeZone: string) =>
-  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+/** YYYY-MM-DD of the local day holding `ms` (calendar.ts's localParts, as every other local date here). */
+const localDay = (ms: number, timeZone: string) => {
+  const p = localParts(ms, timeZone);
+  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+};
 
 /** The node's billing periods that overlap [fromMs, toMs). */
 export function periodsCovered(node: NodeInfo, fromMs: number, toMs: number): string[] {
