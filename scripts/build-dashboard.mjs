@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Bundles the dashboard (src/dashboard/web) into dist/dashboard: index.html, app.js, app.css (uPlot's CSS included),
-// and uPlot's code as a chunk app.js imports on the first chart.
+// Bundles the dashboard (src/dashboard/web) into dist/dashboard: index.html, favicon.ico, app.js, app.css (uPlot's CSS
+// included), and uPlot's code as a chunk app.js imports on the first chart.
 // esbuild only strips types; `npx tsc -p src/dashboard/web/tsconfig.json` type-checks (test/dashboard runs it).
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,7 +29,7 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
+for (const f of ['index.html', 'favicon.ico']) copyFileSync(join(src, f), join(out, f));
 const sizes = Object.entries(result.metafile.outputs)
   .filter(([f]) => !f.endsWith('.map'))
   .map(([f, o]) => `${f.split('/').pop()} ${(o.bytes / 1024).toFixed(1)} KiB`);

@@ -7,6 +7,27 @@ export function isOnline(s: NodeStats, now: number, config: CollectorConfig): bo
   return s.lastSeen !== null && now - s.lastSeen <= config.heartbeatIntervalSec * config.offlineAfterIntervals * 1000;
 }
 
+/**
+ * A node's current RX/TX rate in bits per second, from its newest record's bytes over that record's span (the agent's
+ * sample interval, on the agent's clock). A heartbeat that came after that record without one of its own means the
+ * node has been idle since (the agent sends no record for a tick without traffic): rate 0. Offline or no record: null.
+ */
+export function currentRate(
+  s: NodeStats,
+  now: number,
+  config: CollectorConfig,
+): { rxBps: number; txBps: number; spanMs: number } | null {
+  const r = s.lastRecord;
+  if (!r || s.lastSeen === null || !isOnline(s, now, config)) return null;
+  const spanMs = r.to - r.from;
+  if (spanMs <= 0) return null;
+  // Heartbeats and user pushes of one tick land within moments of each other; a full interval later is the next tick.
+  const idle = s.lastSeen - r.receivedAt > Math.max(1000, (config.heartbeatIntervalSec * 1000) / 2);
+  if (idle) return { rxBps: 0, txBps: 0, spanMs };
+  const bps = (bytes: bigint) => Math.round((Number(bytes) * 8000) / spanMs);
+  return { rxBps: bps(r.rx), txBps: bps(r.tx), spanMs };
+}
+
 export function nodeView(s: NodeStats, now: number, config: CollectorConfig) {
   const p = effectivePeriod(s, now);
   return {
@@ -28,6 +49,7 @@ export function nodeView(s: NodeStats, now: number, config: CollectorConfig) {
       periodStart: p.start,
       periodEnd: p.end,
     },
+    currentRate: currentRate(s, now, config),
     load: s.load,
     uptimeSec: s.uptimeSec,
     bootId: s.bootId,

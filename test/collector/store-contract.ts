@@ -126,6 +126,28 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${node.id}`)).toBe(3);
       });
 
+      it("keeps the node's newest record of its last epoch (the current rate), by seq, across heartbeats", async () => {
+        const { node } = await newNode();
+        expect((await s.getNodeStats(node.id))?.lastRecord).toBeNull();
+        await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(1, 10, 20), rec(2, 300, 400)]), T0 + 3000);
+        // A heartbeat without records (an idle tick) leaves the newest record as it was; lastSeen moves on.
+        await s.ingestHeartbeat(node.id, hb('00000000000000e1', []), T0 + 9000);
+        const want = { from: T0 + 1000, to: T0 + 2000, rx: 300n, tx: 400n, receivedAt: T0 + 3000 };
+        expect(await s.getNodeStats(node.id)).toMatchObject({ lastRecord: want, lastSeen: T0 + 9000 });
+        expect((await s.listNodeStats()).find((n) => n.id === node.id)?.lastRecord).toEqual(want);
+        // A new epoch (the agent lost its state) with only idle heartbeats: no record of that epoch, none to rate.
+        await s.ingestHeartbeat(node.id, hb('00000000000000e2', []), T0 + 10_000);
+        expect((await s.getNodeStats(node.id))?.lastRecord).toBeNull();
+        await s.ingestHeartbeat(node.id, hb('00000000000000e2', [rec(1, 7, 8, T0 + 11_000)]), T0 + 11_500);
+        expect((await s.listNodeStats()).find((n) => n.id === node.id)?.lastRecord).toEqual({
+          from: T0 + 10_000,
+          to: T0 + 11_000,
+          rx: 7n,
+          tx: 8n,
+          receivedAt: T0 + 11_500,
+        });
+      });
+
       it('keeps seqs per epoch: the same seq in a new epoch is new', async () => {
         const { node } = await newNode();
         await s.ingestHeartbeat(node.id, hb('00000000000000e1', [rec(1, 10, 0), rec(2, 10, 0)]), T0);

@@ -118,13 +118,15 @@ describe('dashboard in headless Chromium', () => {
     await page.click('#login-form button[type=submit]');
     await page.waitForFunction(() => document.querySelectorAll('#fleet tbody tr').length === 4);
     const rows = await fleetRows(page);
-    // Node, State, Last seen, Load, Uptime, Period RX, Period TX, Total RX, Total TX, Quota (none here)
+    // Node, State, Last seen, Load, Uptime, Rate, Period RX, Period TX, Total RX, Total TX, Quota (none here).
+    // The rate is 0: since their one record the nodes have sent only heartbeats without records (idle ticks).
     expect(rows['tokyo-1']).toEqual([
       'tokyo-1',
       'online',
       expect.stringMatching(/^\ds ago$/),
       '1.50 / 1.25 / 1.00',
       '3d 4h 5m',
+      '0 bit/s / 0 bit/s',
       '5.00 GiB',
       '1.50 TiB',
       '5.00 GiB',
@@ -134,13 +136,14 @@ describe('dashboard in headless Chromium', () => {
     expect(rows['frankfurt-2'].slice(3)).toEqual([
       '0.10 / 0.20 / 0.30',
       '45m 0s',
+      '0 bit/s / 0 bit/s',
       '3.00 MiB',
       '1023 B',
       '3.00 MiB',
       '1023 B',
       '—',
     ]);
-    expect(rows['ashburn-3'].slice(5)).toEqual(['8.00 PiB', '0 B', '8.00 PiB', '0 B', '—']);
+    expect(rows['ashburn-3'].slice(6)).toEqual(['8.00 PiB', '0 B', '8.00 PiB', '0 B', '—']);
     expect(await page.textContent('#fleet-counts')).toBe('4 nodes · 4 online · 0 offline');
     expect(await page.evaluate(() => sessionStorage.getItem('traffic-collector.admin-token'))).toBe(ADMIN);
     await page.screenshot({ path: join(SHOTS, 'fleet.png'), fullPage: true });

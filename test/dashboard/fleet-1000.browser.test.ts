@@ -60,13 +60,14 @@ it('shows the seeded numbers, offline nodes and a working filter among 1,000 row
     page.$eval(`#fleet tbody tr:has(td:text-is("${name}"))`, (tr) =>
       Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent),
     );
-  // node-0001: rx 7,919 MiB, tx a third of it, load 0.01, up one hour.
+  // node-0001: rx 7,919 MiB, tx a third of it, in one 60 s record (1.11 Gbit/s, 369 Mbit/s); load 0.01, up one hour.
   expect(await row('node-0001')).toEqual([
     'node-0001',
     'online',
     expect.stringMatching(/s ago$/),
     '0.01 / 0.01 / 0.01',
     '1h 0m',
+    '1.11 Gbit/s / 369 Mbit/s',
     '7.73 GiB',
     '2.58 GiB',
     '7.73 GiB',

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatAgo,
+  formatBitRate,
   formatBytes,
   formatBytesCompact,
   formatDuration,
   formatLoad,
+  plural,
   toBig,
 } from '../../src/dashboard/web/format.js';
+import { logRange, logSplits } from '../../src/dashboard/web/node-chart.js';
 
 describe('formatBytes (binary units from BigInt)', () => {
   it.each([
@@ -56,5 +59,42 @@ describe('other formats', () => {
     expect(formatAgo(now - 3 * 86_400_000, now)).toBe('3d ago');
     expect(formatAgo(now + 5_000, now)).toBe('0s ago');
     expect(formatAgo(null, now)).toBe('never');
+  });
+});
+
+describe('rates, counts, the log scale', () => {
+  it.each([
+    [0, '0 bit/s'],
+    [999, '999 bit/s'],
+    [1000, '1.00 kbit/s'],
+    [12_345_678, '12.3 Mbit/s'],
+    [999_600, '1.00 Mbit/s'],
+    [123_456_789, '123 Mbit/s'],
+    [10e9, '10.0 Gbit/s'],
+    [null, '–'],
+    [-5, '–'],
+    [Number.NaN, '–'],
+  ])('bit rate %s -> %s', (bps, text) => {
+    expect(formatBitRate(bps)).toBe(text);
+  });
+
+  it('plural unless exactly one', () => {
+    expect(plural(1, 'node')).toBe('1 node');
+    expect(plural(0, 'node')).toBe('0 nodes');
+    expect(plural(2, 'attempt')).toBe('2 attempts');
+    expect(plural(3, 'entry', 'entries')).toBe('3 entries');
+  });
+
+  it('the log scale spans the smallest and the largest bar in powers of two, with at most 6 ticks', () => {
+    // 100 KiB of TX beside 1 GiB of RX: both inside the range.
+    const [lo, hi] = logRange([2 ** 30, 100 * 1024, 0]);
+    expect(lo).toBe(2 ** 16);
+    expect(hi).toBe(2 ** 31);
+    expect(logRange([])).toEqual([1, 1024]);
+    expect(logRange([4096])).toEqual([4096, 8192]);
+    const ticks = logSplits(lo, hi);
+    expect(ticks.length).toBeLessThanOrEqual(6);
+    expect(ticks).toContain(2 ** 20);
+    for (const t of ticks) expect(t >= lo && t <= hi).toBe(true);
   });
 });

@@ -29,8 +29,10 @@ describe('toNodeView', () => {
       bootId: null,
       host: { hostname: 'h1' },
       agentVersion: '1.2.3',
-      lastEpoch: null,
+      lastEpoch: 'e1',
       lastSeen: now - 5000,
+      // 1.5 MB received and 250 kB sent in the last 10 s sample: 1.2 Mbit/s and 200 kbit/s.
+      lastRecord: { from: now - 15_000, to: now - 5000, rx: 1_500_000n, tx: 250_000n, receivedAt: now - 5000 },
     };
     const v = toNodeView(wire(nodeView(stats, now, validateConfig({}))));
     expect(v).toEqual({
@@ -40,6 +42,7 @@ describe('toNodeView', () => {
       lastSeen: now - 5000,
       load: [0.5, 0.25, 0.125],
       uptimeSec: 3600,
+      rate: { rx: 1_200_000, tx: 200_000 },
       period: { rx: 3n, tx: 4n },
       total: { rx: (1n << 60n) + 1n, tx: 5n },
       periodStart: Date.UTC(2025, 10, 1),
@@ -62,6 +65,7 @@ describe('toNodeView', () => {
     expect(v.online).toBe(false);
     expect(v.lastSeen).toBeNull();
     expect(v.load).toBeNull();
+    expect(v.rate).toBeNull();
     expect(v.total).toEqual({ rx: 0n, tx: 0n });
   });
 });

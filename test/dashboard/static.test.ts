@@ -35,6 +35,11 @@ describe('dashboard-static', () => {
     expect(index.body).toContain('<script type="module" src="app.js">');
     expect(index.headers['content-security-policy']).toMatch(/default-src 'self'/);
     for (const file of ['/app.js', '/app.css', '/uPlot.esm.js']) expect((await app.inject(file)).statusCode).toBe(200);
+    // The page's own icon (index.html links it), so a browser's favicon request is not a 404.
+    expect(index.body).toContain('<link rel="icon" href="favicon.ico"');
+    const icon = await app.inject('/favicon.ico');
+    expect(icon.statusCode).toBe(200);
+    expect(icon.rawPayload.subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
     const other = await app.inject('/api/v1/whatever');
     expect(other.statusCode).toBe(404);
     expect(other.json()).toEqual({ error: { code: 'TC_NOT_FOUND', message: 'x' } });

@@ -37,6 +37,16 @@ export function toNodeStats(r: Row): NodeStats {
     agentVersion: (r.agent_version as string | null) ?? null,
     lastEpoch: (r.last_epoch as string | null) ?? null,
     lastSeen: numOrNull(r.last_seen),
+    lastRecord:
+      r.last_to === null || r.last_to === undefined
+        ? null
+        : {
+            from: num(r.last_from),
+            to: num(r.last_to),
+            rx: big(r.last_rx),
+            tx: big(r.last_tx),
+            receivedAt: num(r.last_received),
+          },
   };
 }
 

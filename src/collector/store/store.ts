@@ -51,6 +51,17 @@ export interface NodeStats extends NodeInfo {
   agentVersion: string | null;
   lastEpoch: string | null;
   lastSeen: number | null;
+  /** The newest record of the last epoch (for the current rate), or null when there is none (idle, pruned). */
+  lastRecord: LastRecord | null;
+}
+
+/** A record's span (agent clock), its bytes, and when the collector received it (collector clock). */
+export interface LastRecord {
+  from: number;
+  to: number;
+  rx: bigint;
+  tx: bigint;
+  receivedAt: number;
 }
 
 export interface NewNode {

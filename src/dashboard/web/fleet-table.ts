@@ -3,7 +3,15 @@
  * changed); new rows go in through one DocumentFragment; sorting reorders the existing rows. One click and one
  * keydown listener on the table serve every header and row (delegation), so 1,000 nodes cost 2 listeners.
  */
-import { compareBig, formatAgo, formatBytes, formatDateTime, formatDuration, formatLoad } from './format.js';
+import {
+  compareBig,
+  formatAgo,
+  formatBitRate,
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatLoad,
+} from './format.js';
 import type { NodeView } from './model.js';
 import { paintQuotaCell } from './quota-bar.js';
 import type { QuotaBarView } from './quota-model.js';
@@ -14,6 +22,7 @@ export type SortKey =
   | 'lastSeen'
   | 'load'
   | 'uptime'
+  | 'rate'
   | 'periodRx'
   | 'periodTx'
   | 'totalRx'
@@ -40,6 +49,12 @@ export const COLUMNS: readonly Column[] = [
     cmp: (a, b) => nullsLast(a.load?.[0] ?? null, b.load?.[0] ?? null),
   },
   { key: 'uptime', label: 'Uptime', numeric: true, cmp: (a, b) => nullsLast(a.uptimeSec, b.uptimeSec) },
+  {
+    key: 'rate',
+    label: 'Rate RX / TX',
+    numeric: true,
+    cmp: (a, b) => nullsLast(a.rate && a.rate.rx + a.rate.tx, b.rate && b.rate.rx + b.rate.tx),
+  },
   { key: 'periodRx', label: 'Period RX', numeric: true, cmp: (a, b) => compareBig(a.period.rx, b.period.rx) },
   { key: 'periodTx', label: 'Period TX', numeric: true, cmp: (a, b) => compareBig(a.period.tx, b.period.tx) },
   { key: 'totalRx', label: 'Total RX', numeric: true, cmp: (a, b) => compareBig(a.total.rx, b.total.rx) },
@@ -177,6 +192,7 @@ export class FleetTable {
       formatAgo(n.lastSeen, now),
       formatLoad(n.load),
       formatDuration(n.uptimeSec),
+      n.rate ? `${formatBitRate(n.rate.rx)} / ${formatBitRate(n.rate.tx)}` : '–',
       formatBytes(n.period.rx),
       formatBytes(n.period.tx),
       formatBytes(n.total.rx),

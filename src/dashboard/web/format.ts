@@ -51,6 +51,27 @@ export function formatBytesCompact(bytes: number): string {
   return s.includes('.') ? s.replace(/0+ /, ' ').replace('. ', ' ') : s;
 }
 
+/** "1 node", "2 nodes", "0 nodes": the count and the word, plural unless the count is exactly 1. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+const BIT_UNITS = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s', 'Pbit/s'] as const;
+
+/** A rate in bits per second, in decimal units as links are sold: 0 -> "0 bit/s", 12_345_678 -> "12.3 Mbit/s". */
+export function formatBitRate(bps: number | null): string {
+  if (bps === null || !Number.isFinite(bps) || bps < 0) return '–';
+  if (bps < 1000) return `${Math.round(bps)} bit/s`;
+  let unit = 0;
+  let v = bps;
+  while (v >= 999.5 && unit < BIT_UNITS.length - 1) {
+    v /= 1000;
+    unit++;
+  }
+  const digits = v >= 99.95 ? 0 : v >= 9.995 ? 1 : 2;
+  return `${v.toFixed(digits)} ${BIT_UNITS[unit]}`;
+}
+
 export function formatLoad(load: readonly [number, number, number] | null): string {
   if (!load) return '–';
   return load.map((l) => l.toFixed(2)).join(' / ');

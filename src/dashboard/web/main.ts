@@ -15,6 +15,7 @@ import { UserView } from './user-view.js';
 import { QuotaPanels } from './quota-panels.js';
 import { quotaForNode } from './quota-model.js';
 import { must } from './dom.js';
+import { plural } from './format.js';
 
 const $ = <T extends HTMLElement>(sel: string): T => must(document.querySelector<T>(sel), sel);
 
@@ -77,7 +78,7 @@ async function refreshFleet(): Promise<void> {
   table.update(nodes, res.serverTime);
   performance.measure('fleet-update', { start: t0 });
   const online = nodes.reduce((s, n) => s + (n.online ? 1 : 0), 0);
-  counts.textContent = `${nodes.length} nodes · ${online} online · ${nodes.length - online} offline`;
+  counts.textContent = `${plural(nodes.length, 'node')} · ${online} online · ${nodes.length - online} offline`;
   if (firstFill) {
     firstFill = false;
     void fleetTable.offsetHeight; // the first fill counts once it is laid out, not just built

@@ -18,6 +18,8 @@ export interface NodeView {
   lastSeen: number | null;
   load: [number, number, number] | null;
   uptimeSec: number | null;
+  /** Current RX/TX rate in bits per second (views.ts currentRate); null when offline or unknown. */
+  rate: { rx: number; tx: number } | null;
   period: Traffic;
   total: Traffic;
   periodStart: number | null;
@@ -76,6 +78,13 @@ function traffic(o: Json, prefix: 'period' | 'total'): Traffic {
   return { rx: toBig(t[`${prefix}Rx`]), tx: toBig(t[`${prefix}Tx`]) };
 }
 
+function rateOf(v: unknown): { rx: number; tx: number } | null {
+  const o = obj(v);
+  const rx = numOrNull(o.rxBps);
+  const tx = numOrNull(o.txBps);
+  return rx === null || tx === null ? null : { rx, tx };
+}
+
 function loadOf(v: unknown): [number, number, number] | null {
   return Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? [v[0], v[1], v[2]] : null;
 }
@@ -90,6 +99,7 @@ export function toNodeView(raw: unknown): NodeView {
     lastSeen: numOrNull(o.lastSeen),
     load: loadOf(o.load),
     uptimeSec: numOrNull(o.uptimeSec),
+    rate: rateOf(o.currentRate),
     period: traffic(o, 'period'),
     total: traffic(o, 'total'),
     periodStart: numOrNull(t.periodStart),

@@ -5,7 +5,15 @@
  */
 import type uPlot from 'uplot';
 import type { Api } from './api.js';
-import { formatAgo, formatBytes, formatBytesCompact, formatBytesNumber, formatDuration, formatLoad } from './format.js';
+import {
+  formatAgo,
+  formatBitRate,
+  formatBytes,
+  formatBytesCompact,
+  formatBytesNumber,
+  formatDuration,
+  formatLoad,
+} from './format.js';
 import { dayRange, fillRows, must } from './dom.js';
 import type { NodeView, SeriesView } from './model.js';
 
@@ -44,20 +52,67 @@ export function niceTop(max: number | null): number {
   return Math.ceil((max * 1.02) / incr) * incr;
 }
 
+/**
+ * The log scale's range: powers of two around the smallest and largest non-zero bar, so a TX of a few KiB beside an
+ * RX of many GiB still gets a bar of its own height.
+ */
+export function logRange(values: readonly number[]): [number, number] {
+  const positive = values.filter((v) => v > 0);
+  if (positive.length === 0) return [1, 1024];
+  const lo = 2 ** Math.floor(Math.log2(Math.min(...positive)));
+  const hi = 2 ** Math.ceil(Math.log2(Math.max(...positive) * 1.02));
+  return [lo, Math.max(hi, lo * 2)];
+}
+
+/** Log-scale ticks: powers of two whose exponent is a multiple of the smallest step giving at most 6 ticks. */
+export function logSplits(lo: number, hi: number): number[] {
+  const e0 = Math.round(Math.log2(lo));
+  const e1 = Math.round(Math.log2(hi));
+  const step = [1, 2, 5, 10, 20].find((k) => (e1 - e0) / k <= 5) ?? 20;
+  const out: number[] = [];
+  for (let e = Math.ceil(e0 / step) * step; e <= e1; e += step) out.push(2 ** e);
+  return out;
+}
+
 /** Empty buckets are drawn as nothing (null) rather than as a flat stroke; the legend still says "0 B". */
 const gaps = (values: number[]): Array<number | null> => values.map((v) => (v > 0 ? v : null));
+
+/** A bucket's label in the legend: "14:00–15:00" for hours, "Sat 29 Nov" for days (the browser's zone). */
+function bucketLabel(sec: number, stepSec: number): string {
+  const d = new Date(sec * 1000);
+  if (stepSec >= 86_400) return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+  const hm = (x: Date) => x.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return `${hm(d)}–${hm(new Date((sec + stepSec) * 1000))}`;
+}
 
 type UPlotCtor = typeof uPlot;
 let uPlotModule: Promise<UPlotCtor> | undefined;
 const loadUPlot = (): Promise<UPlotCtor> => (uPlotModule ??= import('uplot').then((m) => m.default));
 
-function chartOptions(U: UPlotCtor, title: string, width: number, stepSec: number, s: SeriesView): uPlot.Options {
+function chartOptions(
+  U: UPlotCtor,
+  title: string,
+  width: number,
+  stepSec: number,
+  s: SeriesView,
+  log: boolean,
+): uPlot.Options {
   // RX left of the bucket's tick, TX right of it: grouped, so neither hides the other.
   const rxBars = must(U.paths.bars, 'uPlot bars')({ size: [0.4, 24], align: -1, gap: 1 });
   const txBars = must(U.paths.bars, 'uPlot bars')({ size: [0.4, 24], align: 1, gap: 1 });
   const raw = [s.at, s.rx, s.tx];
+  // Without the cursor over a bar the legend gives the range's totals (instead of uPlot's empty "Time: --" row).
+  const totals = [0, s.rx.reduce((a, b) => a + b, 0), s.tx.reduce((a, b) => a + b, 0)];
   const fmt = (_u: uPlot, _v: number | null, series: number, idx: number | null) =>
-    idx === null || idx === undefined ? '–' : formatBytesNumber(raw[series][idx] ?? 0);
+    formatBytesNumber(idx === null || idx === undefined ? totals[series] : (raw[series][idx] ?? 0));
+  const [logLo, logHi] = logRange([...s.rx, ...s.tx]);
+  const yAxis: uPlot.Axis = {
+    stroke: '#5b6472',
+    grid: { stroke: '#eceff3' },
+    size: 72,
+    values: (_u, splits) => splits.map(formatBytesCompact),
+    ...(log ? { splits: () => logSplits(logLo, logHi) } : { incrs: BYTE_INCRS }),
+  };
   return {
     title,
     width,
@@ -65,20 +120,14 @@ function chartOptions(U: UPlotCtor, title: string, width: number, stepSec: numbe
     // Half-step padding so the first and last bars are not cut in half by the plot edge.
     scales: {
       x: { time: true, range: (_u, min, max) => [min - stepSec / 2, max + stepSec / 2] },
-      y: { range: (_u, _min, max) => [0, niceTop(max)] },
+      y: log ? { distr: 3, log: 2, range: () => [logLo, logHi] } : { range: (_u, _min, max) => [0, niceTop(max)] },
     },
-    axes: [
-      { stroke: '#5b6472', grid: { stroke: '#eceff3' } },
-      {
-        stroke: '#5b6472',
-        grid: { stroke: '#eceff3' },
-        size: 72,
-        incrs: BYTE_INCRS,
-        values: (_u, splits) => splits.map(formatBytesCompact),
-      },
-    ],
+    axes: [{ stroke: '#5b6472', grid: { stroke: '#eceff3' } }, yAxis],
     series: [
-      {},
+      {
+        label: stepSec >= 86_400 ? 'Day' : 'Hour',
+        value: (_u, v, _s, idx) => (idx === null || v === null ? 'whole range' : bucketLabel(v, stepSec)),
+      },
       {
         label: 'RX',
         stroke: '#2f6fdf',
@@ -104,12 +153,20 @@ function chartOptions(U: UPlotCtor, title: string, width: number, stepSec: numbe
 export class NodeChartDialog {
   private charts: uPlot[] = [];
   private current: number | null = null;
+  /** What the traffic charts show, kept so the log-scale toggle redraws them without asking the collector again. */
+  private drawn: { U: UPlotCtor; hourly: SeriesView; daily: SeriesView } | null = null;
+  private readonly logScale: HTMLInputElement;
 
   constructor(
     private readonly dialog: HTMLDialogElement,
     private readonly api: () => Api,
     onUser: (id: number) => void,
   ) {
+    this.logScale = must(
+      dialog.querySelector<HTMLInputElement>('[data-field="log-scale"]'),
+      '[data-field="log-scale"]',
+    );
+    this.logScale.addEventListener('change', () => this.drawTraffic());
     dialog.addEventListener('close', () => this.dispose());
     dialog.addEventListener('click', (e) => {
       // A click on the backdrop (the dialog element itself, outside its content box) closes it.
@@ -136,6 +193,7 @@ export class NodeChartDialog {
       `last seen ${formatAgo(node.lastSeen, now)}`,
       `load ${formatLoad(node.load)}`,
       `up ${formatDuration(node.uptimeSec)}`,
+      ...(node.rate ? [`now ${formatBitRate(node.rate.rx)} RX / ${formatBitRate(node.rate.tx)} TX`] : []),
       `period ${formatBytes(node.period.rx)} RX / ${formatBytes(node.period.tx)} TX`,
       `total ${formatBytes(node.total.rx)} RX / ${formatBytes(node.total.tx)} TX`,
     ].join(' · ');
@@ -175,22 +233,8 @@ export class NodeChartDialog {
         'No per-user traffic on this node in the last 30 days.',
         5,
       );
-      const width = Math.max(320, host.clientWidth || 860);
-      for (const [title, s, step] of [
-        ['Last 24 hours, per hour', hourly, 3600],
-        ['Last 30 days, per day', daily, 86_400],
-      ] as const) {
-        const box = document.createElement('div');
-        box.className = 'chart';
-        host.append(box);
-        this.charts.push(new U(chartOptions(U, title, width, step, s), [s.at, gaps(s.rx), gaps(s.tx)], box));
-        if (!s.rx.some((v) => v > 0) && !s.tx.some((v) => v > 0)) {
-          const empty = document.createElement('p');
-          empty.className = 'muted';
-          empty.textContent = 'No traffic recorded in this range.';
-          box.append(empty);
-        }
-      }
+      this.drawn = { U, hourly, daily };
+      this.drawTraffic();
     } catch (err) {
       if (this.current !== node.id) return;
       status.textContent = `Could not load the series: ${(err as Error).message}`;
@@ -198,9 +242,44 @@ export class NodeChartDialog {
     }
   }
 
-  private dispose(): void {
+  /**
+   * The hourly and daily RX/TX bars, on a linear scale or (the dialog's "Log scale" box) a log scale, where a TX a
+   * thousand times smaller than RX still shows as a bar.
+   */
+  private drawTraffic(): void {
+    this.destroyCharts();
+    const host = must(this.dialog.querySelector<HTMLElement>('[data-field="charts"]'), '[data-field="charts"]');
+    host.replaceChildren();
+    if (!this.drawn) return;
+    const { U, hourly, daily } = this.drawn;
+    const log = this.logScale.checked;
+    const width = Math.max(320, host.clientWidth || 860);
+    for (const [title, s, step] of [
+      ['Last 24 hours, per hour', hourly, 3600],
+      ['Last 30 days, per day', daily, 86_400],
+    ] as const) {
+      const box = document.createElement('div');
+      box.className = 'chart';
+      box.dataset.scale = log ? 'log' : 'linear';
+      host.append(box);
+      this.charts.push(new U(chartOptions(U, title, width, step, s, log), [s.at, gaps(s.rx), gaps(s.tx)], box));
+      if (!s.rx.some((v) => v > 0) && !s.tx.some((v) => v > 0)) {
+        const empty = document.createElement('p');
+        empty.className = 'muted';
+        empty.textContent = 'No traffic recorded in this range.';
+        box.append(empty);
+      }
+    }
+  }
+
+  private destroyCharts(): void {
     for (const c of this.charts) c.destroy();
     this.charts = [];
+  }
+
+  private dispose(): void {
+    this.destroyCharts();
+    this.drawn = null;
     if (!this.dialog.open) this.current = null;
   }
 }

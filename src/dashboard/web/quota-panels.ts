@@ -4,7 +4,7 @@
  */
 import type { Api } from './api.js';
 import { el, fillRows } from './dom.js';
-import { formatDateTime } from './format.js';
+import { formatDateTime, plural } from './format.js';
 import { paintQuotaCell } from './quota-bar.js';
 import { type AlertRowView, type PoolView, type QuotaBarView, toAlerts, toPools, toQuotaBars } from './quota-model.js';
 
@@ -78,10 +78,7 @@ export function deliveryText(a: AlertRowView): string {
   const open = a.deliveries.filter((d) => d.state !== 'delivered');
   if (!open.length) return 'delivered';
   const detail = open
-    .map(
-      (d) =>
-        `${d.channel}: ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}${d.lastError ? `, ${d.lastError}` : ''}`,
-    )
+    .map((d) => `${d.channel}: ${plural(d.attempts, 'attempt')}${d.lastError ? `, ${d.lastError}` : ''}`)
     .join('; ');
   return `${a.state} (${detail})`;
 }

@@ -2,7 +2,7 @@
 import type { Api } from './api.js';
 import { dayRange, fillRows, must } from './dom.js';
 import { reportDays, wireExport } from './export-csv.js';
-import { formatBytes } from './format.js';
+import { formatBytes, plural } from './format.js';
 
 export class UserView {
   private readonly form: HTMLFormElement;
@@ -77,7 +77,7 @@ export class UserView {
         'No traffic for this user in this range.',
         4,
       );
-      this.summary.textContent = `User ${id}: ${formatBytes(v.total)} in total (${formatBytes(v.up)} up, ${formatBytes(v.down)} down) on ${v.nodes.length} node${v.nodes.length === 1 ? '' : 's'}`;
+      this.summary.textContent = `User ${id}: ${formatBytes(v.total)} in total (${formatBytes(v.up)} up, ${formatBytes(v.down)} down) on ${plural(v.nodes.length, 'node')}`;
       this.summary.className = 'summary';
     } catch (err) {
       this.body.replaceChildren();

@@ -185,6 +185,15 @@ const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
 const STATS_COLS = `${NODE_COLS}, s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end,
   s.load1, s.load5, s.load15, s.uptime_sec, s.boot_id, s.host_json, s.agent_version, s.last_epoch, s.last_seen`;
 
+/**
+ * The node's newest stored record (highest seq of its last epoch; a PK seek per node), for the current rate
+ * (views.ts currentRate). Absent when that epoch sent no record or it was pruned.
+ */
+const LAST_RECORD = `r.from_ms AS last_from, r.to_ms AS last_to, r.rx AS last_rx, r.tx AS last_tx, r.received_at AS last_received
+  FROM nodes n JOIN traffic_stats s ON s.node_id = n.id
+  LEFT JOIN traffic_records r ON r.node_id = n.id AND r.epoch = s.last_epoch
+    AND r.seq = (SELECT MAX(seq) FROM traffic_records WHERE node_id = n.id AND epoch = s.last_epoch)`;
+
 export const Q = {
   migrationsTable:
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
@@ -225,8 +234,8 @@ export const Q = {
   resetPeriod:
     'UPDATE traffic_stats SET period_rx = 0, period_tx = 0, period_start = ?, period_end = ? WHERE node_id = ?',
   markSeen: 'UPDATE traffic_stats SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE node_id = ?',
-  listStats: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id ORDER BY n.id`,
-  statsById: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = ?`,
+  listStats: `SELECT ${STATS_COLS}, ${LAST_RECORD} ORDER BY n.id`,
+  statsById: `SELECT ${STATS_COLS}, ${LAST_RECORD} WHERE n.id = ?`,
   trafficSince: 'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= ? GROUP BY node_id',
   hourlySeries: 'SELECT hour, rx, tx FROM traffic_hourly WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour',
   /** Pruning keeps a raw record's digest (record_digests) until the key retention has passed too. */
