@@ -16,7 +16,11 @@ DB="$DATA/collector.db"
 AGENT_CFG="$DATA/agent.json"
 URL="http://$LISTEN"
 
-if [ ! -f node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+if [ ! -f node_modules/.package-lock.json ]; then
+  # npm ci prints nothing until it is done, and the first time it compiles SQLite's addon: say so, or it looks stuck.
+  echo "installing the locked dependencies (npm ci; the first time it compiles SQLite's addon: a few minutes)"
+  npm ci --no-audit --no-fund
+fi
 npm run --silent build
 
 # Job control puts each program in its own process group, so the terminal's Ctrl-C reaches this script only; the
