@@ -187,6 +187,24 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         expect(series.reduce((a, p) => a + p.rx, 0n)).toBe(2n);
       });
 
+      it('hourlyTotals: the hourly series as dense rx + tx doubles, an hour without a row as 0', async () => {
+        const { node } = await newNode({ createdAt: T0 - 20 * H });
+        const big = 2n ** 60n;
+        const epoch = '00000000000000d7';
+        const at = [T0 - 5 * H + 60_000, T0 - 4 * H + 60_000, T0 - 2 * H + 60_000, T0 - H + 60_000];
+        await s.ingestHeartbeat(
+          node.id,
+          hb(epoch, [rec(1, 100, 7, at[0]), rec(2, big, 5, at[1]), rec(3, 9, 1, at[2]), rec(4, 1, 1, at[3])]),
+          T0,
+        );
+        const series = await s.hourlySeries(node.id, T0 - 10 * H, T0 - H);
+        expect(series.map((p) => p.at)).toEqual([T0 - 5 * H, T0 - 4 * H, T0 - 2 * H]);
+        const t = await s.hourlyTotals(node.id, T0 - 10 * H, T0 - H);
+        expect(t.first).toBe(T0 - 5 * H);
+        expect([...t.bytes]).toEqual([107, Number(big + 5n), 0, 10]);
+        expect((await s.hourlyTotals(node.id, T0, T0 + H)).bytes.length).toBe(0);
+      });
+
       it('books periods by the record end time: current period, late record to total only, rollover, operator reset', async () => {
         const { node } = await newNode({ resetDay: 10, timezone: 'Europe/Berlin', createdAt: T0 });
         const st0 = await s.getNodeStats(node.id);

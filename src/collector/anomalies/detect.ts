@@ -103,64 +103,139 @@ export function detectAnomalies(series: readonly Point[], from: number, to: numb
   const first = series[0].at;
   const last = series[series.length - 1].at;
   // Dense values on the series' grid: slot i is first + i x step; a missing slot inside the series is zero.
-  const slots = Math.floor((last - first) / opts.stepMs) + 1;
-  const values = new Float64Array(slots);
+  const values = new Float64Array(Math.floor((last - first) / opts.stepMs) + 1);
   for (const p of series) values[Math.round((p.at - first) / opts.stepMs)] = Number(p.value);
+  return detectDense(first, values, from, to, opts);
+}
+
+/**
+ * The same rule on a dense series: values[i] is the slot starting at first + i x stepMs (zero where nothing was
+ * carried). This is the fast path of a fleet-wide run: each slot of the day (each column) is walked once, keeping the
+ * comparable slots of the last `lookbackDays` days in small sorted windows (all days, weekdays, weekend days) that
+ * gain one value and lose one per day, so a point costs a few dozen moves instead of two sorts.
+ */
+export function detectDense(
+  first: number,
+  values: Float64Array,
+  from: number,
+  to: number,
+  opts: DetectOptions,
+): Anomaly[] {
+  const slots = values.length;
+  const step = opts.stepMs;
+  const spd = Math.max(1, Math.round(DAY_MS / step));
+  const lookback = opts.lookbackDays;
+  const startSlot = Math.max(0, Math.ceil((from - first) / step));
+  const endSlot = Math.min(slots, Math.ceil((to - first) / step));
+  if (slots === 0 || startSlot >= endSlot) return [];
+  const weeklyFrom = opts.weeklyMinWeeks * 7 * spd;
+  const span = lookback * spd;
+  const historyStart = Math.max(0, startSlot - span);
+  // Weekend (1) or weekday (0) of each slot that is judged or compared, only when the weekly rule can apply.
+  const weekly = endSlot > weeklyFrom;
+  const kinds = new Uint8Array(weekly ? endSlot : 0);
+  if (weekly) for (let i = historyStart; i < endSlot; i++) kinds[i] = weekend(first + i * step, opts.timeZone) ? 1 : 0;
+  const all = new SortedWindow(lookback);
+  const byKind = [new SortedWindow(lookback), new SortedWindow(lookback)];
   const out: Anomaly[] = [];
-  const slotsPerDay = Math.max(1, Math.round(DAY_MS / opts.stepMs));
-  const history = new Float64Array(opts.lookbackDays);
-  const dev = new Float64Array(opts.lookbackDays);
-  const startSlot = Math.max(0, Math.ceil((from - first) / opts.stepMs));
-  const endSlot = Math.min(slots, Math.ceil((to - first) / opts.stepMs));
-  const weeklyFrom = opts.weeklyMinWeeks * 7 * slotsPerDay;
-  for (let i = startSlot; i < endSlot; i++) {
-    const at = first + i * opts.stepMs;
-    const x = values[i];
-    const weekly = i >= weeklyFrom;
-    const kind = weekly ? weekend(at, opts.timeZone) : false;
-    let n = 0;
-    for (let d = 1; d <= opts.lookbackDays; d++) {
-      const j = i - d * slotsPerDay;
-      if (j < 0) break;
-      if (weekly && weekend(first + j * opts.stepMs, opts.timeZone) !== kind) continue;
-      n = insertSorted(history, n, values[j]);
-    }
-    if (n < opts.minHistory) continue;
-    const med = medianOf(history, n);
-    let m = 0;
-    for (let k = 0; k < n; k++) m = insertSorted(dev, m, Math.abs(history[k] - med));
-    const mad = medianOf(dev, m);
-    const spread = Math.max(mad * 1.4826, med * opts.minSpreadRatio, opts.minSpreadBytes);
-    const low = Math.max(0, med - opts.k * spread);
-    const high = med + opts.k * spread;
-    if (x > high || x < low) {
-      out.push({
-        at,
-        kind: x > high ? 'spike' : 'drop',
-        observed: BigInt(Math.round(x)),
-        expected: BigInt(Math.round(med)),
-        low: BigInt(Math.ceil(low)),
-        high: BigInt(Math.floor(high)),
-        history: n,
-      });
+  for (let c = 0; c < spd; c++) {
+    all.n = byKind[0].n = byKind[1].n = 0;
+    // The column's first slot at or after historyStart: from there every judged slot sees its whole look-back.
+    const colStart = c + spd * Math.max(0, Math.ceil((historyStart - c) / spd));
+    for (let i = colStart; i < endSlot; i += spd) {
+      const enter = i - spd;
+      if (enter >= colStart) {
+        all.insert(values[enter]);
+        if (weekly) byKind[kinds[enter]].insert(values[enter]);
+      }
+      const leave = i - span - spd;
+      if (leave >= colStart) {
+        all.remove(values[leave]);
+        if (weekly) byKind[kinds[leave]].remove(values[leave]);
+      }
+      if (i < startSlot) continue;
+      const w = weekly && i >= weeklyFrom ? byKind[kinds[i]] : all;
+      if (w.n < opts.minHistory) continue;
+      const med = w.median();
+      const spread = Math.max(w.mad(med) * 1.4826, med * opts.minSpreadRatio, opts.minSpreadBytes);
+      const low = Math.max(0, med - opts.k * spread);
+      const high = med + opts.k * spread;
+      const x = values[i];
+      if (x > high || x < low) {
+        out.push({
+          at: first + i * step,
+          kind: x > high ? 'spike' : 'drop',
+          observed: BigInt(Math.round(x)),
+          expected: BigInt(Math.round(med)),
+          low: BigInt(Math.ceil(low)),
+          high: BigInt(Math.floor(high)),
+          history: w.n,
+        });
+      }
     }
   }
-  return out;
+  return out.sort((a, b) => a.at - b.at);
 }
 
-/** Inserts v into the sorted prefix a[0..n) (insertion sort: the prefix is at most a few dozen long); returns n + 1. */
-function insertSorted(a: Float64Array, n: number, v: number): number {
-  let k = n;
-  while (k > 0 && a[k - 1] > v) {
-    a[k] = a[k - 1];
-    k--;
+/** A small multiset kept sorted in a typed array: insert and remove by binary search and one shift. */
+class SortedWindow {
+  readonly a: Float64Array;
+  n = 0;
+  constructor(capacity: number) {
+    this.a = new Float64Array(capacity + 1);
   }
-  a[k] = v;
-  return n + 1;
-}
-
-function medianOf(a: Float64Array, n: number): number {
-  return n % 2 === 1 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+  private lowerBound(v: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.a[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  insert(v: number): void {
+    const k = this.lowerBound(v);
+    this.a.copyWithin(k + 1, k, this.n);
+    this.a[k] = v;
+    this.n++;
+  }
+  remove(v: number): void {
+    const k = this.lowerBound(v);
+    if (k >= this.n || this.a[k] !== v) return;
+    this.a.copyWithin(k, k + 1, this.n);
+    this.n--;
+  }
+  median(): number {
+    const n = this.n;
+    return n % 2 === 1 ? this.a[(n - 1) / 2] : (this.a[n / 2 - 1] + this.a[n / 2]) / 2;
+  }
+  /**
+   * Median absolute deviation from `med`, without sorting: the deviations below the median grow leftwards and those
+   * above it rightwards, so the two runs are merged from the middle until the middle deviation(s) are reached.
+   */
+  mad(med: number): number {
+    const n = this.n;
+    const a = this.a;
+    let l = this.lowerBound(med) - 1;
+    let r = l + 1;
+    const want = n >> 1; // 0-based index of the upper middle deviation
+    let prev = 0;
+    let cur = 0;
+    for (let k = 0; k <= want; k++) {
+      prev = cur;
+      const dl = l >= 0 ? med - a[l] : Number.POSITIVE_INFINITY;
+      const dr = r < n ? a[r] - med : Number.POSITIVE_INFINITY;
+      if (dl <= dr) {
+        cur = dl;
+        l--;
+      } else {
+        cur = dr;
+        r++;
+      }
+    }
+    return n % 2 === 1 ? cur : (prev + cur) / 2;
+  }
 }
 
 export interface ZeroRun {

@@ -8,6 +8,7 @@ import {
   DAILY_DEFAULTS,
   HOURLY_DEFAULTS,
   detectAnomalies,
+  detectDense,
   zeroWhileOnline,
   type Anomaly,
   type Point,
@@ -49,8 +50,8 @@ async function nodeHourly(store: Store, nodes: NodeStats[], o: FindOptions, out:
   const opts = { ...HOURLY_DEFAULTS, timeZone: o.timeZone };
   const historyFrom = o.from - opts.lookbackDays * DAY_MS;
   for (const n of nodes) {
-    const series = (await store.hourlySeries(n.id, historyFrom, o.to)).map((p) => ({ at: p.at, value: p.rx + p.tx }));
-    for (const a of detectAnomalies(series, o.from, o.to, opts))
+    const { first, bytes } = await store.hourlyTotals(n.id, historyFrom, o.to);
+    for (const a of detectDense(first, bytes, o.from, o.to, opts))
       out.push({ scope: 'node-hourly', nodeId: n.id, ...a, until: a.at + opts.stepMs });
   }
 }

@@ -121,6 +121,15 @@ export interface SeriesPoint extends Traffic {
   at: number;
 }
 
+/**
+ * A node's hourly rx + tx as doubles (for statistics: exact to 2^53 bytes an hour), dense: bytes[i] is the hour
+ * starting at first + i h, 0 for an hour without a row (nothing carried); empty when the node has no row in range.
+ */
+export interface HourlyTotals {
+  first: number;
+  bytes: Float64Array;
+}
+
 export interface UserPush {
   nodeId: number;
   /** The node's rate at push time, canonical decimal string; part of the row key. */
@@ -198,6 +207,8 @@ export interface Store {
   trafficSince(sinceMs: number): Promise<Map<number, Traffic>>;
   /** Hourly points of one node with from <= at < to, ascending. */
   hourlySeries(nodeId: number, fromMs: number, toMs: number): Promise<SeriesPoint[]>;
+  /** The same hours as dense rx + tx doubles: the unusual-traffic scan reads 2 million of them at once. */
+  hourlyTotals(nodeId: number, fromMs: number, toMs: number): Promise<HourlyTotals>;
   /**
    * Drops raw records with to < rawBeforeMs (their digests are kept), and digests and idempotency keys stored before
    * keysBeforeMs.

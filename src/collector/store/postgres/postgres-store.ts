@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { pushDigest } from '../../../protocol/record-digest.js';
 import { parseIdempotencyKey } from '../../../protocol/uniproxy.js';
 import { CollectorError, type ErrorCode } from '../../errors.js';
-import { initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
+import { HOUR_MS, initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
 import { decidePush } from '../push-plan.js';
 import {
   big,
@@ -26,6 +26,7 @@ import {
 } from '../rows.js';
 import type {
   HeartbeatInput,
+  HourlyTotals,
   IngestResult,
   NewNode,
   NodeInfo,
@@ -266,6 +267,15 @@ export class PostgresStore implements Store {
       rx: big(r.rx),
       tx: big(r.tx),
     }));
+  }
+
+  async hourlyTotals(nodeId: number, fromMs: number, toMs: number): Promise<HourlyTotals> {
+    const rows = await this.rows(Q.hourlyTotals, [nodeId, fromMs, toMs]);
+    if (rows.length === 0) return { first: fromMs, bytes: new Float64Array(0) };
+    const first = Number(rows[0].hour);
+    const bytes = new Float64Array((Number(rows[rows.length - 1].hour) - first) / HOUR_MS + 1);
+    for (const r of rows) bytes[(Number(r.hour) - first) / HOUR_MS] = Number(r.bytes);
+    return { first, bytes };
   }
 
   async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {

@@ -248,6 +248,8 @@ export const Q = {
   statsById: `SELECT ${STATS_COLS}, ${LAST_RECORD} WHERE n.id = $1`,
   trafficSince: 'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= $1 GROUP BY node_id',
   hourlySeries: 'SELECT hour, rx, tx FROM traffic_hourly WHERE node_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
+  hourlyTotals: `SELECT hour::float8 AS hour, (rx::numeric + tx::numeric)::float8 AS bytes FROM traffic_hourly
+    WHERE node_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
   /** Pruning keeps a raw record's digest (record_digests) until the key retention has passed too. */
   keepDigests: `INSERT INTO record_digests (node_id, epoch, seq, digest, received_at)
     SELECT node_id, epoch, seq, digest, received_at FROM traffic_records WHERE to_ms < $1 AND digest IS NOT NULL

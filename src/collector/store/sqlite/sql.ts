@@ -238,6 +238,9 @@ export const Q = {
   statsById: `SELECT ${STATS_COLS}, ${LAST_RECORD} WHERE n.id = ?`,
   trafficSince: 'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= ? GROUP BY node_id',
   hourlySeries: 'SELECT hour, rx, tx FROM traffic_hourly WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour',
+  hourlySpan: 'SELECT min(hour), max(hour), count(*) FROM traffic_hourly WHERE node_id = ? AND hour >= ? AND hour < ?',
+  hourlyTotals: 'SELECT rx + tx FROM traffic_hourly WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour',
+  hourlyHours: 'SELECT hour FROM traffic_hourly WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour',
   /** Pruning keeps a raw record's digest (record_digests) until the key retention has passed too. */
   keepDigests: `INSERT INTO record_digests (node_id, epoch, seq, digest, received_at)
     SELECT node_id, epoch, seq, digest, received_at FROM traffic_records WHERE to_ms < ? AND digest IS NOT NULL

@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import { pushDigest } from '../../../protocol/record-digest.js';
 import { parseIdempotencyKey } from '../../../protocol/uniproxy.js';
 import { CollectorError } from '../../errors.js';
-import { initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
+import { HOUR_MS, initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
 import { decidePush } from '../push-plan.js';
 import {
   big,
@@ -40,6 +40,7 @@ import {
 } from '../rows.js';
 import type {
   HeartbeatInput,
+  HourlyTotals,
   IngestResult,
   NewNode,
   NodeInfo,
@@ -175,6 +176,10 @@ export class SqliteStore implements Store {
   ) {
     const s: Partial<Stmts> = {};
     for (const [k, sql] of Object.entries(Q)) s[k as keyof Stmts] = db.prepare(sql).safeIntegers(true);
+    // The unusual-traffic scan: plain doubles, one value per row (no bigint, no row object per hour).
+    s.hourlySpan = db.prepare(Q.hourlySpan).raw(true).safeIntegers(false);
+    s.hourlyTotals = db.prepare(Q.hourlyTotals).pluck(true).safeIntegers(false);
+    s.hourlyHours = db.prepare(Q.hourlyHours).pluck(true).safeIntegers(false);
     this.s = s as Stmts;
     this.heartbeatTransaction = db.transaction(this.applyHeartbeat);
     this.pushTransaction = db.transaction(this.applyPush);
@@ -417,6 +422,21 @@ export class SqliteStore implements Store {
       rx: big(r.rx),
       tx: big(r.tx),
     }));
+  }
+
+  async hourlyTotals(nodeId: number, fromMs: number, toMs: number): Promise<HourlyTotals> {
+    // rx + tx past 2^63 becomes a REAL in SQLite: a double, as wanted. One synchronous call: no write in between.
+    const [lo, hi] = this.s.hourlySpan.get(nodeId, fromMs, toMs) as [number | null, number | null, number];
+    if (lo === null || hi === null) return { first: fromMs, bytes: new Float64Array(0) };
+    const bytes = new Float64Array((hi - lo) / HOUR_MS + 1);
+    const values = this.s.hourlyTotals.all(nodeId, fromMs, toMs) as number[];
+    if (values.length === bytes.length) bytes.set(values);
+    else {
+      // Hours without a row: place each value by its hour.
+      const hours = this.s.hourlyHours.all(nodeId, fromMs, toMs) as number[];
+      for (let i = 0; i < hours.length; i++) bytes[(hours[i] - lo) / HOUR_MS] = values[i];
+    }
+    return { first: lo, bytes };
   }
 
   async prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult> {
