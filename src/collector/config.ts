@@ -112,9 +112,12 @@ function alertProblems(value: Record<string, unknown>): string[] {
     if (ch?.format === 'telegram' && ch.telegramChatId === undefined)
       out.push(`alertChannels.${i}.telegramChatId: required by format telegram`);
   });
-  const nodeChannels = (value.alerts as { nodeChannels?: unknown[] } | undefined)?.nodeChannels ?? [];
-  for (const n of nodeChannels)
-    if (!names.includes(n)) out.push(`alerts.nodeChannels: no channel named "${String(n)}"`);
+  const alerts = value.alerts as { nodeChannels?: unknown[]; anomalies?: { channels?: unknown[] } } | undefined;
+  for (const [field, list] of [
+    ['nodeChannels', alerts?.nodeChannels],
+    ['anomalies.channels', alerts?.anomalies?.channels],
+  ] as const)
+    for (const n of list ?? []) if (!names.includes(n)) out.push(`alerts.${field}: no channel named "${String(n)}"`);
   return out;
 }
 

@@ -44,6 +44,30 @@ describe('collector config', () => {
     );
   });
 
+  it('checks the anomaly alert rule like the other rules: known scopes and kinds, named channels', () => {
+    const problems = (alerts: unknown) => {
+      try {
+        validateConfig({ alertChannels: [{ name: 'ops', url: 'https://example.net/hook' }], alerts });
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    expect(problems({ anomalies: { enabled: true, channels: ['ops'], kinds: ['spike'] } })).toEqual([]);
+    const bad = problems({
+      anomalies: { enabled: 'yes', scopes: ['node-weekly'], everySec: 0, channels: ['pager'], bogus: 1 },
+    });
+    expect(bad).toEqual(
+      expect.arrayContaining([
+        'alerts.anomalies.channels: no channel named "pager"',
+        'alerts.anomalies.bogus: is not a known setting',
+      ]),
+    );
+    expect(bad.some((p) => p.startsWith('alerts.anomalies.enabled:'))).toBe(true);
+    expect(bad.some((p) => p.startsWith('alerts.anomalies.scopes.0:'))).toBe(true);
+    expect(bad.some((p) => p.startsWith('alerts.anomalies.everySec:'))).toBe(true);
+  });
+
   it('layers file < environment < flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tc-cfg-'));
     const file = join(dir, 'c.json');

@@ -18,6 +18,47 @@ export const AlertChannelSchema = Type.Object(
 );
 export type AlertChannel = Static<typeof AlertChannelSchema>;
 
+const ScopeSchema = Type.Union([Type.Literal('node-hourly'), Type.Literal('node-silent'), Type.Literal('user-daily')]);
+
+/** The unusual-traffic rule kind: which findings of the anomaly detector (anomalies/detect.ts) become alerts. */
+export const AnomalyAlertSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'alert on unusual traffic (docs/reports-anomalies.md)' }),
+    scopes: Type.Array(ScopeSchema, {
+      default: ['node-hourly', 'node-silent', 'user-daily'],
+      maxItems: 3,
+      uniqueItems: true,
+      description:
+        'node-hourly: a node hour against the same hour on earlier days; node-silent: no traffic while online; user-daily: a user day on one node',
+    }),
+    kinds: Type.Array(Type.Union([Type.Literal('spike'), Type.Literal('drop'), Type.Literal('silent')]), {
+      default: ['spike', 'drop', 'silent'],
+      maxItems: 3,
+      uniqueItems: true,
+      description: 'which findings alert',
+    }),
+    everySec: Type.Number({
+      default: 300,
+      minimum: 0.05,
+      maximum: 86_400,
+      description: 'how often the detector runs for alerts (it reads four weeks of every node)',
+    }),
+    lookbackHours: Type.Number({
+      default: 6,
+      minimum: 1,
+      maximum: 72,
+      description: 'findings that start this recently alert (after a collector restart, older ones are not sent)',
+    }),
+    channels: Type.Array(Type.String({ maxLength: 64 }), {
+      default: [],
+      maxItems: 64,
+      description: 'channels of the anomaly alerts; empty: every channel',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type AnomalyAlertSettings = Static<typeof AnomalyAlertSchema>;
+
 export const AlertSettingsSchema = Type.Object(
   {
     evalIntervalSec: Type.Number({
@@ -42,6 +83,7 @@ export const AlertSettingsSchema = Type.Object(
     retryMaxMs: Type.Integer({ default: 600_000, minimum: 10, maximum: 86_400_000 }),
     giveUpAfterHours: Type.Number({ default: 72, minimum: 0.001, maximum: 87_600 }),
     keepAlive: Type.Boolean({ default: true, description: 'reuse connections to webhook hosts' }),
+    anomalies: AnomalyAlertSchema,
   },
   { additionalProperties: false, default: {} },
 );

@@ -25,6 +25,19 @@ export interface AlertDocument {
   projection: { reachAt: number | null; bytesPerSec: string } | null;
   period: { start: number; end: number } | null;
   event: { type: NodeEventType | 'offline' | 'online'; detail: string; at: number } | null;
+  /** Unusual traffic (kind 'anomaly'): what was seen against the range it would have had to fall in (bytes). */
+  anomaly?: {
+    scope: 'node-hourly' | 'node-silent' | 'user-daily';
+    kind: 'spike' | 'drop' | 'silent';
+    userId: number | null;
+    at: number;
+    until: number;
+    observed: string;
+    expected: string;
+    low: string;
+    high: string;
+    history: number;
+  } | null;
 }
 
 /** Byte count for people: 1.23 TB (decimal units). Used in titles only; the document carries exact strings. */
@@ -57,6 +70,10 @@ export function alertText(d: AlertDocument): string {
       d.projection.reachAt === null
         ? 'at the last 24 h rate the limit is not reached in this period'
         : `at the last 24 h rate the limit is reached at ${new Date(d.projection.reachAt).toISOString()}`,
+    );
+  if (d.anomaly)
+    lines.push(
+      `observed ${humanBytes(BigInt(d.anomaly.observed))}, expected ${humanBytes(BigInt(d.anomaly.expected))} (usual range ${humanBytes(BigInt(d.anomaly.low))} .. ${humanBytes(BigInt(d.anomaly.high))})`,
     );
   if (d.period)
     lines.push(`period ${new Date(d.period.start).toISOString()} .. ${new Date(d.period.end).toISOString()}`);

@@ -5,7 +5,10 @@
  * - offline: offline:<node>:<last seen>: once per silence (the last heartbeat before it identifies it).
  * - online:  online:<node>:<last seen of that silence>: once, after an offline alert, when heartbeats are back.
  * - event:   event:<node>:<epoch>:<seq>:<type>: once per record that reported a reboot, counter reset or broken counter.
+ * - anomaly: anomaly:<scope>:<node>[:u<user>]:<slot start>:<kind>: once per unusual hour, day or silence (a silence
+ *            is keyed by its first silent hour, so it alerts once however long it lasts).
  */
+import type { FoundAnomaly } from '../anomalies/find-anomalies.js';
 import type { QuotaReport } from '../quota/quota-status.js';
 import { percentText } from '../quota/quota-status.js';
 import type { EventRecord, NewAlert } from '../store/quota-store.js';
@@ -164,6 +167,58 @@ export function eventAlerts(
         ),
       );
     }
+  }
+  return out;
+}
+
+export function anomalyKey(a: FoundAnomaly): string {
+  return `anomaly:${a.scope}:${a.nodeId}${a.userId === undefined ? '' : `:u${a.userId}`}:${a.at}:${a.kind}`;
+}
+
+function anomalyTitle(a: FoundAnomaly, node: string): string {
+  const when = new Date(a.at).toISOString();
+  if (a.kind === 'silent')
+    return `node ${node} carries no traffic since ${when} while online (usually ${humanBytes(a.expected)} an hour)`;
+  const what = a.kind === 'spike' ? 'unusually high' : 'unusually low';
+  if (a.scope === 'user-daily') return `user ${a.userId} on node ${node}: ${what} traffic on the day from ${when}`;
+  return `node ${node}: ${what} traffic in the hour from ${when}`;
+}
+
+/** One alert per finding of the unusual-traffic detector (nodes no longer known are skipped). */
+export function anomalyAlerts(
+  found: readonly FoundAnomaly[],
+  names: ReadonlyMap<number, string>,
+  now: number,
+): NewAlert[] {
+  const out: NewAlert[] = [];
+  for (const a of found) {
+    const name = names.get(a.nodeId);
+    if (name === undefined) continue;
+    out.push(
+      alert(
+        {
+          ...blank,
+          id: anomalyKey(a),
+          kind: 'anomaly',
+          firedAt: now,
+          title: anomalyTitle(a, name),
+          node: { id: a.nodeId, name },
+          anomaly: {
+            scope: a.scope,
+            kind: a.kind,
+            userId: a.userId ?? null,
+            at: a.at,
+            until: a.until,
+            observed: a.observed.toString(),
+            expected: a.expected.toString(),
+            low: a.low.toString(),
+            high: a.high.toString(),
+            history: a.history,
+          },
+        },
+        { nodeId: a.nodeId },
+      ),
+    );
   }
   return out;
 }

@@ -8,10 +8,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Agent } from 'undici';
 import type { AppContext } from '../context.js';
+import { findAnomalies } from '../anomalies/find-anomalies.js';
 import { quotaReports } from '../quota/quota-status.js';
 import type { DeliveryJob, NewAlert } from '../store/quota-store.js';
 import type { AlertChannel } from './alert-config.js';
-import { eventAlerts, presenceAlerts, quotaAlerts } from './alert-rules.js';
+import { anomalyAlerts, eventAlerts, presenceAlerts, quotaAlerts } from './alert-rules.js';
 import { sendWebhook, webhookAgent } from './webhook-delivery.js';
 
 /** Event records looked at again on each pass (a restart within this time misses none). */
@@ -32,6 +33,8 @@ export class AlertRunner {
   private stopped = false;
   /** Keys known to be in the ledger: no write is attempted for them again. */
   private readonly known = new Set<string>();
+  /** When the unusual-traffic detector last ran for alerts (it reads weeks of every node: not on every pass). */
+  private anomaliesAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: AppContext,
@@ -110,6 +113,22 @@ export class AlertRunner {
       const names = new Map(stats.map((s) => [s.id, s.name]));
       const records = await store.quotas.eventRecords(now - EVENT_LOOKBACK_MS);
       for (const a of eventAlerts(records, names, now)) await this.fire(a, nodeChannels);
+    }
+    const an = config.alerts.anomalies;
+    if (an.enabled && an.scopes.length && now - this.anomaliesAt >= an.everySec * 1000) {
+      this.anomaliesAt = now;
+      const found = await findAnomalies(store, {
+        from: now - an.lookbackHours * 3_600_000,
+        to: now,
+        scopes: an.scopes,
+        timeZone: config.timezone,
+        now,
+        onlineWithinMs: config.heartbeatIntervalSec * config.offlineAfterIntervals * 1000,
+      });
+      const names = new Map(stats.map((s) => [s.id, s.name]));
+      const wanted = found.filter((f) => an.kinds.includes(f.kind));
+      const channels = this.channelsFor(an.channels);
+      for (const a of anomalyAlerts(wanted, names, now)) await this.fire(a, channels);
     }
   }
 

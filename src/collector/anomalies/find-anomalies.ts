@@ -45,11 +45,14 @@ export interface FindOptions {
 
 const DAY_MS = 86_400_000;
 const USER_PAGE = 10_000;
+const YIELD_EVERY = 25;
 
 async function nodeHourly(store: Store, nodes: NodeStats[], o: FindOptions, out: FoundAnomaly[]): Promise<void> {
   const opts = { ...HOURLY_DEFAULTS, timeZone: o.timeZone };
   const historyFrom = o.from - opts.lookbackDays * DAY_MS;
-  for (const n of nodes) {
+  for (const [k, n] of nodes.entries()) {
+    // SQLite answers synchronously: let requests in between nodes so a fleet-wide run never stalls the collector.
+    if (k % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
     const { first, bytes } = await store.hourlyTotals(n.id, historyFrom, o.to);
     for (const a of detectDense(first, bytes, o.from, o.to, opts))
       out.push({ scope: 'node-hourly', nodeId: n.id, ...a, until: a.at + opts.stepMs });
@@ -115,5 +118,8 @@ export async function findAnomalies(store: Store, o: FindOptions): Promise<Found
   if (o.scopes.includes('node-hourly')) await nodeHourly(store, nodes, o, out);
   if (o.scopes.includes('node-silent')) await nodeSilent(store, nodes, o, out);
   if (o.scopes.includes('user-daily')) await userDaily(store, o, out);
-  return out.sort((a, b) => a.at - b.at || a.nodeId - b.nodeId || (a.userId ?? 0) - (b.userId ?? 0));
+  // A slot still in progress can only grow: it may already be a spike, but it is not a drop until it has ended.
+  return out
+    .filter((a) => a.kind !== 'drop' || a.until <= o.now)
+    .sort((a, b) => a.at - b.at || a.nodeId - b.nodeId || (a.userId ?? 0) - (b.userId ?? 0));
 }

@@ -45,7 +45,7 @@ export interface QuotaInfo extends NewQuota {
   id: number;
 }
 
-export type AlertKind = 'quota' | 'offline' | 'online' | 'event';
+export type AlertKind = 'quota' | 'offline' | 'online' | 'event' | 'anomaly';
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
 
 export interface NewAlert {
