@@ -41,6 +41,8 @@ export interface FindOptions {
   now: number;
   /** A node seen this recently is online (the collector's offline rule). */
   onlineWithinMs: number;
+  /** Only this node (absent: every node). */
+  nodeId?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -99,6 +101,7 @@ async function userDaily(store: Store, o: FindOptions, out: FoundAnomaly[]): Pro
   for (;;) {
     const page = await store.userNodeDailyPage(fromSec, toSec, after, USER_PAGE);
     for (const r of page) {
+      if (o.nodeId !== undefined && r.serverId !== o.nodeId) continue;
       if (!key || key.userId !== r.userId || key.serverId !== r.serverId) {
         flush();
         key = { userId: r.userId, serverId: r.serverId };
@@ -114,7 +117,7 @@ async function userDaily(store: Store, o: FindOptions, out: FoundAnomaly[]): Pro
 
 export async function findAnomalies(store: Store, o: FindOptions): Promise<FoundAnomaly[]> {
   const out: FoundAnomaly[] = [];
-  const nodes = await store.listNodeStats();
+  const nodes = (await store.listNodeStats()).filter((n) => o.nodeId === undefined || n.id === o.nodeId);
   if (o.scopes.includes('node-hourly')) await nodeHourly(store, nodes, o, out);
   if (o.scopes.includes('node-silent')) await nodeSilent(store, nodes, o, out);
   if (o.scopes.includes('user-daily')) await userDaily(store, o, out);

@@ -1,7 +1,7 @@
 /**
  * GET /api/v1/anomalies?from=&to=&kind= (admin token): unusual traffic in the range, each with its expected range and
  * the observed value. kind: node-hourly, node-silent, user-daily (comma-separated; default all). Default range: the
- * last 24 hours. The rule and its parameters: docs/reports-anomalies.md and anomalies/detect.ts.
+ * last 24 hours; node=ID: only that node (what the node dialog's charts mark). The rule and its parameters: docs/reports-anomalies.md and anomalies/detect.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -13,7 +13,11 @@ import { adminAuth } from './admin-auth.js';
 import { RangeQuery } from './schemas.js';
 
 const AnomalyQuery = Type.Object(
-  { ...RangeQuery, kind: Type.Optional(Type.String({ description: `Comma-separated: ${ANOMALY_SCOPES.join(', ')}` })) },
+  {
+    ...RangeQuery,
+    kind: Type.Optional(Type.String({ description: `Comma-separated: ${ANOMALY_SCOPES.join(', ')}` })),
+    node: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1, description: 'only this node' })),
+  },
   { additionalProperties: false },
 );
 const MAX_SPAN_MS = 92 * 86_400_000;
@@ -40,6 +44,7 @@ export const anomalyRoutes =
           from,
           to,
           scopes: scopes as AnomalyScope[],
+          nodeId: req.query.node,
           timeZone: ctx.config.timezone,
           now,
           onlineWithinMs: ctx.config.heartbeatIntervalSec * ctx.config.offlineAfterIntervals * 1000,

@@ -15,6 +15,7 @@ import {
   type UserRank,
   type UserTrafficView,
 } from './model.js';
+import { toAnomalies, type AnomalyView } from './anomaly-marks.js';
 
 export type ApiErrorKind = 'unauthorized' | 'unreachable' | 'http';
 
@@ -97,6 +98,17 @@ export class Api {
   async series(nodeId: number, from: number, to: number, bucket: SeriesBucket): Promise<SeriesView> {
     const q = new URLSearchParams({ from: String(from), to: String(to), bucket });
     return toSeriesView(await this.get(`/api/v1/nodes/${nodeId}/series?${q}`));
+  }
+
+  /** The collector's unusual-traffic findings for one node in [from, to) (node hours and silences). */
+  async nodeAnomalies(nodeId: number, from: number, to: number): Promise<AnomalyView[]> {
+    const q = new URLSearchParams({
+      from: String(from),
+      to: String(to),
+      node: String(nodeId),
+      kind: 'node-hourly,node-silent',
+    });
+    return toAnomalies(await this.get(`/api/v1/anomalies?${q}`));
   }
 
   async rankNodes(window: NodeWindow, limit: number): Promise<NodeRank[]> {

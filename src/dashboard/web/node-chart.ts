@@ -14,6 +14,7 @@ import {
   formatDuration,
   formatLoad,
 } from './format.js';
+import { anomalyList, anomalyPlugin, marksByBucket, type AnomalyView } from './anomaly-marks.js';
 import { dayRange, fillRows, must } from './dom.js';
 import type { NodeView, SeriesView } from './model.js';
 
@@ -96,6 +97,7 @@ function chartOptions(
   stepSec: number,
   s: SeriesView,
   log: boolean,
+  marks: AnomalyView[][] = [],
 ): uPlot.Options {
   // RX left of the bucket's tick, TX right of it: grouped, so neither hides the other.
   const rxBars = must(U.paths.bars, 'uPlot bars')({ size: [0.4, 24], align: -1, gap: 1 });
@@ -147,6 +149,7 @@ function chartOptions(
     ],
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
+    plugins: [anomalyPlugin(marks, stepSec)],
   };
 }
 
@@ -154,7 +157,7 @@ export class NodeChartDialog {
   private charts: uPlot[] = [];
   private current: number | null = null;
   /** What the traffic charts show, kept so the log-scale toggle redraws them without asking the collector again. */
-  private drawn: { U: UPlotCtor; hourly: SeriesView; daily: SeriesView } | null = null;
+  private drawn: { U: UPlotCtor; hourly: SeriesView; daily: SeriesView; anomalies: AnomalyView[] } | null = null;
   private readonly logScale: HTMLInputElement;
 
   constructor(
@@ -208,13 +211,17 @@ export class NodeChartDialog {
     const to = Math.ceil(now / HOUR) * HOUR;
     try {
       const month = dayRange(30, now);
-      const [U, hourly, daily, top] = await Promise.all([
+      const [U, hourly, daily, top, anomalies] = await Promise.all([
         loadUPlot(),
         this.api().series(node.id, to - 24 * HOUR, to, 'hour'),
         this.api()
           .series(node.id, to - 30 * DAY, to, 'day')
           .then(toDaily),
         this.api().nodeUsers(node.id, month.from, month.to, 10),
+        // The marks are a bonus: charts without them beat no charts when the detector cannot answer.
+        this.api()
+          .nodeAnomalies(node.id, to - 30 * DAY, to)
+          .catch((): AnomalyView[] => []),
       ]);
       if (this.current !== node.id) return;
       status.textContent = '';
@@ -233,7 +240,7 @@ export class NodeChartDialog {
         'No per-user traffic on this node in the last 30 days.',
         5,
       );
-      this.drawn = { U, hourly, daily };
+      this.drawn = { U, hourly, daily, anomalies };
       this.drawTraffic();
     } catch (err) {
       if (this.current !== node.id) return;
@@ -251,7 +258,7 @@ export class NodeChartDialog {
     const host = must(this.dialog.querySelector<HTMLElement>('[data-field="charts"]'), '[data-field="charts"]');
     host.replaceChildren();
     if (!this.drawn) return;
-    const { U, hourly, daily } = this.drawn;
+    const { U, hourly, daily, anomalies } = this.drawn;
     const log = this.logScale.checked;
     const width = Math.max(320, host.clientWidth || 860);
     for (const [title, s, step] of [
@@ -262,7 +269,10 @@ export class NodeChartDialog {
       box.className = 'chart';
       box.dataset.scale = log ? 'log' : 'linear';
       host.append(box);
-      this.charts.push(new U(chartOptions(U, title, width, step, s, log), [s.at, gaps(s.rx), gaps(s.tx)], box));
+      const marks = marksByBucket(s.at, step * 1000, anomalies);
+      this.charts.push(new U(chartOptions(U, title, width, step, s, log, marks), [s.at, gaps(s.rx), gaps(s.tx)], box));
+      const list = anomalyList(marks, s.at, (sec) => bucketLabel(sec, step), step >= 86_400);
+      if (list) box.append(list);
       if (!s.rx.some((v) => v > 0) && !s.tx.some((v) => v > 0)) {
         const empty = document.createElement('p');
         empty.className = 'muted';

@@ -87,6 +87,20 @@ describe('GET /api/v1/anomalies', () => {
     expect(BigInt(spike.expected as string)).toBeLessThan(BigInt(60 * MB));
     expect(BigInt(spike.high as string)).toBeLessThan(BigInt(30_000 * MB));
 
+    // node=: only that node's findings (the node dialog's charts ask this way).
+    const list = async (q: string) =>
+      (
+        (await (
+          await request(`${c!.url}/api/v1/anomalies?from=${today - 7 * D}&to=${today}&${q}`, { headers: auth })
+        ).body.json()) as {
+          anomalies: Array<{ scope: string; nodeId: number }>;
+        }
+      ).anomalies.map((a) => `${a.scope}:${a.nodeId}`);
+    expect(await list(`node=${node.id}`)).toEqual([`node-hourly:${node.id}`, `user-daily:${node.id}`]);
+    expect(await list(`node=${node.id + 1}`)).toEqual([]);
+    expect(await list(`node=${node.id}&kind=node-hourly,node-silent`)).toEqual([`node-hourly:${node.id}`]);
+    expect((await request(`${c.url}/api/v1/anomalies?node=0`, { headers: auth })).statusCode).toBe(400);
+
     const bad = await request(`${c.url}/api/v1/anomalies?kind=week`, { headers: auth });
     expect(bad.statusCode).toBe(400);
     expect(((await bad.body.json()) as { error: { message: string } }).error.message).toContain(
