@@ -3,15 +3,16 @@
  * one chunk at a time (the event loop gets control back between socket reads), no copy of the whole text, and no
  * object tree for what the route does not use. It keeps only:
  * - the top-level `token`, `node_id`, `node_type` scalars (the panel lets them travel in the body),
- * - the traffic map (the whole body on a push, `traffic` on a v2 report) as `{"<key>": [up, down] | null}` with
- *   counts as JSON.parse + parsePushBodyText would give them (16+ digit integers as exact strings), a value that is
- *   not a two-scalar array kept as null (last one wins, as with JSON.parse), and at most `maxUsers` keys,
+ * - the traffic map (the whole body on a push, `traffic` on a v2 report), entry by entry into PushEntries (typed
+ *   columns, no object per user), with counts as JSON.parse + parsePushBodyText would give them (16+ digit integers
+ *   as exact strings), a value that is not a two-scalar array given as null, and at most `maxUsers` keys,
  * - whether `status` is an object.
  * Malformed JSON is not an error here: the result says `json: false` and the route answers as the panel does.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { none } from 'stream-chain/core';
 import { jsonParser } from 'stream-json/parser.js';
+import { PushEntries } from './push-entries.js';
 
 export type PanelBodyShape = 'push' | 'report' | 'credentials';
 
@@ -21,8 +22,8 @@ export interface PanelBody {
   /** The top level is a JSON object. */
   object: boolean;
   fields: Partial<Record<'token' | 'node_id' | 'node_type', string | number>>;
-  /** push: the body itself; report: its `traffic` member, when that is an object. */
-  traffic?: Record<string, unknown>;
+  /** The traffic map's entries (push: the body itself; report: its `traffic` member, when that is an object). */
+  entries?: PushEntries;
   /** report: `traffic` is present but not an object. */
   trafficNotObject?: boolean;
   /** report: `status` is present but not an object. */
@@ -77,7 +78,7 @@ class PanelBodyBuilder {
       this.notObject = !this.body.object;
       if (this.body.object && this.shape === 'push') {
         this.mapDepth = 1;
-        this.body.traffic = Object.create(null) as Record<string, unknown>;
+        this.body.entries = new PushEntries();
       }
       return;
     }
@@ -101,18 +102,18 @@ class PanelBodyBuilder {
       if (t.name === 'startObject') {
         this.mapDepth = 2;
         this.users = 0;
-        this.body.traffic = Object.create(null) as Record<string, unknown>;
+        this.body.entries = new PushEntries();
         this.body.trafficNotObject = false;
       } else {
-        this.body.traffic = undefined;
+        this.body.entries = undefined;
         this.body.trafficNotObject = true;
       }
     }
     if (this.shape === 'report' && this.key === 'status') this.body.statusNotObject = t.name !== 'startObject';
   }
 
-  private setEntry(v: unknown): void {
-    (this.body.traffic as Record<string, unknown>)[this.entryKey] = v;
+  private setEntry(v: unknown[] | null): void {
+    this.body.entries?.set(this.entryKey, v);
     this.entry = undefined;
   }
 

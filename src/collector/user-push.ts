@@ -3,10 +3,8 @@
  * (value x rate, floored to whole bytes), and the day the traffic is booked on.
  */
 import { startOfLocalDay } from '../common/calendar.js';
-import { pushDigest } from '../protocol/record-digest.js';
 import { parseIdempotencyKey } from '../protocol/uniproxy.js';
 import { MAX_CLOCK_AHEAD_MS } from './store/ingest-plan.js';
-import { STORE_MAX } from './store/store.js';
 
 /** A canonical decimal rate ("1", "0.5", "1.25"): at most 6 decimals, no sign, no exponent. */
 export const RATE_PATTERN = /^(0|[1-9]\d{0,5})(\.\d{1,6})?$/;
@@ -27,60 +25,6 @@ export function rateMultiplier(rate: string): (value: bigint) => bigint {
   const scale = 10n ** BigInt(f.length);
   const factor = BigInt(i + f);
   return (v) => (v * factor) / scale;
-}
-
-export interface ParsedPush {
-  /** [user id, upload, download] sorted by user id, the rate applied, 0/0 rows left out. */
-  rows: Array<[number, bigint, bigint]>;
-  /** pushDigest() of the entries as measured (before the rate) and the measurement time. */
-  digest: bigint;
-}
-
-/**
- * `{"<uid>": [up, down]}` -> rows sorted by uid with the rate applied, and the push's content digest; entries that
- * are not a pair of non-negative safe integers, or whose key is not a user id, are skipped (as the panel skips them).
- * Returns undefined when the body is not a JSON object (the panel answers 422).
- */
-export function parsePushEntries(
-  body: unknown,
-  rate: string,
-  measuredAt?: number,
-): ParsedPush | 'too-large' | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const byUser = new Map<number, [bigint, bigint]>();
-  for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
-    if (!/^\d{1,15}$/.test(key) || !Array.isArray(v) || v.length !== 2) continue;
-    const [up, down] = v as unknown[];
-    if (!isCount(up) || !isCount(down)) continue;
-    if (BigInt(up) > STORE_MAX || BigInt(down) > STORE_MAX) return 'too-large';
-    const uid = Number(key);
-    const cur = byUser.get(uid) ?? [0n, 0n];
-    cur[0] += BigInt(up);
-    cur[1] += BigInt(down);
-    byUser.set(uid, cur);
-  }
-  const rows: Array<[number, bigint, bigint]> = [];
-  const times = rateMultiplier(rate);
-  for (const [uid, [u, d]] of byUser) {
-    const ru = times(u),
-      rd = times(d);
-    if (ru > STORE_MAX || rd > STORE_MAX) return 'too-large';
-    if (ru !== 0n || rd !== 0n) rows.push([uid, ru, rd]);
-  }
-  rows.sort((a, b) => a[0] - b[0]);
-  return {
-    rows,
-    digest: pushDigest(
-      [...byUser].map(([uid, [u, d]]) => [uid, u, d] as const),
-      measuredAt,
-    ),
-  };
-}
-
-/** A count: a non-negative safe integer, or (our agent's exact form for large values) a string of decimal digits. */
-function isCount(v: unknown): v is number | string {
-  if (typeof v === 'string') return /^(0|[1-9][0-9]{0,19})$/.test(v);
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 /**

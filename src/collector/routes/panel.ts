@@ -23,7 +23,8 @@ import {
 } from '../panel-body.js';
 import type { NodeInfo } from '../store/store.js';
 import { CollectorError } from '../errors.js';
-import { checkIdempotencyKey, measuredAtOf, parsePushEntries, recordDay } from '../user-push.js';
+import type { PushEntries } from '../push-entries.js';
+import { checkIdempotencyKey, measuredAtOf, recordDay } from '../user-push.js';
 import { panelAuth, panelPreAuth } from './panel-auth.js';
 import { PANEL, PanelError } from './panel-errors.js';
 
@@ -116,9 +117,9 @@ export const panelRoutes =
     const small = { schema, config: { panelBody: 'credentials' as PanelBodyShape } };
     const bodyOf = (req: FastifyRequest) => req.body as PanelBody | undefined;
 
-    async function applyTraffic(req: FastifyRequest, node: NodeInfo, traffic: unknown): Promise<void> {
-      const parsed = parsePushEntries(traffic, node.rate, measuredAtOf(req.headers[MEASURED_AT_HEADER]));
-      if (!parsed) throw PanelError.of(PANEL.badData);
+    async function applyTraffic(req: FastifyRequest, node: NodeInfo, entries: PushEntries | undefined): Promise<void> {
+      if (!entries) throw PanelError.of(PANEL.badData);
+      const parsed = await entries.finish(node.rate, measuredAtOf(req.headers[MEASURED_AT_HEADER]));
       if (parsed === 'too-large') throw PanelError.of(PANEL.countTooLarge);
       const { rows, digest } = parsed;
       const keyHeader = req.headers[IDEMPOTENCY_HEADER];
@@ -152,7 +153,7 @@ export const panelRoutes =
     app.post(`${UNIPROXY_PREFIX}/push`, push('push'), async (req, reply) => {
       const body = bodyOf(req);
       const node = await panelAuth(ctx, req, reply, body?.fields);
-      await applyTraffic(req, node, body?.traffic);
+      await applyTraffic(req, node, body?.entries);
       return PANEL.success();
     });
 
@@ -160,7 +161,7 @@ export const panelRoutes =
       const body = bodyOf(req);
       const node = await panelAuth(ctx, req, reply, body?.fields);
       if (!body?.object || body.statusNotObject || body.trafficNotObject) throw PanelError.of(PANEL.badData);
-      if (body.traffic !== undefined) await applyTraffic(req, node, body.traffic);
+      if (body.entries !== undefined) await applyTraffic(req, node, body.entries);
       else await ctx.store.markSeen(node.id, ctx.now());
       return { data: true };
     });

@@ -23,6 +23,7 @@
  */
 import type { HostFacts } from '../../protocol/heartbeat.js';
 import type { QuotaStore } from './quota-store.js';
+import type { UserRows, UserRowTuple } from './user-rows.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -136,8 +137,8 @@ export interface UserPush {
   rate: string;
   /** Start of the local day the traffic was measured on, unix seconds (record_type 'd'). */
   recordAt: number;
-  /** [user id, upload, download], already multiplied by the rate. */
-  rows: Array<[number, bigint, bigint]>;
+  /** [user id, upload, download], already multiplied by the rate (UserRows, or tuples in tests and small callers). */
+  rows: UserRows | ReadonlyArray<UserRowTuple>;
   /** "<nodeId>:<epoch>:<seq>" or undefined. */
   idempotencyKey?: string;
   /** The push's content digest (protocol/record-digest.ts pushDigest); kept with the key. Default: over `rows`. */

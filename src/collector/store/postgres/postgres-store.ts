@@ -46,6 +46,7 @@ import type {
 import { MIGRATION_LOCK_KEY, MIGRATIONS, Q } from './sql.js';
 import { PostgresQuotaStore } from './postgres-quota-store.js';
 import type { QuotaStore } from '../quota-store.js';
+import { UserRows } from '../user-rows.js';
 
 type Row = Record<string, unknown>;
 const str = (v: bigint | number): string => v.toString();
@@ -317,17 +318,19 @@ export class PostgresStore implements Store {
         }
         if (k) await c.query(Q.raisePushHighWater, [p.nodeId, k.epoch, k.seq]);
       }
-      if (p.rows.length) {
+      const rows = UserRows.of(p.rows);
+      if (rows.length) {
+        const n = rows.length;
         const written = await c.query(Q.upsertUserStats, [
           p.nodeId,
           p.rate,
           p.recordAt,
           Math.floor(p.receivedAt / 1000),
-          p.rows.map((r) => r[0]),
-          p.rows.map((r) => str(r[1])),
-          p.rows.map((r) => str(r[2])),
+          Array.from(rows.userId.subarray(0, n)),
+          Array.from(rows.u.subarray(0, n), String),
+          Array.from(rows.d.subarray(0, n), String),
         ]);
-        if ((written.rowCount ?? 0) < p.rows.length) throw new CollectorError('TC_USER_COUNTER_OVERFLOW');
+        if ((written.rowCount ?? 0) < n) throw new CollectorError('TC_USER_COUNTER_OVERFLOW');
       }
       await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);
       return { applied: true };

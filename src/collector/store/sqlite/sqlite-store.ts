@@ -58,6 +58,7 @@ import type {
   UserTotal,
 } from '../store.js';
 import { MIGRATIONS, Q, upsertUserStatsSql } from './sql.js';
+import { UserRows } from '../user-rows.js';
 import { STORE_MAX } from '../store.js';
 import { SqliteQuotaStore } from './sqlite-quota-store.js';
 import type { QuotaStore } from '../quota-store.js';
@@ -476,7 +477,7 @@ export class SqliteStore implements Store {
     }
     // Rows go in multi-row statements of USER_CHUNKS sizes (largest first), one prepared statement per size.
     const named = { node: p.nodeId, rate: p.rate, recordAt: p.recordAt, now: Math.floor(p.receivedAt / 1000) };
-    const rows = p.rows;
+    const rows = UserRows.of(p.rows);
     let i = 0;
     let written = 0;
     for (const size of USER_CHUNKS) {
@@ -485,10 +486,9 @@ export class SqliteStore implements Store {
       const params = new Array<number | bigint>(size * 3);
       while (rows.length - i >= size) {
         for (let j = 0; j < size; j++, i++) {
-          const r = rows[i];
-          params[3 * j] = r[0];
-          params[3 * j + 1] = r[1];
-          params[3 * j + 2] = r[2];
+          params[3 * j] = rows.userId[i];
+          params[3 * j + 1] = rows.u[i];
+          params[3 * j + 2] = rows.d[i];
         }
         written += stmt.run(...params, named).changes;
       }
