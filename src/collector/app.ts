@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { heartbeatRoutes } from './routes/heartbeat.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { loadRoutes } from './routes/load.js';
 import { rankingRoutes } from './routes/rankings.js';
 import { userRoutes } from './routes/users.js';
 import { reportRoutes } from './routes/reports.js';
@@ -147,6 +148,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(metricsRoutes(ctx));
   await app.register(heartbeatRoutes(ctx));
   await app.register(nodeRoutes(ctx));
+  await app.register(loadRoutes(ctx));
   await app.register(rankingRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(reportRoutes(ctx));

@@ -23,7 +23,11 @@ export async function startServer(
   opts: { handleSignals?: boolean; reloadConfig?: () => CollectorConfig } = {},
 ): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  const store = await openStore(config.db, { pgPoolSize: config.pgPoolSize, logger });
+  const store = await openStore(config.db, {
+    pgPoolSize: config.pgPoolSize,
+    logger,
+    loadSampleGapMs: config.loadSampleMinGapSec * 1000,
+  });
   const admin = resolveAdminToken(config.adminToken, config.db);
   if (admin.generated)
     logger.warn(
@@ -53,6 +57,12 @@ export async function startServer(
         now - config.idempotencyRetentionHours * 3_600_000,
       );
       if (r.rawRecords || r.idempotencyKeys) logger.info(r, 'pruned');
+      const load = await store.pruneLoad(
+        now - config.loadRawRetentionHours * 3_600_000,
+        now - config.loadHourlyRetentionDays * 86_400_000,
+      );
+      if (load.samples || load.hours)
+        logger.info({ loadSamples: load.samples, loadHours: load.hours }, 'pruned load history');
     } catch (err) {
       logger.error({ err }, 'prune failed');
     }

@@ -4,10 +4,12 @@ import { PostgresStore } from '../../src/collector/store/postgres/postgres-store
 import { PG_SKIP_REASON, createTestDatabase, warnIfNoPg } from '../support/pg.js';
 import { until } from '../support/until.js';
 import { storeContract } from './store-contract.js';
+import { storeLoadContract } from './store-contract-load.js';
 import { postgresHarness } from './store-harness.js';
 
 warnIfNoPg('the store contract suite');
 storeContract('PostgreSQL', postgresHarness, PG_SKIP_REASON);
+storeLoadContract('PostgreSQL', postgresHarness, PG_SKIP_REASON);
 
 it.skipIf(Boolean(PG_SKIP_REASON))(
   'PostgreSQL: an idle connection cut by the server is logged with a code, and the store keeps working',

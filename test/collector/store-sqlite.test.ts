@@ -1,9 +1,11 @@
 import { expect, it } from 'vitest';
 import { hb, rec, storeContract } from './store-contract.js';
+import { storeLoadContract } from './store-contract-load.js';
 import { sqliteHarness } from './store-harness.js';
 import { hashToken } from '../../src/collector/tokens.js';
 
 storeContract('SQLite', sqliteHarness);
+storeLoadContract('SQLite', sqliteHarness);
 
 it('SQLite group commit: when one heartbeat rolls back the whole batch transaction, each is applied again alone', async () => {
   const h = await sqliteHarness();

@@ -80,6 +80,7 @@ export const heartbeatRoutes =
             bootId: body.bootId,
             agentVersion: body.agentVersion,
             host: body.host ?? null,
+            sentAt: body.sentAt,
           },
           at,
         );

@@ -14,10 +14,12 @@ export function isPostgresUrl(db: string): boolean {
  */
 export async function openStore(
   db: string,
-  opts: { pgPoolSize?: number; logger?: StoreLogger; create?: boolean } = {},
+  opts: { pgPoolSize?: number; logger?: StoreLogger; create?: boolean; loadSampleGapMs?: number } = {},
 ): Promise<Store> {
-  if (isPostgresUrl(db)) return PostgresStore.open(db, { poolSize: opts.pgPoolSize, logger: opts.logger });
+  const loadSampleGapMs = opts.loadSampleGapMs;
+  if (isPostgresUrl(db))
+    return PostgresStore.open(db, { poolSize: opts.pgPoolSize, logger: opts.logger, loadSampleGapMs });
   if (opts.create === false && db !== ':memory:' && !existsSync(db))
     throw new Error(`no collector database at ${db} (only \`serve\` and \`node add\` create one)`);
-  return SqliteStore.open(db, { create: opts.create ?? true });
+  return SqliteStore.open(db, { create: opts.create ?? true, loadSampleGapMs });
 }

@@ -1,7 +1,18 @@
 /** Row -> domain mapping shared by both engines (SQLite gives bigint, pg gives strings for int8/numeric). */
 import type { HostFacts } from '../../protocol/heartbeat.js';
 import type { Ledger } from './ingest-plan.js';
-import type { IngestResult, NodeInfo, NodeStats, UserNodeDay, UserNodeRow, UserNodeTotal, UserTotal } from './store.js';
+import type { LoadMarks } from './load-plan.js';
+import type {
+  IngestResult,
+  LoadHour,
+  LoadSample,
+  NodeInfo,
+  NodeStats,
+  UserNodeDay,
+  UserNodeRow,
+  UserNodeTotal,
+  UserTotal,
+} from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -99,5 +110,24 @@ export function ingestResult(
     inserted,
     ...(plan.unverified ? { unverified: plan.unverified } : {}),
     ...(plan.conflict ? { conflict: plan.conflict } : {}),
+  };
+}
+
+export const toLoadMarks = (r: Row): LoadMarks => ({
+  sentAt: numOrNull(r.load_sent_at),
+  sampledAt: numOrNull(r.load_sampled_at),
+});
+export const toLoadSample = (r: Row): LoadSample => ({
+  at: num(r.at),
+  load: [num(r.load1), num(r.load5), num(r.load15)],
+});
+export function toLoadHour(r: Row): LoadHour {
+  const n = num(r.samples);
+  return {
+    at: num(r.hour),
+    samples: n,
+    avg: [num(r.sum1) / n, num(r.sum5) / n, num(r.sum15) / n],
+    min: [num(r.min1), num(r.min5), num(r.min15)],
+    max: [num(r.max1), num(r.max5), num(r.max15)],
   };
 }

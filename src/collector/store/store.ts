@@ -92,6 +92,8 @@ export interface HeartbeatInput {
   bootId: string | null;
   agentVersion: string;
   host: HostFacts | null;
+  /** The agent's clock when it sent the heartbeat (the request's sentAt): the identity of its load sample. */
+  sentAt?: number;
 }
 
 export interface RecordConflict {
@@ -174,6 +176,26 @@ export interface PruneResult {
   idempotencyKeys: number;
 }
 
+/** One kept sample (raw window). */
+export interface LoadSample {
+  at: number;
+  load: [number, number, number];
+}
+
+/** One hour of samples: average, least and greatest of load 1/5/15, and how many samples. */
+export interface LoadHour {
+  at: number;
+  samples: number;
+  avg: [number, number, number];
+  min: [number, number, number];
+  max: [number, number, number];
+}
+
+export interface LoadPruneResult {
+  samples: number;
+  hours: number;
+}
+
 export interface PushResult {
   applied: boolean;
   /** A resend acknowledged without comparing contents: its key (and digest) was pruned, or predates digests. */
@@ -215,6 +237,16 @@ export interface Store {
    * keysBeforeMs.
    */
   prune(rawBeforeMs: number, keysBeforeMs: number): Promise<PruneResult>;
+
+  /**
+   * Load history (load-plan.ts): ingestHeartbeat keeps a node's load samples, exactly once, in the heartbeat's
+   * transaction. Raw samples with fromMs <= at < toMs, ascending.
+   */
+  loadSamples(nodeId: number, fromMs: number, toMs: number): Promise<LoadSample[]>;
+  /** Hourly min/avg/max of one node's samples with fromMs <= hour < toMs, ascending. */
+  loadHourly(nodeId: number, fromMs: number, toMs: number): Promise<LoadHour[]>;
+  /** Drops raw samples with at < samplesBeforeMs and hours with hour < hoursBeforeMs. */
+  pruneLoad(samplesBeforeMs: number, hoursBeforeMs: number): Promise<LoadPruneResult>;
 
   pushUserTraffic(push: UserPush): Promise<PushResult>;
   /** Users by u+d over every node (rows with server_id NULL included), record_at in [fromSec, toSec). */

@@ -10,6 +10,7 @@ import { pushDigest } from '../../../protocol/record-digest.js';
 import { parseIdempotencyKey } from '../../../protocol/uniproxy.js';
 import { CollectorError, type ErrorCode } from '../../errors.js';
 import { HOUR_MS, initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
+import { DEFAULT_LOAD_SAMPLE_GAP_MS, planLoadSample } from '../load-plan.js';
 import { decidePush } from '../push-plan.js';
 import {
   big,
@@ -17,6 +18,9 @@ import {
   ingestResult,
   num,
   toLedger,
+  toLoadHour,
+  toLoadMarks,
+  toLoadSample,
   toNodeInfo,
   toNodeStats,
   toUserNodeTotal,
@@ -28,6 +32,9 @@ import type {
   HeartbeatInput,
   HourlyTotals,
   IngestResult,
+  LoadHour,
+  LoadPruneResult,
+  LoadSample,
   NewNode,
   NodeInfo,
   NodeStats,
@@ -62,8 +69,16 @@ export class PostgresStore implements Store {
   readonly quotas: QuotaStore;
 
   /** The only way to get a PostgresStore: connects, migrates, and returns a store ready for any call. */
-  static async open(url: string, opts: { poolSize?: number; logger?: StoreLogger } = {}): Promise<PostgresStore> {
-    const store = new PostgresStore(url, opts.poolSize ?? 10, opts.logger ?? pino({ level: 'warn' }));
+  static async open(
+    url: string,
+    opts: { poolSize?: number; logger?: StoreLogger; loadSampleGapMs?: number } = {},
+  ): Promise<PostgresStore> {
+    const store = new PostgresStore(
+      url,
+      opts.poolSize ?? 10,
+      opts.logger ?? pino({ level: 'warn' }),
+      opts.loadSampleGapMs ?? DEFAULT_LOAD_SAMPLE_GAP_MS,
+    );
     try {
       await store.migrate();
       return store;
@@ -78,6 +93,7 @@ export class PostgresStore implements Store {
     readonly url: string,
     poolSize: number,
     logger: StoreLogger,
+    private readonly loadSampleGapMs: number,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize });
     // An idle client's error (server restart, connection cut) must not crash the process; the pool drops that client
@@ -228,6 +244,18 @@ export class PostgresStore implements Store {
         nodeId,
       ]);
       if (plan.fresh.length) await c.query(Q.setHighWater, [nodeId, hb.epoch, l.highWater, at]);
+      const load = planLoadSample(
+        toLoadMarks(r),
+        { load: hb.load, sentAt: hb.sentAt, records: hb.records.length, fresh: plan.fresh.length },
+        at,
+        this.loadSampleGapMs,
+      );
+      if (load) {
+        const [l1, l5, l15] = load.load;
+        if (((await c.query(Q.insertLoadSample, [nodeId, load.at, l1, l5, l15])).rowCount ?? 0) > 0)
+          await c.query(Q.addLoadHour, [nodeId, load.hour, l1, l5, l15]);
+        await c.query(Q.setLoadMarks, [load.marks.sentAt, load.marks.sampledAt, nodeId]);
+      }
       return ingestResult(plan, inserted);
     });
   }
@@ -288,6 +316,21 @@ export class PostgresStore implements Store {
       await c.query(Q.markKeysUnverifiable, [keysBeforeMs]);
       return { rawRecords, recordDigests, idempotencyKeys: (await c.query(Q.pruneKeys, [keysBeforeMs])).rowCount ?? 0 };
     });
+  }
+
+  async loadSamples(nodeId: number, fromMs: number, toMs: number): Promise<LoadSample[]> {
+    return (await this.rows(Q.loadSamples, [nodeId, fromMs, toMs])).map(toLoadSample);
+  }
+
+  async loadHourly(nodeId: number, fromMs: number, toMs: number): Promise<LoadHour[]> {
+    return (await this.rows(Q.loadHourly, [nodeId, fromMs, toMs])).map(toLoadHour);
+  }
+
+  async pruneLoad(samplesBeforeMs: number, hoursBeforeMs: number): Promise<LoadPruneResult> {
+    return this.tx(async (c) => ({
+      samples: (await c.query(Q.pruneLoadSamples, [samplesBeforeMs])).rowCount ?? 0,
+      hours: (await c.query(Q.pruneLoadHourly, [hoursBeforeMs])).rowCount ?? 0,
+    }));
   }
 
   async pushUserTraffic(p: UserPush): Promise<PushResult> {

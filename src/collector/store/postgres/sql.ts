@@ -183,6 +183,33 @@ CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at);
 CREATE INDEX traffic_records_received ON traffic_records(received_at) WHERE events IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'load history: raw load samples (a bounded window) and hourly min/avg/max, with the marks that keep them exactly once',
+    sql: `
+CREATE TABLE load_samples (
+  node_id integer NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  at bigint NOT NULL,
+  load1 double precision NOT NULL,
+  load5 double precision NOT NULL,
+  load15 double precision NOT NULL,
+  PRIMARY KEY (node_id, at)
+);
+CREATE INDEX load_samples_at ON load_samples(at);
+CREATE TABLE load_hourly (
+  node_id integer NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  hour bigint NOT NULL,
+  samples integer NOT NULL,
+  sum1 double precision NOT NULL, sum5 double precision NOT NULL, sum15 double precision NOT NULL,
+  min1 double precision NOT NULL, min5 double precision NOT NULL, min15 double precision NOT NULL,
+  max1 double precision NOT NULL, max5 double precision NOT NULL, max15 double precision NOT NULL,
+  PRIMARY KEY (node_id, hour)
+);
+CREATE INDEX load_hourly_hour ON load_hourly(hour);
+ALTER TABLE traffic_stats ADD COLUMN load_sent_at bigint;
+ALTER TABLE traffic_stats ADD COLUMN load_sampled_at bigint;
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -220,7 +247,8 @@ export const Q = {
    * is read by a separate statement AFTER the lock is held: in READ COMMITTED a joined row would come from the
    * snapshot taken before the wait, and a concurrent duplicate would look fresh.
    */
-  ledgerForUpdate: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone
+  ledgerForUpdate: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone,
+    s.load_sent_at, s.load_sampled_at
     FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = $1 FOR UPDATE OF s`,
   highWater: 'SELECT seq, unverifiable_through FROM epoch_high_water WHERE node_id = $1 AND epoch = $2',
   /** Digests held for some seqs of one (node, epoch): the raw record's first, else the one kept after pruning. */
@@ -238,6 +266,23 @@ export const Q = {
   updateStats: `UPDATE traffic_stats SET total_rx = $1, total_tx = $2, period_rx = $3, period_tx = $4, period_start = $5,
     period_end = $6, load1 = $7, load5 = $8, load15 = $9, uptime_sec = $10, boot_id = $11,
     host_json = COALESCE($12, host_json), agent_version = $13, last_epoch = $14, last_seen = $15 WHERE node_id = $16`,
+  /** Load history (load-plan.ts): one kept sample, its hour, and the node's marks. */
+  insertLoadSample:
+    'INSERT INTO load_samples (node_id, at, load1, load5, load15) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+  addLoadHour: `INSERT INTO load_hourly AS h (node_id, hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15)
+    VALUES ($1, $2, 1, $3, $4, $5, $3, $4, $5, $3, $4, $5)
+    ON CONFLICT (node_id, hour) DO UPDATE SET samples = h.samples + 1,
+      sum1 = h.sum1 + excluded.sum1, sum5 = h.sum5 + excluded.sum5, sum15 = h.sum15 + excluded.sum15,
+      min1 = LEAST(h.min1, excluded.min1), min5 = LEAST(h.min5, excluded.min5), min15 = LEAST(h.min15, excluded.min15),
+      max1 = GREATEST(h.max1, excluded.max1), max5 = GREATEST(h.max5, excluded.max5),
+      max15 = GREATEST(h.max15, excluded.max15)`,
+  setLoadMarks: 'UPDATE traffic_stats SET load_sent_at = $1, load_sampled_at = $2 WHERE node_id = $3',
+  loadSamples:
+    'SELECT at, load1, load5, load15 FROM load_samples WHERE node_id = $1 AND at >= $2 AND at < $3 ORDER BY at',
+  loadHourly: `SELECT hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15 FROM load_hourly
+    WHERE node_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
+  pruneLoadSamples: 'DELETE FROM load_samples WHERE at < $1',
+  pruneLoadHourly: 'DELETE FROM load_hourly WHERE hour < $1',
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(epoch_high_water.seq, excluded.seq), updated_at = excluded.updated_at`,
   statsForUpdate: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = $1 FOR UPDATE OF s`,

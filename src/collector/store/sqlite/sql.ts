@@ -179,6 +179,33 @@ CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at);
 CREATE INDEX traffic_records_received ON traffic_records(received_at) WHERE events IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'load history: raw load samples (a bounded window) and hourly min/avg/max, with the marks that keep them exactly once',
+    sql: `
+CREATE TABLE load_samples (
+  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  load1 REAL NOT NULL,
+  load5 REAL NOT NULL,
+  load15 REAL NOT NULL,
+  PRIMARY KEY (node_id, at)
+) WITHOUT ROWID;
+CREATE INDEX load_samples_at ON load_samples(at);
+CREATE TABLE load_hourly (
+  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  hour INTEGER NOT NULL,
+  samples INTEGER NOT NULL,
+  sum1 REAL NOT NULL, sum5 REAL NOT NULL, sum15 REAL NOT NULL,
+  min1 REAL NOT NULL, min5 REAL NOT NULL, min15 REAL NOT NULL,
+  max1 REAL NOT NULL, max5 REAL NOT NULL, max15 REAL NOT NULL,
+  PRIMARY KEY (node_id, hour)
+) WITHOUT ROWID;
+CREATE INDEX load_hourly_hour ON load_hourly(hour);
+ALTER TABLE traffic_stats ADD COLUMN load_sent_at INTEGER;
+ALTER TABLE traffic_stats ADD COLUMN load_sampled_at INTEGER;
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -215,7 +242,8 @@ export const Q = {
   removeNode: 'DELETE FROM nodes WHERE id = ?',
 
   ledger: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone,
-    COALESCE(h.seq, 0) AS seq, COALESCE(h.unverifiable_through, 0) AS unverifiable_through
+    COALESCE(h.seq, 0) AS seq, COALESCE(h.unverifiable_through, 0) AS unverifiable_through,
+    s.load_sent_at, s.load_sampled_at
     FROM nodes n JOIN traffic_stats s ON s.node_id = n.id
     LEFT JOIN epoch_high_water h ON h.node_id = n.id AND h.epoch = ?
     WHERE n.id = ?`,
@@ -229,6 +257,21 @@ export const Q = {
   updateStats: `UPDATE traffic_stats SET total_rx = ?, total_tx = ?, period_rx = ?, period_tx = ?, period_start = ?, period_end = ?,
     load1 = ?, load5 = ?, load15 = ?, uptime_sec = ?, boot_id = ?, host_json = COALESCE(?, host_json), agent_version = ?,
     last_epoch = ?, last_seen = ? WHERE node_id = ?`,
+  /** Load history (load-plan.ts): one kept sample, its hour, and the node's marks. */
+  insertLoadSample:
+    'INSERT INTO load_samples (node_id, at, load1, load5, load15) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  addLoadHour: `INSERT INTO load_hourly (node_id, hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15)
+    VALUES (@node, @hour, 1, @l1, @l5, @l15, @l1, @l5, @l15, @l1, @l5, @l15)
+    ON CONFLICT (node_id, hour) DO UPDATE SET samples = samples + 1,
+      sum1 = sum1 + excluded.sum1, sum5 = sum5 + excluded.sum5, sum15 = sum15 + excluded.sum15,
+      min1 = MIN(min1, excluded.min1), min5 = MIN(min5, excluded.min5), min15 = MIN(min15, excluded.min15),
+      max1 = MAX(max1, excluded.max1), max5 = MAX(max5, excluded.max5), max15 = MAX(max15, excluded.max15)`,
+  setLoadMarks: 'UPDATE traffic_stats SET load_sent_at = ?, load_sampled_at = ? WHERE node_id = ?',
+  loadSamples: 'SELECT at, load1, load5, load15 FROM load_samples WHERE node_id = ? AND at >= ? AND at < ? ORDER BY at',
+  loadHourly: `SELECT hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15 FROM load_hourly
+    WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
+  pruneLoadSamples: 'DELETE FROM load_samples WHERE at < ?',
+  pruneLoadHourly: 'DELETE FROM load_hourly WHERE hour < ?',
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at`,
   resetPeriod:

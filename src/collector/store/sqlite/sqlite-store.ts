@@ -24,6 +24,7 @@ import { pushDigest } from '../../../protocol/record-digest.js';
 import { parseIdempotencyKey } from '../../../protocol/uniproxy.js';
 import { CollectorError } from '../../errors.js';
 import { HOUR_MS, initialPeriod, planIngest, seqsToCompare } from '../ingest-plan.js';
+import { DEFAULT_LOAD_SAMPLE_GAP_MS, planLoadSample } from '../load-plan.js';
 import { decidePush } from '../push-plan.js';
 import {
   big,
@@ -31,6 +32,9 @@ import {
   ingestResult,
   num,
   toLedger,
+  toLoadHour,
+  toLoadMarks,
+  toLoadSample,
   toNodeInfo,
   toNodeStats,
   toUserNodeTotal,
@@ -42,6 +46,9 @@ import type {
   HeartbeatInput,
   HourlyTotals,
   IngestResult,
+  LoadHour,
+  LoadPruneResult,
+  LoadSample,
   NewNode,
   NodeInfo,
   NodeStats,
@@ -160,11 +167,11 @@ export class SqliteStore implements Store {
    * The only way to get a SqliteStore: opens the file (see openDatabase), migrates it, prepares every statement, and
    * returns a store ready for any call.
    */
-  static async open(path: string, opts: { create?: boolean } = {}): Promise<SqliteStore> {
+  static async open(path: string, opts: { create?: boolean; loadSampleGapMs?: number } = {}): Promise<SqliteStore> {
     const db = openDatabase(path, opts.create ?? true);
     try {
       migrateDatabase(db);
-      return new SqliteStore(path, db);
+      return new SqliteStore(path, db, opts.loadSampleGapMs ?? DEFAULT_LOAD_SAMPLE_GAP_MS);
     } catch (err) {
       db.close();
       throw err;
@@ -174,6 +181,7 @@ export class SqliteStore implements Store {
   private constructor(
     readonly path: string,
     readonly db: Database.Database,
+    private readonly loadSampleGapMs: number,
   ) {
     const s: Partial<Stmts> = {};
     for (const [k, sql] of Object.entries(Q)) s[k as keyof Stmts] = db.prepare(sql).safeIntegers(true);
@@ -308,6 +316,18 @@ export class SqliteStore implements Store {
       nodeId,
     );
     if (plan.fresh.length) this.s.setHighWater.run(nodeId, hb.epoch, l.highWater, at);
+    const load = planLoadSample(
+      toLoadMarks(r),
+      { load: hb.load, sentAt: hb.sentAt, records: hb.records.length, fresh: plan.fresh.length },
+      at,
+      this.loadSampleGapMs,
+    );
+    if (load) {
+      const [l1, l5, l15] = load.load;
+      if (this.s.insertLoadSample.run(nodeId, load.at, l1, l5, l15).changes > 0)
+        this.s.addLoadHour.run({ node: nodeId, hour: load.hour, l1, l5, l15 });
+      this.s.setLoadMarks.run(load.marks.sentAt, load.marks.sampledAt, nodeId);
+    }
     return ingestResult(plan, inserted);
   };
   private readonly heartbeatTransaction: (nodeId: number, hb: HeartbeatInput, at: number) => IngestResult;
@@ -449,6 +469,21 @@ export class SqliteStore implements Store {
       this.s.markKeysUnverifiable.run(keysBeforeMs);
       return { rawRecords, recordDigests, idempotencyKeys: this.s.pruneKeys.run(keysBeforeMs).changes };
     })();
+  }
+
+  async loadSamples(nodeId: number, fromMs: number, toMs: number): Promise<LoadSample[]> {
+    return (this.s.loadSamples.all(nodeId, fromMs, toMs) as Row[]).map(toLoadSample);
+  }
+
+  async loadHourly(nodeId: number, fromMs: number, toMs: number): Promise<LoadHour[]> {
+    return (this.s.loadHourly.all(nodeId, fromMs, toMs) as Row[]).map(toLoadHour);
+  }
+
+  async pruneLoad(samplesBeforeMs: number, hoursBeforeMs: number): Promise<LoadPruneResult> {
+    return this.db.transaction(() => ({
+      samples: this.s.pruneLoadSamples.run(samplesBeforeMs).changes,
+      hours: this.s.pruneLoadHourly.run(hoursBeforeMs).changes,
+    }))();
   }
 
   private readonly pushTransaction: (p: UserPush) => PushResult;
