@@ -28,7 +28,12 @@ async function main() {
     process.send?.({ address, tokens: [] });
     return;
   }
-  const store = await SqliteStore.open(join(dir, 'collector.db'));
+  // BENCH_LOAD_GAP_SEC: the least time between two kept load samples of a node (config loadSampleMinGapSec; the
+  // store's default, 50 s, when unset). 0 keeps every heartbeat's load: the most a heartbeat can cost.
+  const gap = process.env.BENCH_LOAD_GAP_SEC;
+  const store = await SqliteStore.open(join(dir, 'collector.db'), {
+    loadSampleGapMs: gap === undefined ? undefined : Number(gap) * 1000,
+  });
   const tokens: Array<{ id: number; token: string }> = [];
   for (let i = 0; i < nodes; i++) {
     const token = generateToken();
@@ -57,6 +62,8 @@ async function main() {
     if (m === 'count') {
       const total = (store.db.prepare('SELECT COUNT(*) AS n FROM traffic_records').get() as { n: number }).n;
       const rows = (store.db.prepare('SELECT COUNT(*) AS n FROM stat_user').get() as { n: number }).n;
+      const samples = (store.db.prepare('SELECT COUNT(*) AS n FROM load_samples').get() as { n: number }).n;
+      console.log(`load samples stored ${samples} (BENCH_LOAD_GAP_SEC=${gap ?? 'unset: 50'})`);
       process.send?.({ records: total, userRows: rows });
     }
   });

@@ -11,6 +11,7 @@
  * taken under nearly the same background load. --log=info runs the collector with its production logger at that level
  * (into /dev/null) instead of none. The load average is printed at start and end: read the figures with it.
  */
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { HEARTBEAT_PATH } from '../src/protocol/heartbeat.js';
@@ -61,11 +62,17 @@ async function segment(server: BenchServer, path: string, seconds: number) {
 
 let answered = 0;
 let segments = 0;
+/** The collector process's CPU time so far (utime + stime from /proc/PID/stat), in µs: what the operator sees. */
+const collectorCpuUs = (): number => {
+  const f = readFileSync(`/proc/${col.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) / 100) * 1e6; // clock ticks of 10 ms (USER_HZ = 100 on Linux)
+};
 const onCollector = async (seconds: number) => {
+  const cpu0 = collectorCpuUs();
   const r = await segment(col, HEARTBEAT_PATH, seconds);
   answered += r.ok;
   segments++;
-  return r;
+  return { ...r, cpuUsPerHb: (collectorCpuUs() - cpu0) / r.ok };
 };
 
 await segment(noop, '/noop', warmup);
@@ -82,9 +89,9 @@ for (let i = 1; i <= runs; i++) {
     n = await segment(noop, '/noop', duration);
   }
   console.log(
-    `run ${i}: heartbeats/s ${c.rps.toFixed(0)}  noop req/s ${n.rps.toFixed(0)}  ratio ${(c.rps / n.rps).toFixed(3)}  (p99 ${c.p99} ms / ${n.p99} ms, load ${load()})`,
+    `run ${i}: heartbeats/s ${c.rps.toFixed(0)}  noop req/s ${n.rps.toFixed(0)}  ratio ${(c.rps / n.rps).toFixed(3)}  collector CPU ${c.cpuUsPerHb.toFixed(0)} µs/heartbeat  (p99 ${c.p99} ms / ${n.p99} ms, load ${load()})`,
   );
-  results.push({ hb: c.rps, noop: n.rps, ratio: c.rps / n.rps });
+  results.push({ hb: c.rps, noop: n.rps, ratio: c.rps / n.rps, cpu: c.cpuUsPerHb });
 }
 
 const counted = await ask<{ records: number }>(col.child, 'count');
@@ -97,9 +104,10 @@ if (counted.records < answered || counted.records > answered + connections * seg
 const hb = median(results.map((r) => r.hb));
 const nr = median(results.map((r) => r.noop));
 const ratio = median(results.map((r) => r.ratio));
+const cpuPerHb = median(results.map((r) => r.cpu));
 console.log(
   `records stored ${counted.records} for ${answered} answered (exact up to requests in flight at segment ends)`,
 );
 console.log(
-  `median of ${runs}: collector heartbeats/s ${hb.toFixed(0)}, plain Fastify route req/s ${nr.toFixed(0)}, ratio ${ratio.toFixed(3)} (median of per-run ratios; goal >= 10000 and >= 0.3); load average at end: ${load()}`,
+  `median of ${runs}: collector heartbeats/s ${hb.toFixed(0)}, plain Fastify route req/s ${nr.toFixed(0)}, ratio ${ratio.toFixed(3)} (median of per-run ratios; goal >= 10000 and >= 0.3); collector process CPU ${cpuPerHb.toFixed(0)} µs per heartbeat; load average at end: ${load()}`,
 );

@@ -118,17 +118,18 @@ export function storeLoadContract(engine: string, makeHarness: () => Promise<Sto
         expect(kept[i].at - kept[i - 1].at).toBeGreaterThanOrEqual(DEFAULT_LOAD_SAMPLE_GAP_MS);
     });
 
-    it('a heartbeat that fails leaves no sample, and its resend keeps one', async () => {
+    it('a heartbeat that fails after its sample was written leaves no sample, and its resend keeps one', async () => {
       const id = await newNode();
       const beat = hb('0000000000000a04', [rec(1, 5, 5)], { load: [7, 7, 7], sentAt: T0 });
-      await h.exec(h.sabotageHourly.on);
+      await h.exec(h.sabotageStats.on);
       try {
         await expect(s.ingestHeartbeat(id, beat, T0)).rejects.toThrow();
       } finally {
-        await h.exec(h.sabotageHourly.off);
+        await h.exec(h.sabotageStats.off);
       }
       expect(await samples(id)).toEqual([]);
       expect(await s.loadHourly(id, 0, T0 + H)).toEqual([]);
+      expect((await s.getNodeStats(id))?.totalRx).toBe(0n);
       await s.ingestHeartbeat(id, beat, T0 + 1000);
       expect(await samples(id)).toEqual([{ at: T0 + 1000, load: [7, 7, 7] }]);
     });
@@ -155,7 +156,45 @@ export function storeLoadContract(engine: string, makeHarness: () => Promise<Sto
       expect((await samples(id)).map((x) => x.load[0])).toEqual([1, 3]);
     });
 
-    it('prunes raw samples and hours separately; a removed node takes its history with it', async () => {
+    it('pruning rolls raw samples up into their hours: the hourly figures read the same before and after', async () => {
+      const id = await newNode();
+      // Four samples in one hour, 15 minutes apart; the cutoff falls in the middle of the hour.
+      const loads = [4, 1, 3, 2];
+      for (const [i, l] of loads.entries()) {
+        const at = T0 + i * 15 * MIN;
+        await s.ingestHeartbeat(id, hb('0000000000000a08', [], { load: [l, l / 2, l / 4], sentAt: at }), at);
+      }
+      const before = await s.loadHourly(id, T0, T0 + H);
+      expect(before).toEqual([{ at: T0, samples: 4, avg: [2.5, 1.25, 0.625], min: [1, 0.5, 0.25], max: [4, 2, 1] }]);
+      // (Counts are of the whole database, which the other tests share: this node's part is checked by its reads.)
+      expect((await s.pruneLoad(T0 + 20 * MIN, 0)).samples).toBeGreaterThanOrEqual(2);
+      expect(await s.loadSamples(id, 0, T0 + H)).toHaveLength(2);
+      expect(await s.loadHourly(id, T0, T0 + H)).toEqual(before);
+      // Pruning again at the same cutoff moves nothing; past the hour, the rest joins the same hour.
+      expect(await s.pruneLoad(T0 + 20 * MIN, 0)).toEqual({ samples: 0, hours: 0 });
+      expect(await s.loadHourly(id, T0, T0 + H)).toEqual(before);
+      expect((await s.pruneLoad(T0 + H, 0)).samples).toBeGreaterThanOrEqual(2);
+      expect(await s.loadSamples(id, 0, T0 + H)).toEqual([]);
+      expect(await s.loadHourly(id, T0, T0 + H)).toEqual(before);
+      expect(await h.scalar(`SELECT COUNT(*) FROM load_hourly WHERE node_id = ${id}`)).toBe(1);
+    });
+
+    it('two stores pruning at once (two collectors) roll each sample up once', async () => {
+      const id = await newNode();
+      for (let i = 0; i < 20; i++) {
+        const at = T0 - 100 * H + i * MIN;
+        await s.ingestHeartbeat(id, hb('0000000000000a09', [], { load: [i, i, i], sentAt: at }), at);
+      }
+      const other = await h.openAnother();
+      const [a, b] = await Promise.all([s.pruneLoad(T0 - 50 * H, 0), other.pruneLoad(T0 - 50 * H, 0)]);
+      expect(a.samples + b.samples).toBeGreaterThanOrEqual(20);
+      expect(await s.loadSamples(id, 0, T0)).toEqual([]);
+      const [hour] = await s.loadHourly(id, T0 - 101 * H, T0);
+      expect(hour).toMatchObject({ samples: 20, min: [0, 0, 0], max: [19, 19, 19] });
+      expect(hour.avg[0]).toBeCloseTo(9.5, 9);
+    });
+
+    it('prunes raw samples and hours by their own retention; a removed node takes its history with it', async () => {
       const id = await newNode();
       const gone = await newNode();
       for (const at of [T0 - 100 * H, T0 - 30 * H, T0]) {
@@ -164,13 +203,17 @@ export function storeLoadContract(engine: string, makeHarness: () => Promise<Sto
       }
       expect(await s.removeNode(gone)).toBe(true);
       expect(await h.scalar(`SELECT COUNT(*) FROM load_samples WHERE node_id = ${gone}`)).toBe(0);
-      expect(await h.scalar(`SELECT COUNT(*) FROM load_hourly WHERE node_id = ${gone}`)).toBe(0);
-      const r = await s.pruneLoad(T0 - 48 * H, hourOf(T0 - 30 * H));
-      expect(r.samples).toBeGreaterThanOrEqual(1);
-      expect(r.hours).toBeGreaterThanOrEqual(1);
+      // Raw samples older than 48 h go into their hours; hours older than 72 h go.
+      await s.pruneLoad(T0 - 48 * H, T0 - 72 * H);
       expect((await samples(id)).map((x) => x.at)).toEqual([T0 - 30 * H, T0]);
-      expect((await s.loadHourly(id, 0, T0 + H)).map((x) => x.at)).toEqual([hourOf(T0 - 30 * H), T0]);
-      expect(await s.pruneLoad(T0 - 48 * H, hourOf(T0 - 30 * H))).toEqual({ samples: 0, hours: 0 });
+      expect((await s.loadHourly(id, 0, T0 + H)).map((x) => x.at)).toEqual([T0 - 30 * H, T0]);
+      expect(await h.scalar(`SELECT COUNT(*) FROM load_hourly WHERE node_id = ${id}`)).toBe(0);
+      await s.pruneLoad(T0 - 24 * H, T0 - 72 * H);
+      expect((await samples(id)).map((x) => x.at)).toEqual([T0]);
+      expect((await s.loadHourly(id, 0, T0 + H)).map((x) => x.at)).toEqual([T0 - 30 * H, T0]);
+      expect((await s.pruneLoad(T0 - 24 * H, T0 - 29 * H)).hours).toBeGreaterThanOrEqual(1);
+      expect((await s.loadHourly(id, 0, T0 + H)).map((x) => x.at)).toEqual([T0]);
+      expect(await h.scalar(`SELECT COUNT(*) FROM load_hourly WHERE node_id = ${gone}`)).toBe(0);
     });
   });
 }

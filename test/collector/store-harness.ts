@@ -14,6 +14,8 @@ export interface StoreHarness {
   exec(sql: string): Promise<void>;
   /** SQL that makes every insert into traffic_hourly fail, and SQL that undoes it. */
   sabotageHourly: { on: string; off: string };
+  /** SQL that makes every update of traffic_stats fail (the last write of a heartbeat), and SQL that undoes it. */
+  sabotageStats: { on: string; off: string };
   /** A second store on the same database (two collector processes). */
   openAnother(): Promise<Store>;
   cleanup(): Promise<void>;
@@ -35,6 +37,10 @@ export async function sqliteHarness(): Promise<StoreHarness> {
     sabotageHourly: {
       on: "CREATE TRIGGER tc_sabotage BEFORE INSERT ON traffic_hourly BEGIN SELECT RAISE(ABORT, 'sabotage'); END",
       off: 'DROP TRIGGER tc_sabotage',
+    },
+    sabotageStats: {
+      on: "CREATE TRIGGER tc_sabotage_stats BEFORE UPDATE ON traffic_stats BEGIN SELECT RAISE(ABORT, 'sabotage'); END",
+      off: 'DROP TRIGGER tc_sabotage_stats',
     },
     async openAnother() {
       const s = await SqliteStore.open(path);
@@ -65,6 +71,11 @@ export async function postgresHarness(): Promise<StoreHarness> {
       on: `CREATE FUNCTION tc_sabotage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'sabotage'; END $$;
            CREATE TRIGGER tc_sabotage BEFORE INSERT ON traffic_hourly FOR EACH ROW EXECUTE FUNCTION tc_sabotage();`,
       off: 'DROP TRIGGER tc_sabotage ON traffic_hourly; DROP FUNCTION tc_sabotage();',
+    },
+    sabotageStats: {
+      on: `CREATE FUNCTION tc_sabotage_stats() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'sabotage'; END $$;
+           CREATE TRIGGER tc_sabotage_stats BEFORE UPDATE ON traffic_stats FOR EACH ROW EXECUTE FUNCTION tc_sabotage_stats();`,
+      off: 'DROP TRIGGER tc_sabotage_stats ON traffic_stats; DROP FUNCTION tc_sabotage_stats();',
     },
     async openAnother() {
       const s = await PostgresStore.open(db.url, { poolSize: 8 });

@@ -1,7 +1,9 @@
 /**
  * Load history, the pure part shared by both engines: whether a heartbeat adds a load sample, and when. No I/O, no
- * clock. A kept sample goes into the raw window (load_samples) and is added to its hour (load_hourly: samples, sums,
- * min and max of load 1/5/15), in the transaction of the heartbeat it came from.
+ * clock. A kept sample is one row of load_samples (the raw window), written in the transaction of the heartbeat it
+ * came from, with the node's marks (traffic_stats.load_sent_at, load_sampled_at) in the same UPDATE as its totals.
+ * Pruning rolls samples older than the raw window up into load_hourly (samples, sums, min and max of load 1/5/15 per
+ * hour) in the transaction that deletes them; an hour is read as its rolled-up row merged with the samples still raw.
  *
  * Exactly once: a node's samples are keyed by the agent's `sentAt`, which must rise. A heartbeat adds a sample only if
  * - it carries a load (an agent that could not read /proc/loadavg sends null);

@@ -243,9 +243,15 @@ export interface Store {
    * transaction. Raw samples with fromMs <= at < toMs, ascending.
    */
   loadSamples(nodeId: number, fromMs: number, toMs: number): Promise<LoadSample[]>;
-  /** Hourly min/avg/max of one node's samples with fromMs <= hour < toMs, ascending. */
+  /**
+   * Hourly min/avg/max of one node's samples with fromMs <= hour < toMs, ascending: rolled-up hours merged with the
+   * raw samples of the same hours (fromMs should be a whole hour).
+   */
   loadHourly(nodeId: number, fromMs: number, toMs: number): Promise<LoadHour[]>;
-  /** Drops raw samples with at < samplesBeforeMs and hours with hour < hoursBeforeMs. */
+  /**
+   * Rolls raw samples with at < samplesBeforeMs up into their hours and drops them (`samples`: how many), then drops
+   * hours with hour < hoursBeforeMs (`hours`). Every sample is in its hour exactly once, also with several collectors.
+   */
   pruneLoad(samplesBeforeMs: number, hoursBeforeMs: number): Promise<LoadPruneResult>;
 
   pushUserTraffic(push: UserPush): Promise<PushResult>;

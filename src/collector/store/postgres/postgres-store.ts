@@ -225,6 +225,13 @@ export class PostgresStore implements Store {
         ]);
       }
       const l = plan.ledger;
+      const load = planLoadSample(
+        toLoadMarks(r),
+        { load: hb.load, sentAt: hb.sentAt, records: hb.records.length, fresh: plan.fresh.length },
+        at,
+        this.loadSampleGapMs,
+      );
+      if (load) await c.query(Q.insertLoadSample, [nodeId, load.at, ...load.load]);
       await c.query(Q.updateStats, [
         str(l.totalRx),
         str(l.totalTx),
@@ -242,20 +249,10 @@ export class PostgresStore implements Store {
         hb.epoch,
         at,
         nodeId,
+        load?.marks.sentAt ?? null,
+        load?.marks.sampledAt ?? null,
       ]);
       if (plan.fresh.length) await c.query(Q.setHighWater, [nodeId, hb.epoch, l.highWater, at]);
-      const load = planLoadSample(
-        toLoadMarks(r),
-        { load: hb.load, sentAt: hb.sentAt, records: hb.records.length, fresh: plan.fresh.length },
-        at,
-        this.loadSampleGapMs,
-      );
-      if (load) {
-        const [l1, l5, l15] = load.load;
-        if (((await c.query(Q.insertLoadSample, [nodeId, load.at, l1, l5, l15])).rowCount ?? 0) > 0)
-          await c.query(Q.addLoadHour, [nodeId, load.hour, l1, l5, l15]);
-        await c.query(Q.setLoadMarks, [load.marks.sentAt, load.marks.sampledAt, nodeId]);
-      }
       return ingestResult(plan, inserted);
     });
   }
@@ -328,7 +325,7 @@ export class PostgresStore implements Store {
 
   async pruneLoad(samplesBeforeMs: number, hoursBeforeMs: number): Promise<LoadPruneResult> {
     return this.tx(async (c) => ({
-      samples: (await c.query(Q.pruneLoadSamples, [samplesBeforeMs])).rowCount ?? 0,
+      samples: num((await c.query(Q.rollUpLoad, [samplesBeforeMs])).rows[0].n),
       hours: (await c.query(Q.pruneLoadHourly, [hoursBeforeMs])).rowCount ?? 0,
     }));
   }

@@ -185,7 +185,7 @@ CREATE INDEX traffic_records_received ON traffic_records(received_at) WHERE even
   },
   {
     version: 6,
-    name: 'load history: raw load samples (a bounded window) and hourly min/avg/max, with the marks that keep them exactly once',
+    name: 'load history: raw load samples (a bounded window), hourly min/avg/max rolled up from them, and the marks that keep them exactly once',
     sql: `
 CREATE TABLE load_samples (
   node_id integer NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
@@ -195,7 +195,6 @@ CREATE TABLE load_samples (
   load15 double precision NOT NULL,
   PRIMARY KEY (node_id, at)
 );
-CREATE INDEX load_samples_at ON load_samples(at);
 CREATE TABLE load_hourly (
   node_id integer NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
   hour bigint NOT NULL,
@@ -265,23 +264,43 @@ export const Q = {
     ON CONFLICT (node_id, hour) DO UPDATE SET rx = traffic_hourly.rx + excluded.rx, tx = traffic_hourly.tx + excluded.tx`,
   updateStats: `UPDATE traffic_stats SET total_rx = $1, total_tx = $2, period_rx = $3, period_tx = $4, period_start = $5,
     period_end = $6, load1 = $7, load5 = $8, load15 = $9, uptime_sec = $10, boot_id = $11,
-    host_json = COALESCE($12, host_json), agent_version = $13, last_epoch = $14, last_seen = $15 WHERE node_id = $16`,
-  /** Load history (load-plan.ts): one kept sample, its hour, and the node's marks. */
+    host_json = COALESCE($12, host_json), agent_version = $13, last_epoch = $14, last_seen = $15,
+    load_sent_at = COALESCE($17, load_sent_at), load_sampled_at = COALESCE($18, load_sampled_at) WHERE node_id = $16`,
+  /**
+   * Load history (load-plan.ts). A heartbeat adds at most one raw sample (the node's marks go with updateStats). Hours
+   * are rolled up from the raw samples when these are pruned, so an hour is read as its rolled-up row merged with the
+   * raw samples still held for it.
+   */
   insertLoadSample:
     'INSERT INTO load_samples (node_id, at, load1, load5, load15) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
-  addLoadHour: `INSERT INTO load_hourly AS h (node_id, hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15)
-    VALUES ($1, $2, 1, $3, $4, $5, $3, $4, $5, $3, $4, $5)
-    ON CONFLICT (node_id, hour) DO UPDATE SET samples = h.samples + 1,
-      sum1 = h.sum1 + excluded.sum1, sum5 = h.sum5 + excluded.sum5, sum15 = h.sum15 + excluded.sum15,
-      min1 = LEAST(h.min1, excluded.min1), min5 = LEAST(h.min5, excluded.min5), min15 = LEAST(h.min15, excluded.min15),
-      max1 = GREATEST(h.max1, excluded.max1), max5 = GREATEST(h.max5, excluded.max5),
-      max15 = GREATEST(h.max15, excluded.max15)`,
-  setLoadMarks: 'UPDATE traffic_stats SET load_sent_at = $1, load_sampled_at = $2 WHERE node_id = $3',
   loadSamples:
     'SELECT at, load1, load5, load15 FROM load_samples WHERE node_id = $1 AND at >= $2 AND at < $3 ORDER BY at',
-  loadHourly: `SELECT hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15 FROM load_hourly
-    WHERE node_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
-  pruneLoadSamples: 'DELETE FROM load_samples WHERE at < $1',
+  loadHourly: `SELECT hour, SUM(samples) AS samples, SUM(sum1) AS sum1, SUM(sum5) AS sum5, SUM(sum15) AS sum15,
+    MIN(min1) AS min1, MIN(min5) AS min5, MIN(min15) AS min15, MAX(max1) AS max1, MAX(max5) AS max5, MAX(max15) AS max15
+    FROM (
+      SELECT hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15 FROM load_hourly
+        WHERE node_id = $1 AND hour >= $2 AND hour < $3
+      UNION ALL
+      SELECT at - at % 3600000, 1, load1, load5, load15, load1, load5, load15, load1, load5, load15 FROM load_samples
+        WHERE node_id = $1 AND at >= $2 AND at < $3
+    ) AS u GROUP BY hour ORDER BY hour`,
+  /**
+   * Samples before the cutoff into their hours, in one statement: exactly the rows this DELETE removed are added, so
+   * two collectors pruning at once never add a sample twice (the second one's DELETE skips rows the first removed).
+   */
+  rollUpLoad: `WITH gone AS (
+      DELETE FROM load_samples WHERE node_id IN (SELECT id FROM nodes) AND at < $1 RETURNING node_id, at, load1, load5, load15
+    ), hours AS (
+      INSERT INTO load_hourly AS h (node_id, hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15)
+      SELECT node_id, at - at % 3600000, COUNT(*), SUM(load1), SUM(load5), SUM(load15),
+        MIN(load1), MIN(load5), MIN(load15), MAX(load1), MAX(load5), MAX(load15)
+      FROM gone GROUP BY node_id, at - at % 3600000
+      ON CONFLICT (node_id, hour) DO UPDATE SET samples = h.samples + excluded.samples,
+        sum1 = h.sum1 + excluded.sum1, sum5 = h.sum5 + excluded.sum5, sum15 = h.sum15 + excluded.sum15,
+        min1 = LEAST(h.min1, excluded.min1), min5 = LEAST(h.min5, excluded.min5), min15 = LEAST(h.min15, excluded.min15),
+        max1 = GREATEST(h.max1, excluded.max1), max5 = GREATEST(h.max5, excluded.max5),
+        max15 = GREATEST(h.max15, excluded.max15)
+    ) SELECT COUNT(*) AS n FROM gone`,
   pruneLoadHourly: 'DELETE FROM load_hourly WHERE hour < $1',
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(epoch_high_water.seq, excluded.seq), updated_at = excluded.updated_at`,

@@ -181,7 +181,7 @@ CREATE INDEX traffic_records_received ON traffic_records(received_at) WHERE even
   },
   {
     version: 6,
-    name: 'load history: raw load samples (a bounded window) and hourly min/avg/max, with the marks that keep them exactly once',
+    name: 'load history: raw load samples (a bounded window), hourly min/avg/max rolled up from them, and the marks that keep them exactly once',
     sql: `
 CREATE TABLE load_samples (
   node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
@@ -191,7 +191,6 @@ CREATE TABLE load_samples (
   load15 REAL NOT NULL,
   PRIMARY KEY (node_id, at)
 ) WITHOUT ROWID;
-CREATE INDEX load_samples_at ON load_samples(at);
 CREATE TABLE load_hourly (
   node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
   hour INTEGER NOT NULL,
@@ -256,21 +255,35 @@ export const Q = {
     ON CONFLICT (node_id, hour) DO UPDATE SET rx = rx + excluded.rx, tx = tx + excluded.tx`,
   updateStats: `UPDATE traffic_stats SET total_rx = ?, total_tx = ?, period_rx = ?, period_tx = ?, period_start = ?, period_end = ?,
     load1 = ?, load5 = ?, load15 = ?, uptime_sec = ?, boot_id = ?, host_json = COALESCE(?, host_json), agent_version = ?,
-    last_epoch = ?, last_seen = ? WHERE node_id = ?`,
-  /** Load history (load-plan.ts): one kept sample, its hour, and the node's marks. */
+    last_epoch = ?, last_seen = ?, load_sent_at = COALESCE(?, load_sent_at), load_sampled_at = COALESCE(?, load_sampled_at)
+    WHERE node_id = ?`,
+  /**
+   * Load history (load-plan.ts). A heartbeat adds at most one raw sample (the node's marks go with updateStats). Hours
+   * are rolled up from the raw samples when these are pruned, in the prune's transaction, so an hour is read as its
+   * rolled-up row merged with the raw samples still held for it.
+   */
   insertLoadSample:
     'INSERT INTO load_samples (node_id, at, load1, load5, load15) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-  addLoadHour: `INSERT INTO load_hourly (node_id, hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15)
-    VALUES (@node, @hour, 1, @l1, @l5, @l15, @l1, @l5, @l15, @l1, @l5, @l15)
-    ON CONFLICT (node_id, hour) DO UPDATE SET samples = samples + 1,
+  loadSamples: 'SELECT at, load1, load5, load15 FROM load_samples WHERE node_id = ? AND at >= ? AND at < ? ORDER BY at',
+  loadHourly: `SELECT hour, SUM(samples) AS samples, SUM(sum1) AS sum1, SUM(sum5) AS sum5, SUM(sum15) AS sum15,
+    MIN(min1) AS min1, MIN(min5) AS min5, MIN(min15) AS min15, MAX(max1) AS max1, MAX(max5) AS max5, MAX(max15) AS max15
+    FROM (
+      SELECT hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15 FROM load_hourly
+        WHERE node_id = @node AND hour >= @from AND hour < @to
+      UNION ALL
+      SELECT at - at % 3600000, 1, load1, load5, load15, load1, load5, load15, load1, load5, load15 FROM load_samples
+        WHERE node_id = @node AND at >= @from AND at < @to
+    ) GROUP BY hour ORDER BY hour`,
+  /** Samples before the cutoff into their hours; by primary key per node (no index on the time alone to keep up). */
+  rollUpLoad: `INSERT INTO load_hourly (node_id, hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15)
+    SELECT node_id, at - at % 3600000 AS h, COUNT(*), SUM(load1), SUM(load5), SUM(load15),
+      MIN(load1), MIN(load5), MIN(load15), MAX(load1), MAX(load5), MAX(load15)
+    FROM load_samples WHERE node_id IN (SELECT id FROM nodes) AND at < ? GROUP BY node_id, h
+    ON CONFLICT (node_id, hour) DO UPDATE SET samples = samples + excluded.samples,
       sum1 = sum1 + excluded.sum1, sum5 = sum5 + excluded.sum5, sum15 = sum15 + excluded.sum15,
       min1 = MIN(min1, excluded.min1), min5 = MIN(min5, excluded.min5), min15 = MIN(min15, excluded.min15),
       max1 = MAX(max1, excluded.max1), max5 = MAX(max5, excluded.max5), max15 = MAX(max15, excluded.max15)`,
-  setLoadMarks: 'UPDATE traffic_stats SET load_sent_at = ?, load_sampled_at = ? WHERE node_id = ?',
-  loadSamples: 'SELECT at, load1, load5, load15 FROM load_samples WHERE node_id = ? AND at >= ? AND at < ? ORDER BY at',
-  loadHourly: `SELECT hour, samples, sum1, sum5, sum15, min1, min5, min15, max1, max5, max15 FROM load_hourly
-    WHERE node_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
-  pruneLoadSamples: 'DELETE FROM load_samples WHERE at < ?',
+  pruneLoadSamples: 'DELETE FROM load_samples WHERE node_id IN (SELECT id FROM nodes) AND at < ?',
   pruneLoadHourly: 'DELETE FROM load_hourly WHERE hour < ?',
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at`,

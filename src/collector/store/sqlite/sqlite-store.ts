@@ -297,6 +297,13 @@ export class SqliteStore implements Store {
     }
     for (const [hour, t] of plan.hours) this.s.addHourly.run(nodeId, hour, t.rx, t.tx);
     const l = plan.ledger;
+    const load = planLoadSample(
+      toLoadMarks(r),
+      { load: hb.load, sentAt: hb.sentAt, records: hb.records.length, fresh: plan.fresh.length },
+      at,
+      this.loadSampleGapMs,
+    );
+    if (load) this.s.insertLoadSample.run(nodeId, load.at, ...load.load);
     this.s.updateStats.run(
       l.totalRx,
       l.totalTx,
@@ -313,21 +320,11 @@ export class SqliteStore implements Store {
       hb.agentVersion,
       hb.epoch,
       at,
+      load?.marks.sentAt ?? null,
+      load?.marks.sampledAt ?? null,
       nodeId,
     );
     if (plan.fresh.length) this.s.setHighWater.run(nodeId, hb.epoch, l.highWater, at);
-    const load = planLoadSample(
-      toLoadMarks(r),
-      { load: hb.load, sentAt: hb.sentAt, records: hb.records.length, fresh: plan.fresh.length },
-      at,
-      this.loadSampleGapMs,
-    );
-    if (load) {
-      const [l1, l5, l15] = load.load;
-      if (this.s.insertLoadSample.run(nodeId, load.at, l1, l5, l15).changes > 0)
-        this.s.addLoadHour.run({ node: nodeId, hour: load.hour, l1, l5, l15 });
-      this.s.setLoadMarks.run(load.marks.sentAt, load.marks.sampledAt, nodeId);
-    }
     return ingestResult(plan, inserted);
   };
   private readonly heartbeatTransaction: (nodeId: number, hb: HeartbeatInput, at: number) => IngestResult;
@@ -476,14 +473,16 @@ export class SqliteStore implements Store {
   }
 
   async loadHourly(nodeId: number, fromMs: number, toMs: number): Promise<LoadHour[]> {
-    return (this.s.loadHourly.all(nodeId, fromMs, toMs) as Row[]).map(toLoadHour);
+    return (this.s.loadHourly.all({ node: nodeId, from: fromMs, to: toMs }) as Row[]).map(toLoadHour);
   }
 
   async pruneLoad(samplesBeforeMs: number, hoursBeforeMs: number): Promise<LoadPruneResult> {
-    return this.db.transaction(() => ({
-      samples: this.s.pruneLoadSamples.run(samplesBeforeMs).changes,
-      hours: this.s.pruneLoadHourly.run(hoursBeforeMs).changes,
-    }))();
+    // One transaction (and SQLite's one writer): every pruned sample is in its hour exactly once.
+    return this.db.transaction(() => {
+      this.s.rollUpLoad.run(samplesBeforeMs);
+      const samples = this.s.pruneLoadSamples.run(samplesBeforeMs).changes;
+      return { samples, hours: this.s.pruneLoadHourly.run(hoursBeforeMs).changes };
+    })();
   }
 
   private readonly pushTransaction: (p: UserPush) => PushResult;
