@@ -175,14 +175,13 @@ describe('dashboard in headless Chromium', () => {
     page.on('response', onResponse);
     await page.click('#fleet tbody tr:has-text("tokyo-1")');
     await page.waitForSelector('#node-dialog[open] .chart canvas');
-    await expect.poll(() => page.$$eval('#node-dialog .uplot', (e) => e.length)).toBe(2);
+    await expect.poll(() => page.$$eval('#node-dialog [data-field="charts"] .uplot', (e) => e.length)).toBe(2);
     page.off('response', onResponse);
     expect(await page.textContent('#node-dialog [data-field="title"]')).toBe('tokyo-1 (#1)');
     expect(await page.textContent('#node-dialog [data-field="facts"]')).toContain('period 5.00 GiB RX / 1.50 TiB TX');
-    expect(await page.$$eval('#node-dialog .u-title', (e) => e.map((x) => x.textContent))).toEqual([
-      'Last 24 hours, per hour',
-      'Last 30 days, per day',
-    ]);
+    expect(
+      await page.$$eval('#node-dialog [data-field="charts"] .u-title', (e) => e.map((x) => x.textContent)),
+    ).toEqual(['Last 24 hours, per hour', 'Last 30 days, per day']);
     const size = await page.$eval('#node-dialog .chart canvas', (c) => [
       (c as HTMLCanvasElement).width,
       (c as HTMLCanvasElement).height,
@@ -206,7 +205,7 @@ describe('dashboard in headless Chromium', () => {
     // A node with 30 days of hourly history: a bar in every hour and every day.
     await page.click('#fleet tbody tr:has-text("singapore-4")');
     await expect.poll(() => page.textContent('#node-dialog [data-field="title"]')).toBe('singapore-4 (#4)');
-    await expect.poll(() => page.$$eval('#node-dialog .uplot', (e) => e.length)).toBe(2);
+    await expect.poll(() => page.$$eval('#node-dialog [data-field="charts"] .uplot', (e) => e.length)).toBe(2);
     await page.screenshot({ path: join(SHOTS, 'node-chart.png') });
     await page.click('#node-dialog [data-action="close"]');
     await page.waitForSelector('#node-dialog:not([open])', { state: 'attached' });

@@ -16,6 +16,7 @@ import {
   type UserTrafficView,
 } from './model.js';
 import { toAnomalies, type AnomalyView } from './anomaly-marks.js';
+import { toLoadView, type LoadView, type LoadWindow } from './load-model.js';
 
 export type ApiErrorKind = 'unauthorized' | 'unreachable' | 'http';
 
@@ -109,6 +110,11 @@ export class Api {
       kind: 'node-hourly,node-silent',
     });
     return toAnomalies(await this.get(`/api/v1/anomalies?${q}`));
+  }
+
+  /** The node's load average history: raw samples (24h) or hourly averages with each hour's peak (7d, 30d). */
+  async load(nodeId: number, window: LoadWindow): Promise<LoadView> {
+    return toLoadView(await this.get(`/api/v1/nodes/${nodeId}/load?window=${window}`));
   }
 
   async rankNodes(window: NodeWindow, limit: number): Promise<NodeRank[]> {

@@ -17,6 +17,8 @@ import {
 import { anomalyList, anomalyPlugin, marksByBucket, type AnomalyView } from './anomaly-marks.js';
 import { dayRange, fillRows, must } from './dom.js';
 import type { NodeView, SeriesView } from './model.js';
+import { LoadHistoryPanel } from './load-chart.js';
+import { loadUPlot, type UPlotCtor } from './uplot-loader.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -85,10 +87,6 @@ function bucketLabel(sec: number, stepSec: number): string {
   const hm = (x: Date) => x.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
   return `${hm(d)}–${hm(new Date((sec + stepSec) * 1000))}`;
 }
-
-type UPlotCtor = typeof uPlot;
-let uPlotModule: Promise<UPlotCtor> | undefined;
-const loadUPlot = (): Promise<UPlotCtor> => (uPlotModule ??= import('uplot').then((m) => m.default));
 
 function chartOptions(
   U: UPlotCtor,
@@ -159,6 +157,8 @@ export class NodeChartDialog {
   /** What the traffic charts show, kept so the log-scale toggle redraws them without asking the collector again. */
   private drawn: { U: UPlotCtor; hourly: SeriesView; daily: SeriesView; anomalies: AnomalyView[] } | null = null;
   private readonly logScale: HTMLInputElement;
+  /** The load history under the traffic charts (load-chart.ts). */
+  private readonly load: LoadHistoryPanel;
 
   constructor(
     private readonly dialog: HTMLDialogElement,
@@ -170,6 +170,10 @@ export class NodeChartDialog {
       '[data-field="log-scale"]',
     );
     this.logScale.addEventListener('change', () => this.drawTraffic());
+    this.load = new LoadHistoryPanel(
+      must(dialog.querySelector<HTMLElement>('[data-field="load"]'), '[data-field="load"]'),
+      api,
+    );
     dialog.addEventListener('close', () => this.dispose());
     dialog.addEventListener('click', (e) => {
       // A click on the backdrop (the dialog element itself, outside its content box) closes it.
@@ -208,6 +212,7 @@ export class NodeChartDialog {
     status.textContent = 'Loading…';
     status.className = 'chart-status';
     if (!d.open) d.showModal();
+    void this.load.show(node.id);
     const to = Math.ceil(now / HOUR) * HOUR;
     try {
       const month = dayRange(30, now);
@@ -290,6 +295,7 @@ export class NodeChartDialog {
   private dispose(): void {
     this.destroyCharts();
     this.drawn = null;
+    this.load.dispose();
     if (!this.dialog.open) this.current = null;
   }
 }
