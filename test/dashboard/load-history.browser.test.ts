@@ -117,6 +117,11 @@ describe('load history in the node dialog (headless Chromium)', () => {
     );
     expect(legend).toEqual(expect.arrayContaining(['1 min', '5 min', '15 min']));
     expect(legend).not.toContain('1 min peak');
+    // Off the chart, the legend gives the newest sample, not uPlot's empty "Time: --".
+    const values = await page.$$eval('#node-dialog [data-field="load-chart"] .u-legend .u-value', (e) =>
+      e.map((x) => x.textContent),
+    );
+    expect(values).toEqual(['newest', '2.50', '2.00', '1.50']);
     // Below the traffic charts, in the same dialog.
     const below = await page.evaluate(() => {
       const charts = document.querySelector('#node-dialog [data-field="charts"]');

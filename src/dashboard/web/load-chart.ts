@@ -15,18 +15,43 @@ const TITLES: Record<LoadWindow, string> = {
   '30d': 'Last 30 days, hourly average and 1 min peak',
 };
 
-const fmtLoad = (_u: uPlot, v: number | null): string => (v === null || v === undefined ? '–' : v.toFixed(2));
+/** The newest value of a column (its last non-null one), for the legend when the cursor is off the chart. */
+function latest(col: ReadonlyArray<number | null>): number | null {
+  for (let i = col.length - 1; i >= 0; i--) if (col[i] !== null) return col[i];
+  return null;
+}
 
 function loadOptions(title: string, width: number, v: LoadView): uPlot.Options {
+  const cols = [v.at, v.load1, v.load5, v.load15, v.peak1 ?? []];
+  // Without the cursor over the chart the legend gives the newest point (instead of uPlot's empty "Time: --" row).
+  const fmt = (_u: uPlot, val: number | null, series: number, idx: number | null): string => {
+    const x = idx === null || idx === undefined ? latest(cols[series]) : val;
+    return x === null || x === undefined ? '–' : x.toFixed(2);
+  };
   const line = (label: string, stroke: string, width = 1.5, dash?: number[]): uPlot.Series => ({
     label,
     stroke,
     width,
     ...(dash ? { dash } : {}),
-    value: fmtLoad,
+    value: fmt,
     points: { show: false },
   });
-  const series: uPlot.Series[] = [{}, line('1 min', '#2f6fdf'), line('5 min', '#e0812b'), line('15 min', '#3a9d5d', 2)];
+  const when = (sec: number) =>
+    new Date(sec * 1000).toLocaleString(undefined, {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+  const series: uPlot.Series[] = [
+    {
+      label: v.resolution === 'hour' ? 'Hour' : 'Time',
+      value: (_u, at, _s, idx) => (idx === null || at === null ? 'newest' : when(at)),
+    },
+    line('1 min', '#2f6fdf'),
+    line('5 min', '#e0812b'),
+    line('15 min', '#3a9d5d', 2),
+  ];
   if (v.peak1) series.push(line('1 min peak', 'rgba(47,111,223,0.55)', 1, [4, 3]));
   return {
     title,
