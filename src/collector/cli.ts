@@ -162,7 +162,7 @@ export async function main(args: string[]): Promise<void> {
           .option('rate', {
             choices: ['applied', 'raw'] as const,
             default: 'applied' as const,
-            describe: "Per-user bytes with the node's rate applied, as the panel bills them",
+            describe: "Per-user bytes with the node's rate applied, as the panel bills them, or raw: as measured",
           })
           .option('format', { choices: REPORT_FORMATS, default: 'table' as const, describe: 'Output format' })
           .option('timezone', { type: 'string', describe: "IANA zone of the days (default: the collector's timezone)" })

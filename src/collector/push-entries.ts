@@ -14,7 +14,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PushDigest } from '../protocol/record-digest.js';
 import { STORE_MAX } from './store/store.js';
-import { UserRows } from './store/user-rows.js';
+import { type RawBytes, UserRows } from './store/user-rows.js';
 import { rateMultiplier } from './user-push.js';
 
 const USER_KEY = /^\d{1,15}$/;
@@ -37,6 +37,8 @@ function isCount(v: unknown): v is number | string {
 export interface ParsedPush {
   /** Per user (ascending id): the merged entries with the rate applied, 0/0 rows left out. */
   rows: UserRows;
+  /** The same rows' bytes as measured, before the rate (reports with rate=raw). */
+  raw: RawBytes;
   /** pushDigest() of the entries as measured (before the rate) and the measurement time. */
   digest: bigint;
 }
@@ -94,6 +96,7 @@ export class PushEntries {
     const times = rateMultiplier(rate);
     const digest = new PushDigest(measuredAt);
     const rows = new UserRows(n);
+    const raw: RawBytes = { u: new BigInt64Array(n), d: new BigInt64Array(n) };
     let i = 0;
     let nextYield = USERS_PER_TURN;
     while (i < n) {
@@ -114,13 +117,17 @@ export class PushEntries {
       const ru = times(u);
       const rd = times(d);
       if (ru > STORE_MAX || rd > STORE_MAX) return 'too-large';
-      if (ru !== 0n || rd !== 0n) rows.push(uid, ru, rd);
+      if (ru !== 0n || rd !== 0n) {
+        raw.u[rows.length] = u;
+        raw.d[rows.length] = d;
+        rows.push(uid, ru, rd);
+      }
       if (i >= nextYield) {
         nextYield = i + USERS_PER_TURN;
         await nextTurn();
       }
     }
-    return { rows, digest: digest.digest() };
+    return { rows, raw, digest: digest.digest() };
   }
 
   private add(uid: number, up: bigint, down: bigint, state: number): number {

@@ -3,18 +3,10 @@
  * ordinary resend into a conflict: every seq held before the upgrade is "unverifiable" (acknowledged as an unverified
  * duplicate), on both engines. A conflict stuck at 409 after an upgrade would stall every agent.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS as PG_MIGRATIONS } from '../../src/collector/store/postgres/sql.js';
-import { PostgresStore } from '../../src/collector/store/postgres/postgres-store.js';
-import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/collector/store/sqlite/sql.js';
-import { SqliteStore } from '../../src/collector/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/collector/store/store.js';
-import { PG_SKIP_REASON, createTestDatabase } from '../support/pg.js';
+import { PG_SKIP_REASON } from '../support/pg.js';
+import { upgradePostgres, upgradeSqlite } from './upgrade-harness.js';
 import { hb, rec } from './store-contract.js';
 
 const T0 = Date.UTC(2026, 2, 15, 12);
@@ -63,55 +55,13 @@ async function checkUpgraded(s: Store): Promise<void> {
 
 describe('upgrading a v3 database to v4 (digests)', () => {
   it('SQLite: rows from before the upgrade are unverifiable, not conflicts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tc-up4-'));
-    try {
-      const path = join(dir, 'c.db');
-      const db = new Database(path);
-      db.exec(
-        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-      );
-      for (const m of SQLITE_MIGRATIONS.filter((x) => x.version <= 3)) {
-        db.exec(m.sql);
-        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-      }
-      db.exec(V3_ROWS.replace("'\\x01'", "x'01'"));
-      db.close();
-      const s = await SqliteStore.open(path);
-      try {
-        await checkUpgraded(s);
-      } finally {
-        await s.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await upgradeSqlite(3, V3_ROWS, checkUpgraded);
   });
 
   it.skipIf(Boolean(PG_SKIP_REASON))(
     'PostgreSQL: rows from before the upgrade are unverifiable, not conflicts',
     async () => {
-      const tdb = await createTestDatabase('tc_up4');
-      try {
-        const c = new pg.Client({ connectionString: tdb.url });
-        await c.connect();
-        await c.query(
-          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
-        );
-        for (const m of PG_MIGRATIONS.filter((x) => x.version <= 3)) {
-          await c.query(m.sql);
-          await c.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
-        }
-        await c.query(V3_ROWS);
-        await c.end();
-        const s = await PostgresStore.open(tdb.url, { poolSize: 2 });
-        try {
-          await checkUpgraded(s);
-        } finally {
-          await s.close();
-        }
-      } finally {
-        await tdb.drop();
-      }
+      await upgradePostgres(3, V3_ROWS, checkUpgraded);
     },
   );
 });

@@ -6,7 +6,7 @@
 import { CollectorError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { type ReportFormat, formatReport } from './report-format.js';
-import { parseReportRange, type ReportRange } from './report-range.js';
+import { localDate, parseReportRange, type ReportRange } from './report-range.js';
 import { type ReportBy, reportRows } from './report-rows.js';
 
 export interface ReportQuery {
@@ -34,13 +34,19 @@ const TYPES: Record<ReportFormat, [string, string]> = {
 };
 
 export async function makeReport(store: Store, q: ReportQuery): Promise<Report> {
-  if (q.rate === 'raw')
-    throw new CollectorError(
-      'TC_BAD_REPORT',
-      'rate=raw: per-user rows are stored with the node rate applied, as the panel books them (u and d x server_rate, floored per push), so the unscaled bytes cannot be given exactly; use rate=applied',
-    );
   const range = parseReportRange(q);
-  const gen = formatReport(reportRows(store, range, q.by), { by: q.by, range }, q.format);
+  if (q.rate === 'raw' && q.by !== 'node') {
+    // Rows stored before schema v7 at a rate other than 1 do not know their unrated bytes: never guessed.
+    const last = await store.lastDayWithoutRaw(Math.floor(range.fromMs / 1000), Math.floor(range.toMs / 1000));
+    if (last !== null) {
+      const day = localDate(last * 1000, range.timezone);
+      throw new CollectorError(
+        'TC_BAD_REPORT',
+        `rate=raw: per-user rows up to ${day} were stored before the collector kept unrated bytes (schema v7) at a node rate other than 1, so their raw bytes are unknown; ask for days after ${day}, or use rate=applied`,
+      );
+    }
+  }
+  const gen = formatReport(reportRows(store, range, q.by, q.rate), { by: q.by, range, rate: q.rate }, q.format);
   const first = await gen.next();
   async function* chunks(): AsyncGenerator<string> {
     if (!first.done) yield first.value;

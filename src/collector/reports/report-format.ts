@@ -69,6 +69,8 @@ function addTotals(tot: [bigint, bigint], by: ReportBy, row: ReportRow): void {
 export interface ReportMeta {
   by: ReportBy;
   range: ReportRange;
+  /** Per-user bytes with the node rate applied (as billed) or as measured. Default applied. */
+  rate?: 'applied' | 'raw';
 }
 
 export async function* formatReport(
@@ -93,7 +95,13 @@ export async function* formatReport(
     return;
   }
   if (format === 'json') {
-    const head = { by, timezone: range.timezone, from: range.firstDay, to: range.lastDay, rate: 'applied' };
+    const head = {
+      by,
+      timezone: range.timezone,
+      from: range.firstDay,
+      to: range.lastDay,
+      rate: meta.rate ?? 'applied',
+    };
     yield `${JSON.stringify(head).slice(0, -1)},"rows":[`;
     let chunk = '';
     for await (const row of rows) {

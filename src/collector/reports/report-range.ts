@@ -3,7 +3,7 @@
  * both included), in one IANA zone. Per-user rows are daily (local day start), so a range that cuts a day cannot be
  * answered exactly: anything but whole dates is refused, never guessed.
  */
-import { daysInMonth, isValidTimeZone, localMidnight } from '../../common/calendar.js';
+import { daysInMonth, isValidTimeZone, localMidnight, localParts } from '../../common/calendar.js';
 import { CollectorError } from '../errors.js';
 
 export interface ReportRange {
@@ -41,6 +41,12 @@ function parseDate(value: string, name: string): Ymd {
 }
 
 const ymd = (v: Ymd) => `${v.y}-${String(v.m).padStart(2, '0')}-${String(v.d).padStart(2, '0')}`;
+/** The local date (YYYY-MM-DD) of an instant in a zone. */
+export function localDate(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return ymd({ y: p.year, m: p.month, d: p.day });
+}
+
 const nextDay = (v: Ymd): Ymd =>
   v.d < daysInMonth(v.y, v.m)
     ? { ...v, d: v.d + 1 }

@@ -2,7 +2,8 @@
  * The rows of a billing report, produced one at a time so a report of any size streams in bounded memory:
  * - node: per node, rx, tx and total over the range (from the hourly rollup), and the billing periods it touches;
  * - user-node: per user per node, upload and download as booked (u and d with the node's rate applied, as the panel
- *   bills them); rows pushed without a node are their own "unattributed" line, never dropped;
+ *   bills them; rate=raw: as measured, for rows that know it, see make-report.ts); rows pushed without a node are their
+ *   own "unattributed" line, never dropped;
  * - user: per user over every node (unattributed rows included).
  * Numbers are exact bigints; the report's totals are the sums of its rows.
  */
@@ -73,13 +74,17 @@ export async function* nodeRows(store: Store, range: ReportRange): AsyncGenerato
   }
 }
 
-export async function* userNodeRows(store: Store, range: ReportRange): AsyncGenerator<UserNodeReportRow> {
+export async function* userNodeRows(
+  store: Store,
+  range: ReportRange,
+  rate: 'applied' | 'raw' = 'applied',
+): AsyncGenerator<UserNodeReportRow> {
   const names = new Map((await store.listNodes()).map((n) => [n.id, n.name]));
   const fromSec = Math.floor(range.fromMs / 1000);
   const toSec = Math.floor(range.toMs / 1000);
   let after: UserNodeKey | null = null;
   for (;;) {
-    const page = await store.userNodeTotalsPage(fromSec, toSec, after, PAGE);
+    const page = await store.userNodeTotalsPage(fromSec, toSec, after, PAGE, rate);
     for (const r of page) {
       yield {
         userId: r.userId,
@@ -94,9 +99,13 @@ export async function* userNodeRows(store: Store, range: ReportRange): AsyncGene
   }
 }
 
-export async function* userRows(store: Store, range: ReportRange): AsyncGenerator<UserRow> {
+export async function* userRows(
+  store: Store,
+  range: ReportRange,
+  rate: 'applied' | 'raw' = 'applied',
+): AsyncGenerator<UserRow> {
   let cur: UserRow | null = null;
-  for await (const r of userNodeRows(store, range)) {
+  for await (const r of userNodeRows(store, range, rate)) {
     if (cur && cur.userId === r.userId) {
       cur.u += r.u;
       cur.d += r.d;
@@ -108,7 +117,16 @@ export async function* userRows(store: Store, range: ReportRange): AsyncGenerato
   if (cur) yield cur;
 }
 
-export function reportRows(store: Store, range: ReportRange, by: ReportBy): AsyncGenerator<ReportRow> {
+export function reportRows(
+  store: Store,
+  range: ReportRange,
+  by: ReportBy,
+  rate: 'applied' | 'raw' = 'applied',
+): AsyncGenerator<ReportRow> {
   checkReportable(by, range);
-  return by === 'node' ? nodeRows(store, range) : by === 'user' ? userRows(store, range) : userNodeRows(store, range);
+  return by === 'node'
+    ? nodeRows(store, range)
+    : by === 'user'
+      ? userRows(store, range, rate)
+      : userNodeRows(store, range, rate);
 }

@@ -121,7 +121,7 @@ export const panelRoutes =
       if (!entries) throw PanelError.of(PANEL.badData);
       const parsed = await entries.finish(node.rate, measuredAtOf(req.headers[MEASURED_AT_HEADER]));
       if (parsed === 'too-large') throw PanelError.of(PANEL.countTooLarge);
-      const { rows, digest } = parsed;
+      const { rows, raw, digest } = parsed;
       const keyHeader = req.headers[IDEMPOTENCY_HEADER];
       const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
       if (key !== undefined && checkIdempotencyKey(key, node.id)) throw PanelError.of(PANEL.badKey);
@@ -131,6 +131,7 @@ export const panelRoutes =
           nodeId: node.id,
           rate: node.rate,
           rows,
+          raw,
           idempotencyKey: key,
           digest,
           receivedAt,

@@ -23,7 +23,7 @@
  */
 import type { HostFacts } from '../../protocol/heartbeat.js';
 import type { QuotaStore } from './quota-store.js';
-import type { UserRows, UserRowTuple } from './user-rows.js';
+import type { RawBytes, UserRows, UserRowTuple } from './user-rows.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -141,6 +141,11 @@ export interface UserPush {
   recordAt: number;
   /** [user id, upload, download], already multiplied by the rate (UserRows, or tuples in tests and small callers). */
   rows: UserRows | ReadonlyArray<UserRowTuple>;
+  /**
+   * The same rows' upload and download before the rate (raw.u[i], raw.d[i] for row i), for reports with rate=raw.
+   * Absent: unknown, stored as NULL.
+   */
+  raw?: RawBytes;
   /** "<nodeId>:<epoch>:<seq>" or undefined. */
   idempotencyKey?: string;
   /** The push's content digest (protocol/record-digest.ts pushDigest); kept with the key. Default: over `rows`. */
@@ -267,7 +272,18 @@ export interface Store {
    * node id) order with rows of no node (legacy pushes) first for each user, strictly after `after`, at most `limit`.
    * Sums are exact past 2^63-1. Paging by key keeps a report of any size in bounded memory on both engines.
    */
-  userNodeTotalsPage(fromSec: number, toSec: number, after: UserNodeKey | null, limit: number): Promise<UserNodeRow[]>;
+  userNodeTotalsPage(
+    fromSec: number,
+    toSec: number,
+    after: UserNodeKey | null,
+    limit: number,
+    rate?: 'applied' | 'raw',
+  ): Promise<UserNodeRow[]>;
+  /**
+   * The last day (record_at, unix seconds) in [fromSec, toSec) holding a per-user row whose raw (unrated) bytes are
+   * unknown (stored before schema v7 at a rate other than 1), or null when every row there knows them.
+   */
+  lastDayWithoutRaw(fromSec: number, toSec: number): Promise<number | null>;
   /**
    * One page of daily per-user-per-node traffic (u + d of every rate, one row per day), for the unusual-traffic
    * rule: rows of a node only (no legacy rows), in (user, node, day) order strictly after `after`, at most `limit`.

@@ -4,6 +4,12 @@
  */
 export type UserRowTuple = readonly [userId: number, u: bigint, d: bigint];
 
+/** Upload and download of each row before the node's rate (index i for row i): what reports with rate=raw sum. */
+export interface RawBytes {
+  u: BigInt64Array;
+  d: BigInt64Array;
+}
+
 export class UserRows implements Iterable<UserRowTuple> {
   length = 0;
   userId: Float64Array;

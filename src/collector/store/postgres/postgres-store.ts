@@ -359,6 +359,7 @@ export class PostgresStore implements Store {
         if (k) await c.query(Q.raisePushHighWater, [p.nodeId, k.epoch, k.seq]);
       }
       const rows = UserRows.of(p.rows);
+      const raw = p.raw;
       if (rows.length) {
         const n = rows.length;
         const written = await c.query(Q.upsertUserStats, [
@@ -369,6 +370,8 @@ export class PostgresStore implements Store {
           Array.from(rows.userId.subarray(0, n)),
           Array.from(rows.u.subarray(0, n), String),
           Array.from(rows.d.subarray(0, n), String),
+          raw ? Array.from(raw.u.subarray(0, n), String) : new Array(n).fill(null),
+          raw ? Array.from(raw.d.subarray(0, n), String) : new Array(n).fill(null),
         ]);
         if ((written.rowCount ?? 0) < n) throw new CollectorError('TC_USER_COUNTER_OVERFLOW');
       }
@@ -411,10 +414,15 @@ export class PostgresStore implements Store {
     toSec: number,
     after: UserNodeKey | null,
     limit: number,
+    rate: 'applied' | 'raw' = 'applied',
   ): Promise<UserNodeRow[]> {
     const afterServer = after ? (after.serverId ?? -1) : -2;
-    return (await this.rows(Q.userNodeTotalsPage, [fromSec, toSec, after?.userId ?? -1, afterServer, limit])).map(
-      toUserNodeRow,
-    );
+    const sql = rate === 'raw' ? Q.userNodeRawTotalsPage : Q.userNodeTotalsPage;
+    return (await this.rows(sql, [fromSec, toSec, after?.userId ?? -1, afterServer, limit])).map(toUserNodeRow);
+  }
+
+  async lastDayWithoutRaw(fromSec: number, toSec: number): Promise<number | null> {
+    const day = (await this.rows(Q.lastDayWithoutRaw, [fromSec, toSec]))[0]?.day;
+    return day === null || day === undefined ? null : num(day);
   }
 }

@@ -209,6 +209,14 @@ ALTER TABLE traffic_stats ADD COLUMN load_sent_at bigint;
 ALTER TABLE traffic_stats ADD COLUMN load_sampled_at bigint;
 `,
   },
+  {
+    version: 7,
+    name: 'raw (unrated) per-user bytes beside the rated ones, for reports with rate=raw; known for old rows at rate 1',
+    sql: `
+ALTER TABLE stat_user ADD COLUMN raw_u bigint, ADD COLUMN raw_d bigint;
+UPDATE stat_user SET raw_u = u, raw_d = d WHERE server_rate = '1';
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -340,11 +348,15 @@ export const Q = {
    * failing with bigint out of range. SUM(bigint) is numeric in PostgreSQL, so the reads below never overflow.
    * Rows arrive sorted by user id, so concurrent pushes take row locks in one order (no deadlock).
    */
-  upsertUserStats: `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
-    SELECT t.uid, $1, $2, t.u, t.d, 'd', $3, $4, $4 FROM unnest($5::bigint[], $6::bigint[], $7::bigint[]) AS t(uid, u, d)
+  upsertUserStats: `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, raw_u, raw_d, record_type, record_at, created_at, updated_at)
+    SELECT t.uid, $1, $2, t.u, t.d, t.ru, t.rd, 'd', $3, $4, $4
+    FROM unnest($5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[]) AS t(uid, u, d, ru, rd)
     ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
-    DO UPDATE SET u = stat_user.u + excluded.u, d = stat_user.d + excluded.d, updated_at = excluded.updated_at
-    WHERE stat_user.u <= 9223372036854775807 - excluded.u AND stat_user.d <= 9223372036854775807 - excluded.d`,
+    DO UPDATE SET u = stat_user.u + excluded.u, d = stat_user.d + excluded.d,
+      raw_u = stat_user.raw_u + excluded.raw_u, raw_d = stat_user.raw_d + excluded.raw_d, updated_at = excluded.updated_at
+    WHERE stat_user.u <= 9223372036854775807 - excluded.u AND stat_user.d <= 9223372036854775807 - excluded.d
+      AND COALESCE(stat_user.raw_u, 0) <= 9223372036854775807 - COALESCE(excluded.raw_u, 0)
+      AND COALESCE(stat_user.raw_d, 0) <= 9223372036854775807 - COALESCE(excluded.raw_d, 0)`,
   rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= $1 AND record_at < $2
     GROUP BY user_id ORDER BY SUM(u) + SUM(d) DESC, user_id LIMIT $3`,
   userTraffic: `SELECT server_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE user_id = $1 AND record_at >= $2 AND record_at < $3
@@ -357,6 +369,11 @@ export const Q = {
   userNodeTotalsPage: `SELECT user_id, server_id, SUM(u)::text AS u, SUM(d)::text AS d FROM stat_user
     WHERE record_at >= $1 AND record_at < $2 AND (user_id, COALESCE(server_id, -1)) > ($3, $4)
     GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT $5`,
+  userNodeRawTotalsPage: `SELECT user_id, server_id, SUM(raw_u)::text AS u, SUM(raw_d)::text AS d FROM stat_user
+    WHERE record_at >= $1 AND record_at < $2 AND (user_id, COALESCE(server_id, -1)) > ($3, $4)
+    GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT $5`,
+  lastDayWithoutRaw:
+    'SELECT MAX(record_at) AS day FROM stat_user WHERE record_at >= $1 AND record_at < $2 AND raw_u IS NULL',
   userNodeDailyPage: `SELECT user_id, server_id, record_at, (SUM(u) + SUM(d))::text AS bytes FROM stat_user
     WHERE record_at >= $1 AND record_at < $2 AND server_id IS NOT NULL AND (user_id, server_id, record_at) > ($3, $4, $5)
     GROUP BY user_id, server_id, record_at ORDER BY user_id, server_id, record_at LIMIT $6`,

@@ -205,6 +205,15 @@ ALTER TABLE traffic_stats ADD COLUMN load_sent_at INTEGER;
 ALTER TABLE traffic_stats ADD COLUMN load_sampled_at INTEGER;
 `,
   },
+  {
+    version: 7,
+    name: 'raw (unrated) per-user bytes beside the rated ones, for reports with rate=raw; known for old rows at rate 1',
+    sql: `
+ALTER TABLE stat_user ADD COLUMN raw_u INTEGER;
+ALTER TABLE stat_user ADD COLUMN raw_d INTEGER;
+UPDATE stat_user SET raw_u = u, raw_d = d WHERE server_rate = '1';
+`,
+  },
 ];
 
 const NODE_COLS = 'n.id, n.name, n.rate, n.reset_day, n.timezone, n.created_at';
@@ -343,6 +352,12 @@ export const Q = {
     WHERE record_at >= @from AND record_at < @to
       AND (user_id > @afterUser OR (user_id = @afterUser AND COALESCE(server_id, -1) > @afterServer))
     GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT @limit`,
+  userNodeRawTotalsPage: `SELECT user_id, server_id, tc_sum(raw_u) AS u, tc_sum(raw_d) AS d FROM stat_user
+    WHERE record_at >= @from AND record_at < @to
+      AND (user_id > @afterUser OR (user_id = @afterUser AND COALESCE(server_id, -1) > @afterServer))
+    GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT @limit`,
+  lastDayWithoutRaw:
+    'SELECT MAX(record_at) AS day FROM stat_user WHERE record_at >= ? AND record_at < ? AND raw_u IS NULL',
   userNodeDailyPage: `SELECT user_id, server_id, record_at, tc_sum2(u, d) AS bytes FROM stat_user
     WHERE record_at >= @from AND record_at < @to AND server_id IS NOT NULL
       AND (user_id, server_id, record_at) > (@afterUser, @afterServer, @afterDay)
@@ -350,16 +365,18 @@ export const Q = {
 } as const;
 
 /**
- * One statement upserting `n` per-user rows of one push: 3 parameters a row (user id, u, d) plus the push's named
- * ones (@node, @rate, @recordAt, @now). Each row is inserted, or added to the row of the same key (user, node, rate,
- * day, 'd'). `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+ * One statement upserting `n` per-user rows of one push: 5 parameters a row (user id, u, d, raw u, raw d) plus the
+ * push's named ones (@node, @rate, @recordAt, @now). Each row is inserted, or added to the row of the same key (user,
+ * node, rate, day, 'd'); an unknown raw (NULL, a row from before v7) stays unknown. `WHERE true` keeps SQLite from
+ * reading ON CONFLICT as a join constraint of the SELECT.
  */
 export function upsertUserStatsSql(n: number): string {
-  return `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, record_type, record_at, created_at, updated_at)
-    SELECT v.column1, @node, @rate, v.column2, v.column3, 'd', @recordAt, @now, @now
-    FROM (VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}) AS v WHERE true
+  return `INSERT INTO stat_user (user_id, server_id, server_rate, u, d, raw_u, raw_d, record_type, record_at, created_at, updated_at)
+    SELECT v.column1, @node, @rate, v.column2, v.column3, v.column4, v.column5, 'd', @recordAt, @now, @now
+    FROM (VALUES ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}) AS v WHERE true
     ON CONFLICT (user_id, server_id, server_rate, record_at, record_type)
-    DO UPDATE SET u = u + excluded.u, d = d + excluded.d, updated_at = excluded.updated_at
+    DO UPDATE SET u = u + excluded.u, d = d + excluded.d, raw_u = raw_u + excluded.raw_u, raw_d = raw_d + excluded.raw_d,
+      updated_at = excluded.updated_at
     WHERE ${USER_ROW_FITS}`;
 }
 
@@ -367,4 +384,6 @@ export function upsertUserStatsSql(n: number): string {
  * The upsert's guard: a row that would pass 2^63-1 is left as it is (and not counted in `changes`, which the store
  * checks), instead of SQLite turning the sum into a float. Both sides of each comparison fit in 64 bits.
  */
-const USER_ROW_FITS = 'u <= 9223372036854775807 - excluded.u AND d <= 9223372036854775807 - excluded.d';
+const USER_ROW_FITS = `u <= 9223372036854775807 - excluded.u AND d <= 9223372036854775807 - excluded.d
+      AND COALESCE(raw_u, 0) <= 9223372036854775807 - COALESCE(excluded.raw_u, 0)
+      AND COALESCE(raw_d, 0) <= 9223372036854775807 - COALESCE(excluded.raw_d, 0)`;

@@ -512,17 +512,20 @@ export class SqliteStore implements Store {
     // Rows go in multi-row statements of USER_CHUNKS sizes (largest first), one prepared statement per size.
     const named = { node: p.nodeId, rate: p.rate, recordAt: p.recordAt, now: Math.floor(p.receivedAt / 1000) };
     const rows = UserRows.of(p.rows);
+    const raw = p.raw;
     let i = 0;
     let written = 0;
     for (const size of USER_CHUNKS) {
       if (rows.length - i < size) continue;
       const stmt = this.userStmt(size);
-      const params = new Array<number | bigint>(size * 3);
+      const params = new Array<number | bigint | null>(size * 5);
       while (rows.length - i >= size) {
         for (let j = 0; j < size; j++, i++) {
-          params[3 * j] = rows.userId[i];
-          params[3 * j + 1] = rows.u[i];
-          params[3 * j + 2] = rows.d[i];
+          params[5 * j] = rows.userId[i];
+          params[5 * j + 1] = rows.u[i];
+          params[5 * j + 2] = rows.d[i];
+          params[5 * j + 3] = raw ? raw.u[i] : null;
+          params[5 * j + 4] = raw ? raw.d[i] : null;
         }
         written += stmt.run(...params, named).changes;
       }
@@ -570,8 +573,9 @@ export class SqliteStore implements Store {
     toSec: number,
     after: UserNodeKey | null,
     limit: number,
+    rate: 'applied' | 'raw' = 'applied',
   ): Promise<UserNodeRow[]> {
-    const rows = this.s.userNodeTotalsPage.all({
+    const rows = this.s[rate === 'raw' ? 'userNodeRawTotalsPage' : 'userNodeTotalsPage'].all({
       from: fromSec,
       to: toSec,
       afterUser: after?.userId ?? -1,
@@ -579,6 +583,11 @@ export class SqliteStore implements Store {
       limit,
     }) as Row[];
     return rows.map(toUserNodeRow);
+  }
+
+  async lastDayWithoutRaw(fromSec: number, toSec: number): Promise<number | null> {
+    const day = (this.s.lastDayWithoutRaw.get(fromSec, toSec) as Row).day;
+    return day === null || day === undefined ? null : num(day);
   }
 
   async userNodeDailyPage(
