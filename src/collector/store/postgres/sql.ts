@@ -244,7 +244,8 @@ export const Q = {
     RETURNING id, name, rate, reset_day, timezone, created_at`,
   insertStats: 'INSERT INTO traffic_stats (node_id, period_start, period_end) VALUES ($1, $2, $3)',
   listNodes: `SELECT ${NODE_COLS} FROM nodes n ORDER BY n.id`,
-  nodeByTokenHash: `SELECT ${NODE_COLS}, n.token_hash FROM nodes n WHERE n.token_hash = $1`,
+  /** The lookups of one event-loop turn in one round trip (PostgresStore.findNodeByTokenHash). */
+  nodesByTokenHashes: `SELECT ${NODE_COLS}, n.token_hash FROM nodes n WHERE n.token_hash = ANY($1::bytea[])`,
   nodeAuth: `SELECT ${NODE_COLS}, n.token_hash FROM nodes n WHERE n.id = $1`,
   rotateToken: 'UPDATE nodes SET token_hash = $1 WHERE id = $2',
   removeNode: 'DELETE FROM nodes WHERE id = $1',
@@ -312,6 +313,53 @@ export const Q = {
   pruneLoadHourly: 'DELETE FROM load_hourly WHERE hour < $1',
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(epoch_high_water.seq, excluded.seq), updated_at = excluded.updated_at`,
+  /*
+   * Group commit (postgres-heartbeat-group.ts): the same statements for many nodes at once, one node per array index.
+   * The stats rows are locked in node id order, so two groups (of one process or two) wait on each other, never
+   * deadlock; the high-water marks are read after the locks are held, as above.
+   */
+  ledgersForUpdate: `SELECT s.node_id, s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end,
+    n.reset_day, n.timezone, s.load_sent_at, s.load_sampled_at
+    FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = ANY($1::integer[])
+    ORDER BY s.node_id FOR UPDATE OF s`,
+  highWaters: `SELECT h.node_id, h.seq, h.unverifiable_through FROM epoch_high_water h
+    JOIN unnest($1::integer[], $2::text[]) AS k(node_id, epoch) ON h.node_id = k.node_id AND h.epoch = k.epoch`,
+  /**
+   * Every write of a group in ONE statement (one round trip): the records, the hourly rollup, the stats (with the
+   * load marks), the high-water marks and the load samples, each a data-modifying CTE on its own table. Returns the node of each record inserted.
+   */
+  writeGroup: `WITH recs AS (
+      INSERT INTO traffic_records (node_id, epoch, seq, from_ms, to_ms, rx, tx, events, received_at, digest)
+      SELECT t.n, t.e, t.seq, t.f, t.t, t.rx, t.tx, t.ev, t.at, t.dg
+      FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+        $8::text[], $9::bigint[], $10::bigint[]) AS t(n, e, seq, f, t, rx, tx, ev, at, dg)
+      ON CONFLICT DO NOTHING RETURNING node_id
+    ), hourly AS (
+      INSERT INTO traffic_hourly (node_id, hour, rx, tx)
+      SELECT t.n, t.h, t.rx, t.tx FROM unnest($11::integer[], $12::bigint[], $13::bigint[], $14::bigint[]) AS t(n, h, rx, tx)
+      ON CONFLICT (node_id, hour) DO UPDATE SET rx = traffic_hourly.rx + excluded.rx, tx = traffic_hourly.tx + excluded.tx
+    ), stats AS (
+      UPDATE traffic_stats s SET total_rx = u.trx, total_tx = u.ttx, period_rx = u.prx, period_tx = u.ptx,
+      period_start = u.ps, period_end = u.pe, load1 = u.l1, load5 = u.l5, load15 = u.l15, uptime_sec = u.up,
+      boot_id = u.boot, host_json = COALESCE(u.host, s.host_json), agent_version = u.ver, last_epoch = u.ep,
+      last_seen = u.seen, load_sent_at = COALESCE(u.lsent, s.load_sent_at),
+      load_sampled_at = COALESCE(u.lsampled, s.load_sampled_at)
+      FROM unnest($15::integer[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[],
+        $21::bigint[], $22::float8[], $23::float8[], $24::float8[], $25::float8[], $26::text[], $27::text[], $28::text[],
+        $29::text[], $30::bigint[], $35::bigint[], $36::bigint[])
+        AS u(node_id, trx, ttx, prx, ptx, ps, pe, l1, l5, l15, up, boot, host, ver, ep, seen, lsent, lsampled)
+      WHERE s.node_id = u.node_id
+    ), water AS (
+      INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at)
+      SELECT t.n, t.e, t.seq, t.at FROM unnest($31::integer[], $32::text[], $33::bigint[], $34::bigint[]) AS t(n, e, seq, at)
+      ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(epoch_high_water.seq, excluded.seq),
+        updated_at = excluded.updated_at
+    ), samples AS (
+      INSERT INTO load_samples (node_id, at, load1, load5, load15)
+      SELECT * FROM unnest($37::integer[], $38::bigint[], $39::float8[], $40::float8[], $41::float8[])
+      ON CONFLICT DO NOTHING
+    )
+    SELECT node_id FROM recs`,
   statsForUpdate: `SELECT ${STATS_COLS} FROM nodes n JOIN traffic_stats s ON s.node_id = n.id WHERE n.id = $1 FOR UPDATE OF s`,
   resetPeriod:
     'UPDATE traffic_stats SET period_rx = 0, period_tx = 0, period_start = $1, period_end = $2 WHERE node_id = $3',
