@@ -1,16 +1,18 @@
 /**
- * Child process of the collector benches: serves either the real collector app on a fresh SQLite file
- * (mode "collector", N nodes registered) or a plain Fastify route that does nothing (mode "noop"); tells the parent
- * its port and node tokens over IPC.
+ * Child process of the collector benches: serves either the real collector app (mode "collector", N nodes
+ * registered) or a plain Fastify route that does nothing (mode "noop"); tells the parent its port and node tokens
+ * over IPC. The collector's database is a fresh SQLite file, or the PostgreSQL database a postgres:// URL names
+ * (argument 4); with N = 0 it registers no nodes (a second collector on a database the first one filled).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { createWriteStream } from 'node:fs';
 import { buildApp } from '../src/collector/app.js';
 import { createLogger } from '../src/collector/logger.js';
 import { validateConfig } from '../src/collector/config.js';
+import { openStore } from '../src/collector/store/open-store.js';
+import type { PostgresStore } from '../src/collector/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/collector/store/sqlite/sqlite-store.js';
 import { generateToken, hashToken } from '../src/collector/tokens.js';
 
@@ -19,6 +21,14 @@ const nodes = Number(process.argv[3] ?? 100);
 /** "off", or a log level: the collector logs with its production logger at that level into /dev/null. */
 const log = process.argv[4] ?? 'off';
 const dir = mkdtempSync(join(tmpdir(), 'tc-bench-'));
+/** A postgres:// URL, or "sqlite" for a fresh file in `dir`. */
+const db = process.argv[5] && process.argv[5] !== 'sqlite' ? process.argv[5] : join(dir, 'collector.db');
+
+// The parent went away (crashed, killed): do not outlive it holding its terminal and a port.
+process.on('disconnect', () => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+});
 
 async function main() {
   if (mode === 'noop') {
@@ -28,10 +38,18 @@ async function main() {
     process.send?.({ address, tokens: [] });
     return;
   }
+  const config = validateConfig({
+    db,
+    pushBodyLimitBytes: 64 * 1024 * 1024,
+    authFailuresPerMinute: 1_000_000,
+    maxEventLoopDelayMs: 0, // measure the work, not the back-pressure (bench/collector-flood.ts measures that)
+    ...(log === 'off' ? {} : { logLevel: log }),
+  });
   // BENCH_LOAD_GAP_SEC: the least time between two kept load samples of a node (config loadSampleMinGapSec; the
   // store's default, 50 s, when unset). 0 keeps every heartbeat's load: the most a heartbeat can cost.
   const gap = process.env.BENCH_LOAD_GAP_SEC;
-  const store = await SqliteStore.open(join(dir, 'collector.db'), {
+  const store = await openStore(db, {
+    pgPoolSize: config.pgPoolSize,
     loadSampleGapMs: gap === undefined ? undefined : Number(gap) * 1000,
   });
   const tokens: Array<{ id: number; token: string }> = [];
@@ -47,30 +65,31 @@ async function main() {
     });
     tokens.push({ id: n.id, token });
   }
-  const config = validateConfig({
-    db: join(dir, 'collector.db'),
-    pushBodyLimitBytes: 64 * 1024 * 1024,
-    authFailuresPerMinute: 1_000_000,
-    maxEventLoopDelayMs: 0, // measure the work, not the back-pressure (bench/collector-flood.ts measures that)
-    ...(log === 'off' ? {} : { logLevel: log }),
-  });
   const logger = log === 'off' ? false : createLogger(log, createWriteStream('/dev/null'));
   const app = await buildApp({ store, config, logger, adminToken: 'bench-admin-token-123456' });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   process.send?.({ address, tokens });
   process.on('message', async (m) => {
-    if (m === 'count') {
-      const total = (store.db.prepare('SELECT COUNT(*) AS n FROM traffic_records').get() as { n: number }).n;
-      const rows = (store.db.prepare('SELECT COUNT(*) AS n FROM stat_user').get() as { n: number }).n;
-      const samples = (store.db.prepare('SELECT COUNT(*) AS n FROM load_samples').get() as { n: number }).n;
-      console.log(`load samples stored ${samples} (BENCH_LOAD_GAP_SEC=${gap ?? 'unset: 50'})`);
-      process.send?.({ records: total, userRows: rows });
-    }
+    if (m !== 'count') return;
+    const q = `SELECT (SELECT COUNT(*) FROM traffic_records) AS records, (SELECT COUNT(*) FROM stat_user) AS rows,
+      (SELECT COUNT(*) FROM load_samples) AS samples`;
+    const r =
+      store instanceof SqliteStore
+        ? (store.db.prepare(q).get() as { records: number; rows: number; samples: number })
+        : ((await (store as PostgresStore).pool.query(q)).rows[0] as {
+            records: string;
+            rows: string;
+            samples: string;
+          });
+    if (nodes > 1) console.log(`load samples stored ${r.samples} (BENCH_LOAD_GAP_SEC=${gap ?? 'unset: 50'})`);
+    process.send?.({ records: Number(r.records), userRows: Number(r.rows) });
+  });
+  process.on('SIGTERM', async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
   });
 }
 
-process.on('SIGTERM', () => {
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
-});
 void main();

@@ -8,10 +8,16 @@ export interface BenchServer {
   tokens: Array<{ id: number; token: string }>;
 }
 
-export function startBenchServer(mode: 'collector' | 'noop', nodes = 100, log = 'off'): Promise<BenchServer> {
+/** `db`: "sqlite" (a fresh file) or a postgres:// URL; `nodes` = 0 registers none (a second collector on one DB). */
+export function startBenchServer(
+  mode: 'collector' | 'noop',
+  nodes = 100,
+  log = 'off',
+  db = 'sqlite',
+): Promise<BenchServer> {
   const child = fork(
     fileURLToPath(new URL('./collector-bench-server.ts', import.meta.url)),
-    [mode, String(nodes), log],
+    [mode, String(nodes), log, db],
     {
       execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.tmp/prof'] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
