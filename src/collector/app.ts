@@ -30,6 +30,10 @@ import { quotaRoutes } from './routes/quotas.js';
 import { poolRoutes } from './routes/pools.js';
 import { alertRoutes } from './routes/alerts.js';
 import { AlertRunner } from './alerts/alert-runner.js';
+import { liveRoutes } from './routes/live.js';
+import { LocalNodeChanges, type NodeChanges } from './live/node-changes.js';
+import { PgNodeChanges } from './live/pg-node-changes.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 
 export interface BuildAppOptions {
   store: Store;
@@ -41,6 +45,8 @@ export interface BuildAppOptions {
   defaultMetrics?: boolean;
   /** Run the alert loop (evaluation + webhook delivery) while the app is up; server.ts turns it on. */
   runAlerts?: boolean;
+  /** Node changes for the live streams; default: PostgreSQL LISTEN/NOTIFY on a PostgreSQL store, else in-process. */
+  changes?: NodeChanges;
 }
 
 const bodyAjv = new Ajv({
@@ -59,6 +65,9 @@ const queryAjv = new Ajv({
   strict: false,
   verbose: true,
 });
+
+/** 503s that are limits doing their job, not failures: counted in /metrics, not logged as errors. */
+const EXPECTED_503: ReadonlySet<string> = new Set(['TC_OVERLOADED', 'TC_STREAMS_FULL']);
 
 class Overloaded extends CollectorError {
   constructor() {
@@ -109,7 +118,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return ajv.compile(schema) as ReturnType<Parameters<FastifyInstance['setValidatorCompiler']>[0]>;
   });
 
+  const changes =
+    opts.changes ?? (store instanceof PostgresStore ? new PgNodeChanges(store.url, app.log) : new LocalNodeChanges());
+  // The streams end in their own preClose hook; the LISTEN connection after every request is done.
+  if (!opts.changes) app.addHook('onClose', async () => changes.close());
   const ctx: AppContext = {
+    changes,
     store,
     config,
     now,
@@ -136,8 +150,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const mapped = mapError(err);
-    // TC_OVERLOADED is the intended answer under pressure, counted in /metrics; a line per request would add load.
-    if (mapped.statusCode >= 500 && mapped.code !== 'TC_OVERLOADED') req.log.error({ err }, 'request failed');
+    // TC_OVERLOADED and TC_STREAMS_FULL are the intended answers at a limit, counted in /metrics, not failures; a line
+    // per request at error would add load (routes/live.ts logs its refusal at info).
+    if (mapped.statusCode >= 500 && !EXPECTED_503.has(mapped.code)) req.log.error({ err }, 'request failed');
     return reply.code(mapped.statusCode).send(mapped.toBody());
   });
   app.setNotFoundHandler((req, reply) =>
@@ -157,6 +172,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(quotaRoutes(ctx));
   await app.register(poolRoutes(ctx));
   await app.register(alertRoutes(ctx));
+  await app.register(liveRoutes(ctx));
   await app.register(dashboardStatic);
   if (opts.runAlerts) {
     const runner = new AlertRunner(ctx, app.log);

@@ -79,6 +79,18 @@ export const CollectorConfigSchema = Type.Object(
       description: 'past this V8 heap use every request is answered 503 with Retry-After (0: off)',
     }),
     pgPoolSize: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+    liveMaxStreams: Type.Integer({
+      default: 32,
+      minimum: 0,
+      maximum: 10_000,
+      description: 'live-update streams (GET /api/v1/live) open at once; more are refused 503 (0: no live streams)',
+    }),
+    liveKeepAliveSec: Type.Integer({
+      default: 15,
+      minimum: 1,
+      maximum: 300,
+      description: 'a comment line on every live stream this often; a stream not drained for two of these is cut',
+    }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },

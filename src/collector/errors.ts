@@ -38,6 +38,10 @@ export const ERRORS = Object.freeze({
     status: 503,
     message: 'The collector is over its configured event-loop delay or heap; retry after the Retry-After seconds',
   },
+  TC_STREAMS_FULL: {
+    status: 503,
+    message: 'As many live streams are open as the collector allows (liveMaxStreams); poll, or retry later',
+  },
   TC_POOL_NOT_FOUND: { status: 404, message: 'No such pool' },
   TC_POOL_EXISTS: { status: 409, message: 'A pool of that name exists' },
   TC_QUOTA_NOT_FOUND: { status: 404, message: 'No such quota' },

@@ -13,6 +13,9 @@ export interface CollectorMetrics {
   alertsFired: Counter<'kind'>;
   alertsDelivered: Counter<'channel'>;
   alertsFailed: Counter<'channel'>;
+  liveStreams: Gauge;
+  liveStreamsRefused: Counter;
+  liveStreamsCut: Counter;
 }
 
 export function createMetrics(countOnline: () => Promise<number>, defaults = false): CollectorMetrics {
@@ -69,6 +72,21 @@ export function createMetrics(countOnline: () => Promise<number>, defaults = fal
       name: 'traffic_collector_alerts_failed_total',
       help: 'Alert delivery attempts that failed (refused, timed out, non-2xx); each is retried with backoff',
       labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    liveStreams: new Gauge({
+      name: 'traffic_collector_live_streams',
+      help: 'Open live-update streams (GET /api/v1/live, Server-Sent Events)',
+      registers: [registry],
+    }),
+    liveStreamsRefused: new Counter({
+      name: 'traffic_collector_live_streams_refused_total',
+      help: 'Live-update streams refused with 503 TC_STREAMS_FULL (liveMaxStreams open already)',
+      registers: [registry],
+    }),
+    liveStreamsCut: new Counter({
+      name: 'traffic_collector_live_streams_cut_total',
+      help: 'Live-update streams closed by the collector because the client stopped reading',
       registers: [registry],
     }),
     nodesOnline: new Gauge({

@@ -3,8 +3,13 @@ import { effectivePeriod } from './store/ingest-plan.js';
 import type { NodeStats } from './store/store.js';
 import type { CollectorConfig } from './config.js';
 
+/** How long after its last heartbeat a node still counts as online. */
+export function offlineAfterMs(config: CollectorConfig): number {
+  return config.heartbeatIntervalSec * config.offlineAfterIntervals * 1000;
+}
+
 export function isOnline(s: NodeStats, now: number, config: CollectorConfig): boolean {
-  return s.lastSeen !== null && now - s.lastSeen <= config.heartbeatIntervalSec * config.offlineAfterIntervals * 1000;
+  return s.lastSeen !== null && now - s.lastSeen <= offlineAfterMs(config);
 }
 
 /**

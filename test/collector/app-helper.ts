@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/collector/app.js';
+import type { NodeChanges } from '../../src/collector/live/node-changes.js';
 import { validateConfig } from '../../src/collector/config.js';
 import { createLogger } from '../../src/collector/logger.js';
 import { SqliteStore } from '../../src/collector/store/sqlite/sqlite-store.js';
@@ -19,7 +20,12 @@ export interface TestApp {
   store: SqliteStore;
   logs: string[];
   clock: { now: number };
-  addNode(opts?: { rate?: string; resetDay?: number; timezone?: string }): Promise<{ id: number; token: string }>;
+  addNode(opts?: {
+    rate?: string;
+    resetDay?: number;
+    timezone?: string;
+    name?: string;
+  }): Promise<{ id: number; token: string }>;
   heartbeat(token: string, body: Partial<HeartbeatRequest> & { epoch?: string }): Promise<LightMyRequestResponse>;
   admin(url: string, method?: 'GET' | 'POST'): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -41,7 +47,7 @@ export function heartbeatBody(over: Partial<HeartbeatRequest> = {}): HeartbeatRe
 export async function makeTestApp(
   config: Record<string, unknown> = {},
   start = Date.UTC(2026, 2, 15, 12),
-  opts: { runAlerts?: boolean } = {},
+  opts: { runAlerts?: boolean; changes?: NodeChanges } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-app-'));
   const store = await SqliteStore.open(join(dir, 'c.db'));
@@ -69,6 +75,7 @@ export async function makeTestApp(
     adminToken: ADMIN,
     now: () => clock.now,
     runAlerts: opts.runAlerts,
+    changes: opts.changes,
   });
   if (opts.runAlerts) await app.ready();
   return {
@@ -79,7 +86,7 @@ export async function makeTestApp(
     async addNode(o = {}) {
       const token = generateToken();
       const n = await store.addNode({
-        name: 'n',
+        name: o.name ?? 'n',
         tokenHash: hashToken(token),
         rate: o.rate ?? '1',
         resetDay: o.resetDay ?? 1,

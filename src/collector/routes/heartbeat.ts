@@ -85,6 +85,7 @@ export const heartbeatRoutes =
           at,
         );
         ctx.metrics.ingestRecords.inc(res.inserted);
+        ctx.changes.publish(node.id);
         ctx.metrics.duplicates.inc(res.duplicates);
         if (res.unverified) ctx.metrics.unverifiedDuplicates.inc({ kind: 'record' }, res.unverified);
         if (res.conflict) {

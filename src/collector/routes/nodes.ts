@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { HOUR_MS } from '../store/ingest-plan.js';
 import { parseRange } from '../time-range.js';
-import { nodeView } from '../views.js';
+import { nodeView, offlineAfterMs } from '../views.js';
 import { adminAuth } from './admin-auth.js';
 import { canonicalIds, IdParams, RangeQuery } from './schemas.js';
 
@@ -34,6 +34,8 @@ export const nodeRoutes =
         nodes: (await ctx.store.listNodeStats()).map((s) => nodeView(s, now, ctx.config)),
         serverTime: now,
         heartbeatIntervalSec: ctx.config.heartbeatIntervalSec,
+        // A page kept current by GET /api/v1/live marks nodes offline itself, on the collector's rule (views.ts).
+        offlineAfterMs: offlineAfterMs(ctx.config),
       };
     });
 
@@ -55,6 +57,7 @@ export const nodeRoutes =
         const s = await ctx.store.resetPeriod(req.params.id, now);
         if (!s) throw new CollectorError('TC_NODE_NOT_FOUND', String(req.params.id));
         req.log.info({ nodeId: s.id }, 'period reset by operator');
+        ctx.changes.publish(s.id);
         return nodeView(s, now, ctx.config);
       },
     );

@@ -2,6 +2,7 @@
  * The collector's admin API as the page uses it: one fetch wrapper that adds the bearer token and turns every
  * failure into an ApiError with a kind the UI can word (unauthorized, unreachable, http).
  */
+import { LiveStream, type LiveStreamOptions } from './live-stream.js';
 import {
   listOf,
   toNodeRank,
@@ -38,6 +39,8 @@ export interface FleetSnapshot {
   nodes: NodeView[];
   serverTime: number;
   heartbeatIntervalSec: number | null;
+  /** How long after its last heartbeat the collector still counts a node online (null from an older collector). */
+  offlineAfterMs: number | null;
 }
 
 export interface ApiOptions {
@@ -49,6 +52,11 @@ export interface ApiOptions {
 
 export class Api {
   constructor(private readonly opts: ApiOptions) {}
+
+  /** The live-update stream (live-stream.ts) with this token, relative to the page like every other path. */
+  liveStream(handlers: Omit<LiveStreamOptions, 'url' | 'token'>): LiveStream {
+    return new LiveStream({ ...handlers, url: `${this.opts.base ?? '.'}/api/v1/live`, token: this.opts.token });
+  }
 
   async get(path: string): Promise<unknown> {
     const res = await this.request(path, 'application/json');
@@ -93,6 +101,7 @@ export class Api {
       nodes: listOf(body, 'nodes').map(toNodeView),
       serverTime: typeof o.serverTime === 'number' ? o.serverTime : Date.now(),
       heartbeatIntervalSec: typeof interval === 'number' && interval > 0 ? interval : null,
+      offlineAfterMs: typeof o.offlineAfterMs === 'number' && o.offlineAfterMs > 0 ? o.offlineAfterMs : null,
     };
   }
 

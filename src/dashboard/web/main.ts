@@ -1,6 +1,8 @@
 /**
- * Wires the page: the token prompt, the live loop, the fleet table, the node chart, the rankings and the user view.
- * `?refresh=SECONDS` overrides the refresh cadence (otherwise the collector's heartbeat interval, else 60 s).
+ * Wires the page: the token prompt, the live stream and the refresh loop, the fleet table, the node chart, the
+ * rankings and the user view. The fleet's rows follow the collector's live stream (GET /api/v1/live) as heartbeats
+ * land; the loop reloads the panels every heartbeat interval, and the whole fleet too while the stream is down (the
+ * fallback; once a minute while it is up). `?refresh=SECONDS` overrides the cadence.
  */
 import 'uplot/dist/uPlot.min.css';
 import './app.css';
@@ -11,6 +13,8 @@ import { NodeChartDialog } from './node-chart.js';
 import { Rankings } from './rankings.js';
 import { clearToken, loadToken, saveToken } from './session.js';
 import { LiveLoop } from './live.js';
+import type { LiveStream } from './live-stream.js';
+import { toNodeView } from './model.js';
 import { UserView } from './user-view.js';
 import { QuotaPanels } from './quota-panels.js';
 import { quotaForNode } from './quota-model.js';
@@ -22,7 +26,17 @@ const $ = <T extends HTMLElement>(sel: string): T => must(document.querySelector
 const params = new URLSearchParams(location.search);
 const refreshOverride = Number(params.get('refresh'));
 let heartbeatSec: number | null = null;
+/** The collector's offline rule (ms after the last heartbeat), so rows fed by the stream turn offline on time. */
+let offlineAfterMs: number | null = null;
 let api: Api | null = null;
+let stream: LiveStream | null = null;
+/** The live stream is open: rows follow it, the full reload slows down. */
+let streaming = false;
+let streamNote = '';
+/** The last reload failed: its message stays on the status line until a reload or a stream update succeeds. */
+let pollFailing = false;
+let lastFleetReload = 0;
+const FLEET_RELOAD_WHILE_STREAMING_MS = 60_000;
 let nodes: NodeView[] = [];
 let names = new Map<number, string>();
 let firstFill = true;
@@ -67,18 +81,38 @@ function intervalMs(): number {
   return (heartbeatSec ?? 60) * 1000;
 }
 
-async function refreshFleet(): Promise<void> {
-  const res = await getApi().nodes();
-  if (firstFill) performance.mark('fleet-data');
-  heartbeatSec = res.heartbeatIntervalSec;
-  clockSkew = res.serverTime - Date.now();
-  nodes = res.nodes;
-  names = new Map(nodes.map((n) => [n.id, n.name]));
+/** A node as it stands now: offline (and without a current rate) once its last heartbeat is older than the rule. */
+function aged(n: NodeView, now: number): NodeView {
+  if (offlineAfterMs === null || !n.online) return n;
+  if (n.lastSeen !== null && now - n.lastSeen <= offlineAfterMs) return n;
+  return { ...n, online: false, rate: null };
+}
+
+/** Paints the fleet (table and counts) as it stands at the collector's `now`. */
+function paintFleet(now: number): void {
+  nodes = nodes.map((n) => aged(n, now));
   const t0 = performance.now();
-  table.update(nodes, res.serverTime);
+  table.update(nodes, now);
   performance.measure('fleet-update', { start: t0 });
   const online = nodes.reduce((s, n) => s + (n.online ? 1 : 0), 0);
   counts.textContent = `${plural(nodes.length, 'node')} · ${online} online · ${nodes.length - online} offline`;
+}
+
+async function refreshFleet(): Promise<void> {
+  const res = await getApi().nodes();
+  lastFleetReload = Date.now();
+  if (firstFill) performance.mark('fleet-data');
+  heartbeatSec = res.heartbeatIntervalSec;
+  offlineAfterMs = res.offlineAfterMs;
+  clockSkew = res.serverTime - Date.now();
+  // A row the stream brought is kept when it is newer than this reload (which may have been read before it landed).
+  const held = new Map(nodes.map((n) => [n.id, n]));
+  nodes = res.nodes.map((n) => {
+    const h = held.get(n.id);
+    return h && h.lastSeen !== null && (n.lastSeen === null || h.lastSeen > n.lastSeen) ? h : n;
+  });
+  names = new Map(nodes.map((n) => [n.id, n.name]));
+  paintFleet(res.serverTime);
   if (firstFill) {
     firstFill = false;
     void fleetTable.offsetHeight; // the first fill counts once it is laid out, not just built
@@ -87,22 +121,86 @@ async function refreshFleet(): Promise<void> {
   }
 }
 
+/** Changed nodes from the stream: each replaces its row unless the row is newer; an unknown id is a new node. */
+function applyStreamNodes(data: unknown): void {
+  const body = (data ?? {}) as { serverTime?: unknown; nodes?: unknown };
+  if (typeof body.serverTime === 'number') clockSkew = body.serverTime - Date.now();
+  const byId = new Map(nodes.map((n, i) => [n.id, i]));
+  for (const raw of Array.isArray(body.nodes) ? body.nodes : []) {
+    const n = toNodeView(raw);
+    if (!Number.isSafeInteger(n.id)) continue;
+    const i = byId.get(n.id);
+    if (i === undefined) {
+      byId.set(n.id, nodes.length);
+      nodes.push(n);
+      names.set(n.id, n.name);
+    } else if (nodes[i].lastSeen === null || (n.lastSeen ?? 0) >= nodes[i].lastSeen) nodes[i] = n;
+  }
+  paintFleet(serverNow());
+  lastOk = Date.now();
+  pollFailing = false;
+  showLive();
+}
+
+function showLive(): void {
+  if (lastOk === null) return;
+  status.className = 'status ok';
+  const how = streaming
+    ? 'streaming'
+    : `every ${Math.round(intervalMs() / 1000)} s${streamNote ? ` (live stream down: ${streamNote})` : ''}`;
+  status.textContent = `Live · updated ${new Date(lastOk).toLocaleTimeString()} · ${how}`;
+  status.dataset.stream = streaming ? 'open' : 'down';
+}
+
+function startStream(a: Api): void {
+  stream?.stop();
+  stream = a.liveStream({
+    onEvent: (name, data) => {
+      if (name === 'nodes') applyStreamNodes(data);
+      else if (name === 'hello') {
+        const d = (data ?? {}) as { serverTime?: unknown; offlineAfterMs?: unknown };
+        if (typeof d.serverTime === 'number') clockSkew = d.serverTime - Date.now();
+        if (typeof d.offlineAfterMs === 'number') offlineAfterMs = d.offlineAfterMs;
+        // Whatever landed while the stream was down: one full reload, then the stream carries the changes.
+        lastFleetReload = 0;
+        live.now();
+      } else if (name === 'resync') {
+        lastFleetReload = 0;
+        live.now();
+      }
+    },
+    onState: (state, detail) => {
+      if (state === 'connecting') return;
+      const was = streaming;
+      streaming = state === 'open';
+      streamNote = state === 'down' ? detail : '';
+      if (!pollFailing) showLive();
+      // Stream lost: poll at once and from now on at the heartbeat cadence.
+      if (was && !streaming) live.now();
+    },
+    onUnauthorized: () => signOut('The collector no longer accepts this token. Enter the admin token again.'),
+  });
+  stream.start();
+}
+
 const live = new LiveLoop({
   intervalMs,
   tick: async () => {
     await quotaPanels.refresh(getApi());
-    await refreshFleet();
+    // While the stream is open it carries the fleet's rows; the whole list is reloaded once a minute all the same.
+    if (!streaming || Date.now() - lastFleetReload >= FLEET_RELOAD_WHILE_STREAMING_MS) await refreshFleet();
     await rankings.refresh();
   },
   onOk: (at) => {
     lastOk = at;
-    status.className = 'status ok';
-    status.textContent = `Live · updated ${new Date(at).toLocaleTimeString()} · every ${Math.round(intervalMs() / 1000)} s`;
+    pollFailing = false;
+    showLive();
   },
   onError: (err) => showError(err),
 });
 
 function showError(err: unknown): void {
+  pollFailing = true;
   if (err instanceof ApiError && err.kind === 'unauthorized') {
     signOut('The collector no longer accepts this token. Enter the admin token again.');
     return;
@@ -118,6 +216,9 @@ function showError(err: unknown): void {
 
 function signOut(message: string): void {
   live.stop();
+  stream?.stop();
+  stream = null;
+  streaming = false;
   clearToken();
   api = null;
   appView.hidden = true;
@@ -131,6 +232,7 @@ function enter(token: string): void {
   loginView.hidden = true;
   appView.hidden = false;
   live.start();
+  startStream(api);
 }
 
 loginForm.addEventListener('submit', (e) => {
@@ -165,9 +267,9 @@ must(
   $<HTMLDialogElement>('#node-dialog').querySelector('[data-action="close"]'),
   '[data-action="close"]',
 ).addEventListener('click', () => $<HTMLDialogElement>('#node-dialog').close());
-// Between refreshes (60 s by default) "last seen … ago" keeps counting; only cells whose text changed are written.
+// Between refreshes "last seen … ago" keeps counting and silent nodes turn offline; only changed cells are written.
 setInterval(() => {
-  if (api && nodes.length) table.update(nodes, serverNow());
+  if (api && nodes.length) paintFleet(serverNow());
 }, 5000);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') live.now();

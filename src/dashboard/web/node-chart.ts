@@ -62,7 +62,8 @@ export function niceTop(max: number | null): number {
 export function logRange(values: readonly number[]): [number, number] {
   const positive = values.filter((v) => v > 0);
   if (positive.length === 0) return [1, 1024];
-  const lo = 2 ** Math.floor(Math.log2(Math.min(...positive)));
+  // Four doublings below the smallest bar, so that bar is drawn with a height of its own, not as a sliver.
+  const lo = 2 ** Math.floor(Math.log2(Math.min(...positive) / 16));
   const hi = 2 ** Math.ceil(Math.log2(Math.max(...positive) * 1.02));
   return [lo, Math.max(hi, lo * 2)];
 }
@@ -111,7 +112,8 @@ function chartOptions(
     grid: { stroke: '#eceff3' },
     size: 72,
     values: (_u, splits) => splits.map(formatBytesCompact),
-    ...(log ? { splits: () => logSplits(logLo, logHi) } : { incrs: BYTE_INCRS }),
+    // On a log scale uPlot would blank every tick but powers of the base's powers; these are all labelled.
+    ...(log ? { splits: () => logSplits(logLo, logHi), filter: (_u, splits) => splits } : { incrs: BYTE_INCRS }),
   };
   return {
     title,
