@@ -3,7 +3,7 @@
  * PostgreSQL by store-postgres.test.ts. Stores are opened with the default sample gap (50 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hourOf, MAX_CLOCK_AHEAD_MS } from '../../src/collector/store/ingest-plan.js';
+import { MAX_CLOCK_AHEAD_MS } from '../../src/collector/store/ingest-plan.js';
 import { DEFAULT_LOAD_SAMPLE_GAP_MS } from '../../src/collector/store/load-plan.js';
 import type { Store } from '../../src/collector/store/store.js';
 import { hashToken } from '../../src/collector/tokens.js';

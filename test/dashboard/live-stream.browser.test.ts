@@ -201,7 +201,7 @@ describe('live dashboard', () => {
     );
     await page.click('#fleet tbody tr');
     await page.waitForSelector('#node-dialog[open] .chart canvas');
-    await expect.poll(() => page.$$eval('#node-dialog .uplot', (e) => e.length)).toBe(2);
+    await expect.poll(() => page.$$eval('#node-dialog [data-field="charts"] .uplot', (e) => e.length)).toBe(2);
     const legend = await page.$eval('#node-dialog .u-legend', (l) => l.textContent ?? '');
     expect(legend).not.toContain('--');
     expect(legend).toMatch(/^Hour\s*whole range\s*RX\s*1\.\d+ GiB\s*TX\s*[\d.]+ (KiB|MiB)$/);
