@@ -95,6 +95,23 @@ describe('GET /api/v1/nodes/:id/load', () => {
     expect(anon.statusCode).toBe(401);
   });
 
+  it('a load no machine has (1e308) is not kept as a sample, and the heartbeat still counts its record', async () => {
+    t = await makeTestApp();
+    const n = await t.addNode();
+    const rec = { seq: 1, from: t.clock.now - MIN, to: t.clock.now, rx: '100', tx: '10' };
+    const res = await t.heartbeat(n.token, { records: [rec], load: [1e308, 1e308, 1e308], sentAt: t.clock.now });
+    expect(res.json()).toMatchObject({ acked: [1] });
+    expect((await t.admin(`/api/v1/nodes/${n.id}`)).json().traffic.totalRx).toBe('100');
+    expect((await t.admin(`/api/v1/nodes/${n.id}/load?window=24h`)).json().points).toEqual([]);
+    expect((await t.admin(`/api/v1/nodes/${n.id}/load?window=30d`)).json().points).toEqual([]);
+    // Two windows, a window that is not a string, one of many kilobytes: refused, each with TC_VALIDATION.
+    for (const q of ['window=24h&window=7d', 'window[a]=1', `window=${'9'.repeat(5000)}`]) {
+      const bad = await t.admin(`/api/v1/nodes/${n.id}/load?${q}`);
+      expect(bad.statusCode, q).toBe(400);
+      expect(bad.json().error.code).toBe('TC_VALIDATION');
+    }
+  });
+
   it('a node without samples answers an empty list, not an error', async () => {
     t = await makeTestApp();
     const n = await t.addNode();

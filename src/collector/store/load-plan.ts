@@ -18,6 +18,13 @@
  */
 import { MAX_CLOCK_AHEAD_MS, hourOf } from './ingest-plan.js';
 
+/**
+ * A load average above this is not a machine's (Linux keeps it as a fixed-point number; a host with 100,000 runnable
+ * tasks is far beyond any node): such a heartbeat still counts its records, but its load is not kept as a sample, so
+ * one broken or hostile agent cannot overflow the hourly sums (PostgreSQL would refuse them, and pruning with them).
+ */
+export const MAX_LOAD = 1_000_000;
+
 /** Default least time between two kept samples of one node: every heartbeat up to a 50 s interval, about 1/min. */
 export const DEFAULT_LOAD_SAMPLE_GAP_MS = 50_000;
 
@@ -54,7 +61,7 @@ export function planLoadSample(
   receivedAt: number,
   minGapMs: number,
 ): LoadSamplePlan | undefined {
-  if (hb.load === null) return undefined;
+  if (hb.load === null || !hb.load.every((x) => Number.isFinite(x) && x >= 0 && x <= MAX_LOAD)) return undefined;
   if (hb.records > 0 && hb.fresh === 0) return undefined;
   const sentAt = Math.min(hb.sentAt ?? receivedAt, receivedAt + MAX_CLOCK_AHEAD_MS);
   if (before.sentAt !== null && sentAt <= before.sentAt) return undefined;
