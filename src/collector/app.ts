@@ -155,9 +155,26 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     if (mapped.statusCode >= 500 && !EXPECTED_503.has(mapped.code)) req.log.error({ err }, 'request failed');
     return reply.code(mapped.statusCode).send(mapped.toBody());
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(errorBody('TC_NOT_FOUND', `${req.method} ${req.url.split('?')[0]}`)),
-  );
+  // text/plain is no body of ours: without Fastify's default parser for it, such a body is 415 TC_BAD_CONTENT_TYPE
+  // (as ERRORS.md says), not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
+  // A path that some route serves with another method is 405 with Allow; anything else is 404.
+  const routes: Array<{ method: string; path: RegExp }> = [];
+  app.addHook('onRoute', (r) => {
+    const pattern = r.url.replace(/[.+?^$()|[\]\\{}*]/g, '\\$&').replace(/:[^/]+/g, '[^/]+');
+    const path = new RegExp(`^${pattern}/?$`);
+    for (const method of [r.method].flat()) routes.push({ method, path });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allow = [...new Set(routes.filter((r) => r.path.test(path)).map((r) => r.method))];
+    if (allow.length)
+      return reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .send(errorBody('TC_METHOD_NOT_ALLOWED', `${req.method} ${path}; allowed: ${allow.join(', ')}`));
+    return reply.code(404).send(errorBody('TC_NOT_FOUND', `${req.method} ${path}`));
+  });
 
   await app.register(healthRoutes(ctx));
   await app.register(metricsRoutes(ctx));

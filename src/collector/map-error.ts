@@ -35,6 +35,10 @@ export function mapError(err: FastifyError): CollectorError {
     );
   }
   if (err instanceof SyntaxError) return new CollectorError('TC_BAD_JSON', err.message);
+  // SQLite: another process (a sqlite3 shell, a backup) held the database locked for all of busy_timeout. The
+  // database is unavailable for now, not broken: 503, which the agent retries with backoff.
+  if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')
+    return new CollectorError('TC_DB_UNAVAILABLE', 'the database is locked by another process');
   switch (err.statusCode) {
     case 400:
       return new CollectorError('TC_BAD_JSON', err.message);

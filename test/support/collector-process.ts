@@ -90,6 +90,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Listen on this port (a restart on the same URL); default: a free one. */
   port?: number;
+  /** 'healthy' (default): wait for /healthz to answer 200; 'answering': any answer (e.g. 503 under back-pressure). */
+  waitFor?: 'healthy' | 'answering';
 }
 
 export async function startCollector(opts: StartOptions = {}): Promise<CollectorProcess> {
@@ -140,7 +142,7 @@ export async function startCollector(opts: StartOptions = {}): Promise<Collector
     if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}:\n${out}`);
     try {
       const r = await fetch(`${url}/healthz`);
-      if (r.ok) break;
+      if (r.ok || opts.waitFor === 'answering') break;
     } catch {
       /* not yet listening */
     }
