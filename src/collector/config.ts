@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import { isValidTimeZone } from '../common/calendar.js';
 import { schemaProblems } from '../common/schema-hints.js';
 import { AlertChannelSchema, AlertSettingsSchema } from './alerts/alert-config.js';
+import { DEFAULT_MAX_USERS_PER_PUSH } from '../protocol/uniproxy.js';
 
 export const CollectorConfigSchema = Type.Object(
   {
@@ -56,7 +57,7 @@ export const CollectorConfigSchema = Type.Object(
       description: 'failed authentications per client address and minute before failures are answered 429',
     }),
     maxUsersPerPush: Type.Integer({
-      default: 100_000,
+      default: DEFAULT_MAX_USERS_PER_PUSH,
       minimum: 1,
       maximum: 10_000_000,
       description: 'users in one UniProxy push (or v2 report); a bigger push is refused with 413',

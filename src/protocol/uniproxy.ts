@@ -12,6 +12,11 @@ export const UNIPROXY_PUSH_PATH = `${UNIPROXY_PREFIX}/push`;
 export const UNIPROXY_USER_PATH = `${UNIPROXY_PREFIX}/user`;
 export const SERVER_REPORT_V2_PATH = '/api/v2/server/report';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/**
+ * Users in one push, by default, on both sides: the collector refuses a bigger push (maxUsersPerPush, 413) and the
+ * agent splits a tick's users into records of at most this many (userTraffic.maxUsersPerPush).
+ */
+export const DEFAULT_MAX_USERS_PER_PUSH = 100_000;
 export const MEASURED_AT_HEADER = 'x-traffic-measured-at';
 
 /** node_type aliases the panels accept. */

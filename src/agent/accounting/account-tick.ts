@@ -5,6 +5,7 @@
  */
 import { periodStart } from '../../common/calendar.js';
 import { MAX_RECORD_EVENTS } from '../../protocol/heartbeat.js';
+import { DEFAULT_MAX_USERS_PER_PUSH } from '../../protocol/uniproxy.js';
 import type { AgentState, InterfaceMemo, OutboxRecord } from '../state/agent-state.js';
 import { STATE_VERSION } from '../state/agent-state.js';
 import type { AccountingEvent } from './accounting-event.js';
@@ -35,11 +36,16 @@ export interface AccountingSettings {
   timeZone: string;
   /** Maps a proxy user's email to the user id the panel knows, or null when it does not match. */
   userIdOf: (email: string) => string | null;
+  /** Users in one record at most (default DEFAULT_MAX_USERS_PER_PUSH): more make several records. */
+  maxUsersPerRecord?: number;
 }
 
 export interface TickResult {
   state: AgentState;
+  /** The tick's first record (the one with its bytes and events), or null when it made none. */
   record: OutboxRecord | null;
+  /** Every record of the tick, in seq order: the first, then one per further maxUsersPerRecord users. */
+  records: OutboxRecord[];
   events: AccountingEvent[];
 }
 
@@ -112,11 +118,11 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
   if (sameBoot) keepVanishedInterfaces(state, sample, net.interfaces, notes);
   const users = countUsers(state, sample, settings, sameBoot, notes);
   const period = currentPeriod(state, sample, settings, notes);
-  const record = makeRecord(state, sample, net, users.users, notes.tags);
+  const records = makeRecords(state, sample, net, users.users, notes.tags, settings.maxUsersPerRecord);
   return {
     state: {
       ...state,
-      nextSeq: record ? record.seq + 1 : state.nextSeq,
+      nextSeq: state.nextSeq + records.length,
       boot: { ...sample.boot },
       lastSampleAt: sample.at,
       lastUptimeSec: sample.uptimeSec,
@@ -128,7 +134,7 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
         rx: (BigInt(period.rx) + net.rx).toString(),
         tx: (BigInt(period.tx) + net.tx).toString(),
       },
-      outbox: record ? [...state.outbox, record] : state.outbox,
+      outbox: records.length ? [...state.outbox, ...records] : state.outbox,
       detected: notes.detected,
       // A state from an agent without rollups starts them now, with what it had counted so far as `before`.
       rollups: rollUp(
@@ -139,7 +145,8 @@ export function accountTick(state: AgentState, sample: Sample, settings: Account
         settings.timeZone,
       ),
     },
-    record,
+    record: records[0] ?? null,
+    records,
     events: notes.events,
   };
 }
@@ -263,22 +270,41 @@ function currentPeriod(
   return { start, rx: '0', tx: '0' };
 }
 
-/** The record of this tick, when it has bytes, users or something noticed; it takes the next seq. */
-function makeRecord(
+/**
+ * The records of this tick: one when it has bytes, users or something noticed, taking the next seq. Its users are
+ * split into records of at most `maxUsers` (the first keeps the bytes and events, the others carry 0 bytes and the
+ * same times), each with its own seq, so no push is ever bigger than the collector accepts and a resend of any of
+ * them is recognised by its own Idempotency-Key.
+ */
+function makeRecords(
   state: AgentState,
   sample: Sample,
   net: InterfaceCount,
   users: Record<string, [string, string]> | undefined,
   tags: ReadonlySet<string>,
-): OutboxRecord | null {
-  if (net.rx === 0n && net.tx === 0n && !users && tags.size === 0) return null;
-  return {
-    seq: state.nextSeq,
-    from: Math.min(state.lastSampleAt, sample.at),
+  maxUsers = DEFAULT_MAX_USERS_PER_PUSH,
+): OutboxRecord[] {
+  if (net.rx === 0n && net.tx === 0n && !users && tags.size === 0) return [];
+  const from = Math.min(state.lastSampleAt, sample.at);
+  const parts = users ? splitUsers(users, maxUsers) : [undefined];
+  return parts.map((part, i) => ({
+    seq: state.nextSeq + i,
+    from,
     to: sample.at,
-    rx: net.rx.toString(),
-    tx: net.tx.toString(),
-    ...(tags.size > 0 ? { events: [...tags].slice(0, MAX_RECORD_EVENTS) } : {}),
-    ...(users ? { users } : {}),
-  };
+    rx: i === 0 ? net.rx.toString() : '0',
+    tx: i === 0 ? net.tx.toString() : '0',
+    ...(i === 0 && tags.size > 0 ? { events: [...tags].slice(0, MAX_RECORD_EVENTS) } : {}),
+    ...(part ? { users: part } : {}),
+  }));
+}
+
+function splitUsers(
+  users: Record<string, [string, string]>,
+  maxUsers: number,
+): Array<Record<string, [string, string]>> {
+  const entries = Object.entries(users);
+  if (entries.length <= maxUsers) return [users];
+  const parts: Array<Record<string, [string, string]>> = [];
+  for (let i = 0; i < entries.length; i += maxUsers) parts.push(Object.fromEntries(entries.slice(i, i + maxUsers)));
+  return parts;
 }

@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_RECORDS_PER_HEARTBEAT } from '../../protocol/heartbeat.js';
+import { DEFAULT_MAX_USERS_PER_PUSH } from '../../protocol/uniproxy.js';
 
 const HttpUrl = Type.String({ pattern: '^https?://[^\\s/]+', errorMessage: 'must be an http(s) URL' });
 const AbsolutePath = Type.String({ pattern: '^/', errorMessage: 'must be an absolute path' });
@@ -91,6 +92,13 @@ export const AgentConfigSchema = Type.Object(
         api: Type.Union([Type.Literal('v2ray'), Type.Literal('xray')], { default: 'v2ray' }),
         emailPattern: Type.String({ default: '^(\\d+)$' }),
         timeoutMs: Type.Integer({ minimum: 100, default: 5_000 }),
+        /** Users in one push at most (the collector's maxUsersPerPush): a tick with more makes several records. */
+        maxUsersPerPush: Type.Integer({
+          minimum: 1,
+          maximum: 10_000_000,
+          default: DEFAULT_MAX_USERS_PER_PUSH,
+          errorMessage: 'must be an integer from 1 to 10000000 (the collector refuses bigger pushes; default 100000)',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -24,5 +24,6 @@ export function accountingSettings(cfg: AgentConfig, kernelMachine: string = mac
     resetDay: cfg.period.resetDay,
     timeZone: cfg.period.timezone,
     userIdOf: userIdMapper(cfg.userTraffic.emailPattern),
+    maxUsersPerRecord: cfg.userTraffic.maxUsersPerPush,
   };
 }

@@ -147,7 +147,7 @@ export class Ledger {
       } else {
         const res = accountTick(this.state, outcome.sample, opts.settings);
         for (const e of res.events) logAccountingEvent(this.deps.logger, e);
-        state = compact(res.state, opts.maxRecords);
+        state = compact(res.state, opts.maxRecords, opts.settings.maxUsersPerRecord);
       }
       this.state = markAttempted(state, opts.plannedThrough(state));
       await this.save();

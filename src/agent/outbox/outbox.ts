@@ -11,6 +11,7 @@
  * - the outbox holds counted bytes only: its sums never exceed the totals; the period never exceeds the totals.
  */
 import { MAX_RECORD_EVENTS } from '../../protocol/heartbeat.js';
+import { DEFAULT_MAX_USERS_PER_PUSH } from '../../protocol/uniproxy.js';
 import type { AgentState, OutboxRecord, SinkName } from '../state/agent-state.js';
 
 export interface SinkSpec {
@@ -90,6 +91,14 @@ function mergeTwo(a: OutboxRecord, b: OutboxRecord): OutboxRecord {
   };
 }
 
+/** How many users a merge of `a` and `b` would hold (a record split by user count is never merged back). */
+function usersOfBoth(a: OutboxRecord, b: OutboxRecord): number {
+  if (!a.users || !b.users) return Object.keys(a.users ?? b.users ?? {}).length;
+  let n = Object.keys(a.users).length;
+  for (const id of Object.keys(b.users)) if (!Object.hasOwn(a.users, id)) n++;
+  return n;
+}
+
 /** Bucket widths tried in turn: a merged record never spans a quarter hour, then an hour, then a UTC day. */
 export const MERGE_BUCKETS_MS = [15 * 60_000, 3_600_000, 86_400_000] as const;
 
@@ -97,9 +106,14 @@ export const MERGE_BUCKETS_MS = [15 * 60_000, 3_600_000, 86_400_000] as const;
  * Keeps the outbox at most `maxRecords` long by merging records that were never handed to a sink, within one
  * time bucket: a quarter hour first, then an hour, then a UTC day where that is not enough. Whatever the width, a
  * merged record never spans a UTC day boundary (the collector books per day). Bytes are summed, never dropped.
- * The merged record keeps the lowest seq of its parts; the others are simply never used on the wire.
+ * The merged record keeps the lowest seq of its parts; the others are simply never used on the wire. Two records
+ * whose users together are more than `maxUsersPerRecord` are not merged (the collector would refuse the push).
  */
-export function compact(state: AgentState, maxRecords: number): AgentState {
+export function compact(
+  state: AgentState,
+  maxRecords: number,
+  maxUsersPerRecord = DEFAULT_MAX_USERS_PER_PUSH,
+): AgentState {
   if (state.outbox.length <= maxRecords) return state;
   let outbox = state.outbox;
   for (const width of MERGE_BUCKETS_MS) {
@@ -111,7 +125,8 @@ export function compact(state: AgentState, maxRecords: number): AgentState {
         last &&
         last.seq > state.attemptedThrough &&
         r.seq > state.attemptedThrough &&
-        Math.floor(last.from / width) === Math.floor(r.to / width)
+        Math.floor(last.from / width) === Math.floor(r.to / width) &&
+        usersOfBoth(last, r) <= maxUsersPerRecord
       ) {
         merged[merged.length - 1] = mergeTwo(last, r);
       } else {
