@@ -159,6 +159,24 @@ const ROWS: Record<string, Row> = {
       return res;
     },
   },
+  TC_STREAMS_FULL: {
+    own: { liveMaxStreams: 1 },
+    async request(x) {
+      const first = new AbortController();
+      const open = await fetch(`${x.c.url}/api/v1/live`, {
+        headers: { authorization: `Bearer ${x.c.adminToken}` },
+        signal: first.signal,
+      });
+      expect(open.status).toBe(200);
+      try {
+        const res = await admin(x, '/api/v1/live');
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+        return res;
+      } finally {
+        first.abort();
+      }
+    },
+  },
   TC_POOL_NOT_FOUND: { request: (x) => admin(x, '/api/v1/pools/999999', { method: 'DELETE' }) },
   TC_POOL_EXISTS: {
     request: (x) =>
