@@ -23,7 +23,14 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * UTC (the default zone) needs no Intl: Date's UTC getters give the same parts. Intl's time-zone and locale data
+ * would otherwise be loaded for it, about 8 MB of the agent's resident memory (docs/benchmarks.md, footprint).
+ */
+const isUtc = (timeZone: string) => timeZone === 'UTC';
+
 export function isValidTimeZone(timeZone: string): boolean {
+  if (isUtc(timeZone)) return true;
   try {
     formatter(timeZone);
     return true;
@@ -42,6 +49,17 @@ export interface LocalParts {
 }
 
 export function localParts(ms: number, timeZone: string): LocalParts {
+  if (isUtc(timeZone)) {
+    const d = new Date(ms);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+    };
+  }
   const out: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(ms))) {
     if (p.type !== 'literal') out[p.type] = Number(p.value);
