@@ -6,16 +6,19 @@
  *   npm run bench:footprint -- --interval 60 --duration 600
  *   npm run bench:footprint -- --node                     # node bin/traffic-agent.js even when the executable exists
  *   npm run bench:footprint -- --agent PATH               # another single executable
+ *   npm run bench:footprint -- --warm-cache               # binaries as the page cache holds them
  *
  *   - traffic-agent `run`, ticking every --interval seconds and delivering every tick to a heartbeat collector
  *     stand-in on 127.0.0.1 (in this process: its CPU is not the agent's). The single executable
  *     build/agent/traffic-agent when `npm run build:agent` made one, else `node bin/traffic-agent.js` (needs
- *     `npm run build`); either way with the NODE_OPTIONS of systemd/traffic-agent.service. State on the disk (real
- *     fsync), not tmpfs.
+ *     `npm run build`); either way with the Environment= of systemd/traffic-agent.service (NODE_OPTIONS, malloc
+ *     settings). State on the disk (real fsync), not tmpfs.
  *   - prometheus-node-exporter --collector.disable-defaults --collector.netdev --collector.loadavg, scraped by this
  *     script every --interval seconds.
  *   - vnstatd with its shortest update interval (2 s: vnstat.conf allows no less) and its own database directory.
- * The Debian packages are installed with apt-get when missing.
+ * The Debian packages are installed with apt-get when missing. Each binary is dropped from the page cache before it
+ * starts, as after a boot (--warm-cache: not), so that resident memory counts the pages a process uses rather than the
+ * neighbours the kernel maps around them in a file a build has just written.
  *
  * Whole-process CPU is utime+stime from /proc/PID/stat (clock ticks of 1/CLK_TCK s: 10 ms here, so the figure is
  * taken over the whole window and over windows of 10 intervals, whose median is printed too); RSS is VmRSS now (and
@@ -47,6 +50,8 @@ const DURATION = arg('duration', Math.max(70, INTERVAL * 10));
 const WARMUP = arg('warmup', Math.max(5, INTERVAL * 2));
 if (DURATION < 60) throw new Error('--duration must be at least 60 seconds');
 const WINDOW = INTERVAL * 10;
+/** --warm-cache: start the binaries with whatever the page cache holds of them (see asAfterBoot). */
+const WARM = process.argv.includes('--warm-cache');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -112,9 +117,28 @@ function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv
 }
 let stopping = false;
 
-function unitNodeOptions(): string {
+/** The unit's Environment= assignments (NODE_OPTIONS, the malloc settings): the agent runs here as the unit runs it. */
+function unitEnvironment(): Record<string, string> {
   const unit = readFileSync(join(REPO, 'systemd', 'traffic-agent.service'), 'utf8');
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.replace(/^"|"$/g, '') ?? '';
+  const env: Record<string, string> = {};
+  for (const [, line] of unit.matchAll(/^Environment=(.*)$/gm)) {
+    // systemd.exec(5): space-separated assignments, each optionally in double quotes.
+    for (const [, quoted, bare] of line.matchAll(/"([^"]*)"|(\S+)/g)) {
+      const a = quoted ?? bare;
+      const eq = a.indexOf('=');
+      if (eq > 0) env[a.slice(0, eq)] = a.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+/**
+ * Drops a binary's pages from the page cache, as after a boot (GNU dd: `iflag=nocache count=0` advises the kernel to
+ * drop the whole file). A binary just written by a build is wholly in the cache, and the kernel then maps the pages
+ * around every page a process touches (fault-around): its resident size would count much of the file it never uses.
+ */
+function asAfterBoot(file: string): void {
+  if (!WARM) spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
 }
 
 async function main(): Promise<void> {
@@ -126,7 +150,8 @@ async function main(): Promise<void> {
   if (!existsSync(sea) && !existsSync(join(REPO, 'dist', 'agent', 'cli.js')))
     throw new Error('no built agent: run `npm run build:agent` (single executable) or `npm run build` first');
   // FOOTPRINT_NODE_OPTIONS tries other V8 flags (or --cpu-prof) without editing the unit.
-  const nodeOptions = process.env.FOOTPRINT_NODE_OPTIONS ?? unitNodeOptions();
+  const unitEnv = unitEnvironment();
+  const nodeOptions = process.env.FOOTPRINT_NODE_OPTIONS ?? unitEnv.NODE_OPTIONS ?? '';
   const agentCmd =
     existsSync(sea) && !process.argv.includes('--node')
       ? { cmd: sea, args: [] as string[], what: `${sea} (single executable)` }
@@ -150,7 +175,12 @@ async function main(): Promise<void> {
       counterBits: 'auto',
     });
     await writeFile(cfgFile, JSON.stringify({ ...cfg, log: { level: 'warn' } }, null, 2));
-    const agentEnv: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: nodeOptions };
+    const agentEnv: NodeJS.ProcessEnv = { ...process.env, ...unitEnv, NODE_OPTIONS: nodeOptions };
+    const shownEnv = `${Object.entries({ ...unitEnv, NODE_OPTIONS: nodeOptions })
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        ' ',
+      )}; binaries ${WARM ? 'as the page cache held them' : 'started as after a boot (dropped from the page cache)'}`;
     for (const k of [
       'TRAFFIC_AGENT_TOKEN',
       'CREDENTIALS_DIRECTORY',
@@ -160,6 +190,9 @@ async function main(): Promise<void> {
       'WATCHDOG_PID',
     ])
       delete agentEnv[k];
+    asAfterBoot(agentCmd.cmd);
+    asAfterBoot('/usr/bin/prometheus-node-exporter');
+    asAfterBoot('/usr/sbin/vnstatd');
     const agent = start('traffic-agent', agentCmd.cmd, [...agentCmd.args, 'run', '-c', cfgFile], agentEnv, dir);
     procs.push(agent);
 
@@ -220,7 +253,7 @@ async function main(): Promise<void> {
     let winStart = t0;
     let winCpu = cpu0;
     console.error(
-      `measuring ${DURATION} s at ${INTERVAL} s intervals (agent: ${agentCmd.what}, NODE_OPTIONS=${nodeOptions})`,
+      `measuring ${DURATION} s at ${INTERVAL} s intervals (agent: ${agentCmd.what}, environment ${shownEnv})`,
     );
     while (Date.now() - t0 < DURATION * 1000) {
       await sleep(1000);
@@ -278,7 +311,7 @@ async function main(): Promise<void> {
       `\nfootprint, ${f(elapsed, 0)} s at ${INTERVAL} s intervals on the real /proc (${new Date().toISOString()})`,
     );
     console.log(
-      `agent: ${agentCmd.what}, NODE_OPTIONS=${nodeOptions || '(none)'}; heartbeats answered ${beats}, scrapes ${scrapesDone}`,
+      `agent: ${agentCmd.what}, environment ${shownEnv}; heartbeats answered ${beats}, scrapes ${scrapesDone}`,
     );
     console.log('');
     console.log(
