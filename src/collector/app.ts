@@ -3,7 +3,13 @@
  * drive it with app.inject. Every body and query is validated by JSON schema (strict for bodies: no coercion, no
  * silent removal of unknown keys), every error leaves as an ErrorBody with a stable code from errors.ts.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RouteOptions,
+} from 'fastify';
 import { Ajv } from 'ajv';
 import { AuthFailureLimiter } from './auth-limiter.js';
 import type { CollectorConfig } from './config.js';
@@ -34,6 +40,7 @@ import { liveRoutes } from './routes/live.js';
 import { LocalNodeChanges, type NodeChanges } from './live/node-changes.js';
 import { PgNodeChanges } from './live/pg-node-changes.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
+import { registerOpenApi } from './openapi.js';
 
 export interface BuildAppOptions {
   store: Store;
@@ -43,6 +50,8 @@ export interface BuildAppOptions {
   adminToken: string;
   now?: () => number;
   defaultMetrics?: boolean;
+  /** Called with every route as it is registered (fastify's onRoute hook); tests list the routes with it. */
+  onRoute?: (route: RouteOptions) => void;
   /** Run the alert loop (evaluation + webhook delivery) while the app is up; server.ts turns it on. */
   runAlerts?: boolean;
   /** Node changes for the live streams; default: PostgreSQL LISTEN/NOTIFY on a PostgreSQL store, else in-process. */
@@ -97,6 +106,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       connectionsCheckingInterval: 1000,
     },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
 
   // Back-pressure before anything else: past the configured event-loop delay or heap every request is answered
   // 503 TC_OVERLOADED with Retry-After (the agent backs off on 503), before its credentials or body are looked at.
@@ -176,6 +186,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return reply.code(404).send(errorBody('TC_NOT_FOUND', `${req.method} ${path}`));
   });
 
+  // Before the routes: @fastify/swagger learns each route as it is added.
+  await registerOpenApi(app);
   await app.register(healthRoutes(ctx));
   await app.register(metricsRoutes(ctx));
   await app.register(heartbeatRoutes(ctx));

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/collector/app.js';
 import type { NodeChanges } from '../../src/collector/live/node-changes.js';
 import { validateConfig } from '../../src/collector/config.js';
@@ -47,7 +47,7 @@ export function heartbeatBody(over: Partial<HeartbeatRequest> = {}): HeartbeatRe
 export async function makeTestApp(
   config: Record<string, unknown> = {},
   start = Date.UTC(2026, 2, 15, 12),
-  opts: { runAlerts?: boolean; changes?: NodeChanges } = {},
+  opts: { runAlerts?: boolean; changes?: NodeChanges; onRoute?: (route: RouteOptions) => void } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-app-'));
   const store = await SqliteStore.open(join(dir, 'c.db'));
@@ -76,6 +76,7 @@ export async function makeTestApp(
     now: () => clock.now,
     runAlerts: opts.runAlerts,
     changes: opts.changes,
+    onRoute: opts.onRoute,
   });
   if (opts.runAlerts) await app.ready();
   return {

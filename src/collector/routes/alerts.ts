@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
+import { doc } from './schemas.js';
 import type { AlertRow } from '../store/quota-store.js';
 import { adminAuth } from './admin-auth.js';
 
@@ -24,7 +25,7 @@ export const alertRoutes =
     app.addHook('onRequest', adminAuth(ctx));
     app.get<{ Querystring: Static<typeof AlertsQuery> }>(
       '/api/v1/alerts',
-      { schema: { querystring: AlertsQuery } },
+      { schema: { ...doc('alerts', 'admin', 'The alerts fired, newest first'), querystring: AlertsQuery } },
       async (req) => ({
         alerts: (await ctx.store.quotas.listAlerts(req.query.limit)).map((a) => ({
           id: a.id,

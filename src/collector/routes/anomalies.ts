@@ -10,7 +10,7 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { parseRange } from '../time-range.js';
 import { adminAuth } from './admin-auth.js';
-import { RangeQuery } from './schemas.js';
+import { doc, RangeQuery } from './schemas.js';
 
 const AnomalyQuery = Type.Object(
   {
@@ -28,7 +28,12 @@ export const anomalyRoutes =
     app.addHook('onRequest', adminAuth(ctx));
     app.get<{ Querystring: Static<typeof AnomalyQuery> }>(
       '/api/v1/anomalies',
-      { schema: { querystring: AnomalyQuery } },
+      {
+        schema: {
+          ...doc('anomalies', 'admin', 'Unusual traffic found per node over a range'),
+          querystring: AnomalyQuery,
+        },
+      },
       async (req) => {
         const now = ctx.now();
         const { from, to } = parseRange(req.query, now, 86_400_000);

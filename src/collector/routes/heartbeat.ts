@@ -6,6 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HEARTBEAT_PATH, HeartbeatRequest, HeartbeatResponse, ErrorBody } from '../../protocol/heartbeat.js';
 import { parseU64 } from '../../protocol/u64.js';
 import type { AppContext } from '../context.js';
+import { doc } from './schemas.js';
 import { CollectorError } from '../errors.js';
 import type { IngestRecord, NodeInfo } from '../store/store.js';
 import { bearerToken, hashMatches, hashToken } from '../tokens.js';
@@ -63,7 +64,11 @@ export const heartbeatRoutes =
       HEARTBEAT_PATH,
       {
         onRequest: authNode,
-        schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, '4xx': ErrorBody } },
+        schema: {
+          ...doc('agent', 'node', 'Deliver counted records; every seq the collector holds is acknowledged'),
+          body: HeartbeatRequest,
+          response: { 200: HeartbeatResponse, '4xx': ErrorBody },
+        },
       },
       async (req) => {
         const body = req.body;

@@ -10,6 +10,7 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { LiveStreams } from '../live/live-streams.js';
 import { adminAuth } from './admin-auth.js';
+import { doc } from './schemas.js';
 
 export const LIVE_PATH = '/api/v1/live';
 
@@ -35,7 +36,12 @@ export const liveRoutes =
       LIVE_PATH,
       {
         schema: {
-          description: 'Live node updates for the dashboard (Server-Sent Events); see docs/dashboard.md',
+          ...doc(
+            'nodes',
+            'admin',
+            'Live node updates (Server-Sent Events)',
+            'Live node updates for the dashboard (Server-Sent Events); see docs/dashboard.md',
+          ),
           querystring: Type.Object({}, { additionalProperties: false }),
           response: { 200: EventStream },
         },

@@ -10,7 +10,7 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { HOUR_MS, hourOf } from '../store/ingest-plan.js';
 import { adminAuth } from './admin-auth.js';
-import { canonicalIds, IdParams } from './schemas.js';
+import { canonicalIds, doc, IdParams } from './schemas.js';
 
 export const LOAD_WINDOWS = { '1h': 1, '6h': 6, '24h': 24, '48h': 48, '7d': 168, '30d': 720, '90d': 2160 } as const;
 export type LoadWindow = keyof typeof LOAD_WINDOWS;
@@ -58,7 +58,14 @@ export const loadRoutes =
     app.addHook('preValidation', canonicalIds);
     app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof LoadQuery> }>(
       '/api/v1/nodes/:id/load',
-      { schema: { params: IdParams, querystring: LoadQuery, response: { 200: LoadHistory, '4xx': ErrorBody } } },
+      {
+        schema: {
+          ...doc('nodes', 'admin', "The node's load average history (1/5/15) over a window"),
+          params: IdParams,
+          querystring: LoadQuery,
+          response: { 200: LoadHistory, '4xx': ErrorBody },
+        },
+      },
       async (req): Promise<LoadHistory> => {
         const nodeId = req.params.id;
         const window = req.query.window as LoadWindow;

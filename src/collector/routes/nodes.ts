@@ -8,7 +8,7 @@ import { HOUR_MS } from '../store/ingest-plan.js';
 import { parseRange } from '../time-range.js';
 import { nodeView, offlineAfterMs } from '../views.js';
 import { adminAuth } from './admin-auth.js';
-import { canonicalIds, IdParams, RangeQuery } from './schemas.js';
+import { canonicalIds, doc, IdParams, RangeQuery } from './schemas.js';
 
 const SeriesQuery = Type.Object(
   {
@@ -27,21 +27,33 @@ export const nodeRoutes =
     app.addHook('preValidation', canonicalIds);
     const EmptyQuery = Type.Object({}, { additionalProperties: false });
 
-    app.get('/api/v1/nodes', { schema: { querystring: EmptyQuery } }, async () => {
-      const now = ctx.now();
-      // The heartbeat cadence lets a client (the dashboard) refresh as often as the data can change.
-      return {
-        nodes: (await ctx.store.listNodeStats()).map((s) => nodeView(s, now, ctx.config)),
-        serverTime: now,
-        heartbeatIntervalSec: ctx.config.heartbeatIntervalSec,
-        // A page kept current by GET /api/v1/live marks nodes offline itself, on the collector's rule (views.ts).
-        offlineAfterMs: offlineAfterMs(ctx.config),
-      };
-    });
+    app.get(
+      '/api/v1/nodes',
+      {
+        schema: { ...doc('nodes', 'admin', 'Every node with its totals, period and status'), querystring: EmptyQuery },
+      },
+      async () => {
+        const now = ctx.now();
+        // The heartbeat cadence lets a client (the dashboard) refresh as often as the data can change.
+        return {
+          nodes: (await ctx.store.listNodeStats()).map((s) => nodeView(s, now, ctx.config)),
+          serverTime: now,
+          heartbeatIntervalSec: ctx.config.heartbeatIntervalSec,
+          // A page kept current by GET /api/v1/live marks nodes offline itself, on the collector's rule (views.ts).
+          offlineAfterMs: offlineAfterMs(ctx.config),
+        };
+      },
+    );
 
     app.get<{ Params: Static<typeof IdParams> }>(
       '/api/v1/nodes/:id',
-      { schema: { params: IdParams, querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('nodes', 'admin', 'One node with its totals, period and status'),
+          params: IdParams,
+          querystring: EmptyQuery,
+        },
+      },
       async (req) => {
         const s = await ctx.store.getNodeStats(req.params.id);
         if (!s) throw new CollectorError('TC_NODE_NOT_FOUND', String(req.params.id));
@@ -51,7 +63,13 @@ export const nodeRoutes =
 
     app.post<{ Params: Static<typeof IdParams> }>(
       '/api/v1/nodes/:id/period/reset',
-      { schema: { params: IdParams, querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('nodes', 'admin', "Start the node's billing period now (its period counters back to 0)"),
+          params: IdParams,
+          querystring: EmptyQuery,
+        },
+      },
       async (req) => {
         const now = ctx.now();
         const s = await ctx.store.resetPeriod(req.params.id, now);
@@ -65,7 +83,11 @@ export const nodeRoutes =
     app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof SeriesQuery> }>(
       '/api/v1/nodes/:id/series',
       {
-        schema: { params: IdParams, querystring: SeriesQuery },
+        schema: {
+          ...doc('nodes', 'admin', "The node's traffic per hour or per day over a range (chart series)"),
+          params: IdParams,
+          querystring: SeriesQuery,
+        },
       },
       async (req) => {
         const step = req.query.step ?? req.query.bucket ?? 'hour';

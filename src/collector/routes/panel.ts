@@ -27,6 +27,7 @@ import type { PushEntries } from '../push-entries.js';
 import { checkIdempotencyKey, measuredAtOf, recordDay } from '../user-push.js';
 import { panelAuth, panelPreAuth } from './panel-auth.js';
 import { PANEL, PanelError } from './panel-errors.js';
+import { doc } from './schemas.js';
 
 /** Bodies over this size (or without Content-Length) are read one at a time, up to BIG_BODIES_WAITING waiting. */
 const BIG_BODY_BYTES = 1_048_576;
@@ -109,12 +110,21 @@ export const panelRoutes =
     });
 
     const schema = { querystring: PanelQuery };
-    const push = (panelBody: PanelBodyShape) => ({
-      schema,
+    const panelDoc = (summary: string, description?: string) => ({
+      schema: { ...schema, ...doc('panel', 'panel', summary, description) },
+    });
+    const PUSH_BODY =
+      'The body is the panel\'s push, `{"<user id>": [upload, download], ...}` (JSON or form), read as a stream: it ' +
+      'is checked entry by entry, not by a JSON schema. An `Idempotency-Key` header makes a resend count once.';
+    const push = (panelBody: PanelBodyShape, summary: string) => ({
+      ...panelDoc(summary, PUSH_BODY),
       bodyLimit: ctx.config.pushBodyLimitBytes,
       config: { panelBody },
     });
-    const small = { schema, config: { panelBody: 'credentials' as PanelBodyShape } };
+    const small = (summary: string) => ({
+      ...panelDoc(summary),
+      config: { panelBody: 'credentials' as PanelBodyShape },
+    });
     const bodyOf = (req: FastifyRequest) => req.body as PanelBody | undefined;
 
     async function applyTraffic(req: FastifyRequest, node: NodeInfo, entries: PushEntries | undefined): Promise<void> {
@@ -151,21 +161,29 @@ export const panelRoutes =
       }
     }
 
-    app.post(`${UNIPROXY_PREFIX}/push`, push('push'), async (req, reply) => {
-      const body = bodyOf(req);
-      const node = await panelAuth(ctx, req, reply, body?.fields);
-      await applyTraffic(req, node, body?.entries);
-      return PANEL.success();
-    });
+    app.post(
+      `${UNIPROXY_PREFIX}/push`,
+      push('push', 'Per-user traffic of the node (V2Board/Xboard UniProxy push)'),
+      async (req, reply) => {
+        const body = bodyOf(req);
+        const node = await panelAuth(ctx, req, reply, body?.fields);
+        await applyTraffic(req, node, body?.entries);
+        return PANEL.success();
+      },
+    );
 
-    app.post(SERVER_REPORT_V2_PATH, push('report'), async (req, reply) => {
-      const body = bodyOf(req);
-      const node = await panelAuth(ctx, req, reply, body?.fields);
-      if (!body?.object || body.statusNotObject || body.trafficNotObject) throw PanelError.of(PANEL.badData);
-      if (body.entries !== undefined) await applyTraffic(req, node, body.entries);
-      else await ctx.store.markSeen(node.id, ctx.now());
-      return { data: true };
-    });
+    app.post(
+      SERVER_REPORT_V2_PATH,
+      push('report', 'Xboard v2 report: per-user traffic and node status together'),
+      async (req, reply) => {
+        const body = bodyOf(req);
+        const node = await panelAuth(ctx, req, reply, body?.fields);
+        if (!body?.object || body.statusNotObject || body.trafficNotObject) throw PanelError.of(PANEL.badData);
+        if (body.entries !== undefined) await applyTraffic(req, node, body.entries);
+        else await ctx.store.markSeen(node.id, ctx.now());
+        return { data: true };
+      },
+    );
 
     const etagged = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
       const text = JSON.stringify(payload);
@@ -182,30 +200,38 @@ export const panelRoutes =
       return reply.type('application/json; charset=utf-8').send(text);
     };
 
-    app.get(`${UNIPROXY_PREFIX}/user`, { schema }, async (req, reply) => {
-      const node = await panelAuth(ctx, req, reply, undefined);
-      await ctx.store.markSeen(node.id, ctx.now());
-      return etagged(req, reply, { users: [] });
-    });
+    app.get(
+      `${UNIPROXY_PREFIX}/user`,
+      panelDoc('The users of the node (always empty: the collector manages no users)'),
+      async (req, reply) => {
+        const node = await panelAuth(ctx, req, reply, undefined);
+        await ctx.store.markSeen(node.id, ctx.now());
+        return etagged(req, reply, { users: [] });
+      },
+    );
 
-    app.get(`${UNIPROXY_PREFIX}/config`, { schema }, async (req, reply) => {
+    app.get(`${UNIPROXY_PREFIX}/config`, panelDoc('Push and pull intervals for the node'), async (req, reply) => {
       await panelAuth(ctx, req, reply, undefined);
       const interval = ctx.config.heartbeatIntervalSec;
       return etagged(req, reply, { base_config: { push_interval: interval, pull_interval: interval } });
     });
 
-    app.post(`${UNIPROXY_PREFIX}/alive`, small, async (req, reply) => {
-      const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
-      await ctx.store.markSeen(node.id, ctx.now());
-      return { data: true };
-    });
+    app.post(
+      `${UNIPROXY_PREFIX}/alive`,
+      small('Online users of the node (marks the node seen)'),
+      async (req, reply) => {
+        const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
+        await ctx.store.markSeen(node.id, ctx.now());
+        return { data: true };
+      },
+    );
 
-    app.get(`${UNIPROXY_PREFIX}/alivelist`, { schema }, async (req, reply) => {
+    app.get(`${UNIPROXY_PREFIX}/alivelist`, panelDoc('Device counts per user (always empty)'), async (req, reply) => {
       await panelAuth(ctx, req, reply, undefined);
       return { alive: {} };
     });
 
-    app.post(`${UNIPROXY_PREFIX}/status`, small, async (req, reply) => {
+    app.post(`${UNIPROXY_PREFIX}/status`, small('Node status (marks the node seen)'), async (req, reply) => {
       const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
       await ctx.store.markSeen(node.id, ctx.now());
       return { data: true, code: 0, message: 'success' };

@@ -5,7 +5,7 @@ import { isValidTimeZone } from '../../common/calendar.js';
 import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { adminAuth } from './admin-auth.js';
-import { IdParams } from './schemas.js';
+import { doc, IdParams } from './schemas.js';
 
 const EmptyQuery = Type.Object({}, { additionalProperties: false });
 const PoolBody = Type.Object(
@@ -29,13 +29,17 @@ export const poolRoutes =
   async (app) => {
     app.addHook('onRequest', adminAuth(ctx));
 
-    app.get('/api/v1/pools', { schema: { querystring: EmptyQuery } }, async () => ({
-      pools: await ctx.store.quotas.listPools(),
-    }));
+    app.get(
+      '/api/v1/pools',
+      { schema: { ...doc('pools', 'admin', 'Every pool with its member nodes'), querystring: EmptyQuery } },
+      async () => ({
+        pools: await ctx.store.quotas.listPools(),
+      }),
+    );
 
     app.post<{ Body: Static<typeof PoolBody> }>(
       '/api/v1/pools',
-      { schema: { body: PoolBody, querystring: EmptyQuery } },
+      { schema: { ...doc('pools', 'admin', 'Create a pool of nodes'), body: PoolBody, querystring: EmptyQuery } },
       async (req, reply) => {
         const timezone = req.body.timezone ?? 'UTC';
         if (!isValidTimeZone(timezone))
@@ -53,7 +57,7 @@ export const poolRoutes =
 
     app.delete<{ Params: Static<typeof IdParams> }>(
       '/api/v1/pools/:id',
-      { schema: { params: IdParams, querystring: EmptyQuery } },
+      { schema: { ...doc('pools', 'admin', 'Remove a pool'), params: IdParams, querystring: EmptyQuery } },
       async (req) => {
         if (!(await ctx.store.quotas.removePool(req.params.id)))
           throw new CollectorError('TC_POOL_NOT_FOUND', String(req.params.id));
@@ -63,7 +67,7 @@ export const poolRoutes =
 
     app.put<{ Params: Static<typeof MemberParams> }>(
       '/api/v1/pools/:id/nodes/:nodeId',
-      { schema: { params: MemberParams, querystring: EmptyQuery } },
+      { schema: { ...doc('pools', 'admin', 'Add a node to a pool'), params: MemberParams, querystring: EmptyQuery } },
       async (req) => ({
         poolId: req.params.id,
         nodeId: req.params.nodeId,
@@ -73,7 +77,13 @@ export const poolRoutes =
 
     app.delete<{ Params: Static<typeof MemberParams> }>(
       '/api/v1/pools/:id/nodes/:nodeId',
-      { schema: { params: MemberParams, querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('pools', 'admin', 'Take a node out of a pool'),
+          params: MemberParams,
+          querystring: EmptyQuery,
+        },
+      },
       async (req) => ({
         poolId: req.params.id,
         nodeId: req.params.nodeId,

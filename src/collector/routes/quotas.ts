@@ -7,7 +7,7 @@ import { MEASURES, parseBytes } from '../quota/quota-math.js';
 import { checkQuota } from '../quota/quota-input.js';
 import { quotaReports, quotaView } from '../quota/quota-status.js';
 import { adminAuth } from './admin-auth.js';
-import { IdParams } from './schemas.js';
+import { doc, IdParams } from './schemas.js';
 
 const EmptyQuery = Type.Object({}, { additionalProperties: false });
 export const QuotaBody = Type.Object(
@@ -37,14 +37,29 @@ export const quotaRoutes =
   async (app) => {
     app.addHook('onRequest', adminAuth(ctx));
 
-    app.get('/api/v1/quotas', { schema: { querystring: EmptyQuery } }, async () => {
-      const now = ctx.now();
-      return { quotas: (await quotaReports(ctx.store, now)).map(quotaView), serverTime: now };
-    });
+    app.get(
+      '/api/v1/quotas',
+      {
+        schema: {
+          ...doc('quotas', 'admin', 'Every quota with its use in the current period'),
+          querystring: EmptyQuery,
+        },
+      },
+      async () => {
+        const now = ctx.now();
+        return { quotas: (await quotaReports(ctx.store, now)).map(quotaView), serverTime: now };
+      },
+    );
 
     app.post<{ Body: Static<typeof QuotaBody> }>(
       '/api/v1/quotas',
-      { schema: { body: QuotaBody, querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('quotas', 'admin', 'Create a quota on a node or a pool'),
+          body: QuotaBody,
+          querystring: EmptyQuery,
+        },
+      },
       async (req, reply) => {
         const now = ctx.now();
         const q = checkQuota(
@@ -61,7 +76,7 @@ export const quotaRoutes =
 
     app.delete<{ Params: Static<typeof IdParams> }>(
       '/api/v1/quotas/:id',
-      { schema: { params: IdParams, querystring: EmptyQuery } },
+      { schema: { ...doc('quotas', 'admin', 'Remove a quota'), params: IdParams, querystring: EmptyQuery } },
       async (req) => {
         if (!(await ctx.store.quotas.removeQuota(req.params.id)))
           throw new CollectorError('TC_QUOTA_NOT_FOUND', String(req.params.id));

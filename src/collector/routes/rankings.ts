@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { effectivePeriod, HOUR_MS, hourOf } from '../store/ingest-plan.js';
 import { isOnline } from '../views.js';
 import { adminAuth } from './admin-auth.js';
-import { Limit, RangeQuery } from './schemas.js';
+import { doc, Limit, RangeQuery } from './schemas.js';
 import { userRange } from './users.js';
 
 const NodeRankQuery = Type.Object(
@@ -24,7 +24,7 @@ export const rankingRoutes =
 
     app.get<{ Querystring: Static<typeof NodeRankQuery> }>(
       '/api/v1/rankings/nodes',
-      { schema: { querystring: NodeRankQuery } },
+      { schema: { ...doc('rankings', 'admin', 'Nodes ranked by traffic over a range'), querystring: NodeRankQuery } },
       async (req) => {
         const { window, limit } = req.query;
         const now = ctx.now();
@@ -59,7 +59,7 @@ export const rankingRoutes =
 
     app.get<{ Querystring: Static<typeof UserRankQuery> }>(
       '/api/v1/rankings/users',
-      { schema: { querystring: UserRankQuery } },
+      { schema: { ...doc('rankings', 'admin', 'Users ranked by traffic over a range'), querystring: UserRankQuery } },
       async (req) => {
         const r = userRange(ctx, req.query);
         const users = await ctx.store.rankUsers(r.fromSec, r.toSec, req.query.limit);

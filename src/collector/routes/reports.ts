@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
+import { doc } from './schemas.js';
 import { makeReport } from '../reports/make-report.js';
 import { REPORT_FORMATS } from '../reports/report-format.js';
 import { REPORT_BY } from '../reports/report-rows.js';
@@ -33,7 +34,12 @@ export const reportRoutes =
     app.addHook('onRequest', adminAuth(ctx));
     app.get<{ Querystring: Static<typeof ReportQuerySchema> }>(
       '/api/v1/reports',
-      { schema: { querystring: ReportQuerySchema } },
+      {
+        schema: {
+          ...doc('reports', 'admin', 'A billing report (per node, per user, per user and node) as JSON or CSV'),
+          querystring: ReportQuerySchema,
+        },
+      },
       async (req, reply) => {
         const q = req.query;
         const wantsCsv = /\btext\/csv\b/.test(req.headers.accept ?? '');

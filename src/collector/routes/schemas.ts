@@ -26,3 +26,20 @@ export async function canonicalIds(req: FastifyRequest): Promise<void> {
       );
   }
 }
+
+/** Who may call a route, as the OpenAPI document declares it (components.securitySchemes in ../openapi.ts). */
+export type RouteAuth = 'admin' | 'node' | 'panel' | 'none';
+const SECURITY: Record<RouteAuth, Array<Record<string, string[]>>> = {
+  admin: [{ adminToken: [] }],
+  node: [{ nodeToken: [] }],
+  panel: [{ panelToken: [] }],
+  none: [],
+};
+
+/**
+ * The OpenAPI description of a route, spread into its `schema` (@fastify/swagger reads these keys; fastify's
+ * validation ignores them). test/collector/openapi.test.ts refuses a route without one.
+ */
+export function doc(tag: string, auth: RouteAuth, summary: string, description?: string) {
+  return { tags: [tag], summary, ...(description ? { description } : {}), security: SECURITY[auth] };
+}

@@ -9,7 +9,7 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { parseRange } from '../time-range.js';
 import { adminAuth } from './admin-auth.js';
-import { canonicalIds, IdParams, Limit, RangeQuery } from './schemas.js';
+import { canonicalIds, doc, IdParams, Limit, RangeQuery } from './schemas.js';
 
 const DAY_MS = 86_400_000;
 const UserIdParams = Type.Object(
@@ -40,7 +40,11 @@ export const userRoutes =
     app.get<{ Params: Static<typeof UserIdParams>; Querystring: Static<typeof RangeOnly> }>(
       '/api/v1/users/:id/traffic',
       {
-        schema: { params: UserIdParams, querystring: RangeOnly },
+        schema: {
+          ...doc('users', 'admin', "One user's traffic per node over a range"),
+          params: UserIdParams,
+          querystring: RangeOnly,
+        },
       },
       async (req) => {
         const r = userRange(ctx, req.query);
@@ -64,7 +68,11 @@ export const userRoutes =
     app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof RangeLimit> }>(
       '/api/v1/nodes/:id/users',
       {
-        schema: { params: IdParams, querystring: RangeLimit },
+        schema: {
+          ...doc('users', 'admin', "A node's users ranked by traffic over a range"),
+          params: IdParams,
+          querystring: RangeLimit,
+        },
       },
       async (req) => {
         const r = userRange(ctx, req.query);

@@ -1,0 +1,135 @@
+/**
+ * GET /openapi.json: every route the collector registers (collected by fastify's onRoute hook, so a route added later
+ * is checked without touching this file) is in the document with a summary, a tag, its security and its path
+ * parameters, and the document validates as OpenAPI 3. A failure names each route and what it lacks.
+ */
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type { RouteOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPENAPI_PATH } from '../../src/collector/openapi.js';
+import { ADMIN, makeTestApp, type TestApp } from './app-helper.js';
+
+interface Operation {
+  summary?: string;
+  tags?: string[];
+  security?: unknown[];
+  parameters?: Array<{ in: string; name: string }>;
+  requestBody?: unknown;
+}
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+}
+
+/** What each route lacks in `document`, one line per problem; empty when every route is described. */
+function undocumentedRoutes(routes: RouteOptions[], document: OpenApiDoc): string[] {
+  const problems: string[] = [];
+  const gets = new Set(routes.filter((r) => [r.method].flat().includes('GET')).map((r) => r.url));
+  for (const r of routes) {
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD' && gets.has(r.url)) continue; // fastify's automatic HEAD twin of a GET route
+      const name = `${method} ${r.url}`;
+      const schema = r.schema as (Record<string, unknown> & { hide?: boolean }) | undefined;
+      if (schema?.hide) {
+        if (r.url.startsWith('/api/'))
+          problems.push(`${name}: hidden from the document (schema.hide), but it is an API route`);
+        continue; // a dashboard file (@fastify/static hides its routes)
+      }
+      if (!schema) {
+        problems.push(
+          `${name}: has no schema; give it schema: { ...doc(tag, auth, summary), params/querystring/body }`,
+        );
+        continue;
+      }
+      const path = r.url.replace(/:(\w+)/g, '{$1}');
+      const op = document.paths[path]?.[method.toLowerCase()];
+      if (!op) {
+        problems.push(`${name}: missing from ${OPENAPI_PATH} (no paths["${path}"].${method.toLowerCase()})`);
+        continue;
+      }
+      if (!op.summary) problems.push(`${name}: has no summary (doc(tag, auth, summary) in its schema)`);
+      if (!op.tags?.length) problems.push(`${name}: has no tag (doc(tag, auth, summary) in its schema)`);
+      if (!Array.isArray(op.security))
+        problems.push(`${name}: declares no security ('admin' | 'node' | 'panel' | 'none' in doc(...))`);
+      for (const [, param] of r.url.matchAll(/:(\w+)/g))
+        if (!op.parameters?.some((p) => p.in === 'path' && p.name === param))
+          problems.push(`${name}: path parameter "${param}" is not described (a params schema)`);
+      if (schema.body && !op.requestBody) problems.push(`${name}: its body schema is not in the document`);
+      if (schema.querystring && !op.parameters?.some((p) => p.in === 'query') && hasProperties(schema.querystring))
+        problems.push(`${name}: its querystring schema is not in the document`);
+    }
+  }
+  return problems;
+}
+
+const hasProperties = (s: unknown) => Object.keys((s as { properties?: object }).properties ?? {}).length > 0;
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  const routes: RouteOptions[] = [];
+  let document: OpenApiDoc;
+
+  beforeAll(async () => {
+    t = await makeTestApp({}, undefined, { onRoute: (r) => routes.push(r) });
+    const res = await t.app.inject({ method: 'GET', url: OPENAPI_PATH }); // no credentials: the document is public
+    expect(res.statusCode).toBe(200);
+    document = res.json() as OpenApiDoc;
+  });
+  afterAll(async () => t.close());
+
+  it('describes every registered route (summary, tag, security, path parameters, body and query)', () => {
+    // The hook saw the routes (a broken hook would make the check below pass on nothing).
+    expect(routes.filter((r) => r.url.startsWith('/api/')).length).toBeGreaterThan(20);
+    const problems = undocumentedRoutes(routes, document);
+    expect(problems, `routes not described in ${OPENAPI_PATH}:\n${problems.join('\n')}`).toEqual([]);
+  });
+
+  it('names what a route lacks, route by route', () => {
+    const fake = [
+      { method: 'GET', url: '/api/v1/nothing', handler: () => undefined },
+      { method: 'POST', url: '/api/v1/nodes/:id/period/reset', schema: {}, handler: () => undefined },
+      { method: 'GET', url: '/api/v1/secret', schema: { hide: true }, handler: () => undefined },
+    ] as unknown as RouteOptions[];
+    const bare = { openapi: '3.0.3', paths: { '/api/v1/nodes/{id}/period/reset': { post: {} } } };
+    expect(undocumentedRoutes(fake, bare)).toEqual([
+      'GET /api/v1/nothing: has no schema; give it schema: { ...doc(tag, auth, summary), params/querystring/body }',
+      'POST /api/v1/nodes/:id/period/reset: has no summary (doc(tag, auth, summary) in its schema)',
+      'POST /api/v1/nodes/:id/period/reset: has no tag (doc(tag, auth, summary) in its schema)',
+      "POST /api/v1/nodes/:id/period/reset: declares no security ('admin' | 'node' | 'panel' | 'none' in doc(...))",
+      'POST /api/v1/nodes/:id/period/reset: path parameter "id" is not described (a params schema)',
+      'GET /api/v1/secret: hidden from the document (schema.hide), but it is an API route',
+    ]);
+  });
+
+  it('validates as OpenAPI 3 (and the validator does refuse a broken document)', async () => {
+    expect(document.openapi).toMatch(/^3\./);
+    const result = await new Validator().validate(structuredClone(document) as never);
+    expect(result.errors ?? [], JSON.stringify(result.errors, null, 1)).toEqual([]);
+    expect(result.valid).toBe(true);
+    const broken = structuredClone(document) as unknown as Record<string, unknown>;
+    delete broken.info;
+    expect((await new Validator().validate(broken as never)).valid).toBe(false);
+  });
+
+  it('declares who may call what: admin routes the admin token, the heartbeat a node token, health none', () => {
+    expect(document.paths['/api/v1/nodes'].get.security).toEqual([{ adminToken: [] }]);
+    expect(document.paths['/api/v1/agent/heartbeat'].post.security).toEqual([{ nodeToken: [] }]);
+    expect(document.paths['/healthz'].get.security).toEqual([]);
+    expect(document.paths[OPENAPI_PATH].get.security).toEqual([]);
+  });
+
+  it('rewriting schemas for OpenAPI 3.0 leaves the routes own schemas as they were (a tuple stays a tuple)', () => {
+    const hb = routes.find((r) => r.url === '/api/v1/agent/heartbeat') as RouteOptions;
+    const load = (hb.schema as { body: { properties: { load: { anyOf?: unknown[]; items?: unknown } } } }).body
+      .properties.load;
+    expect(JSON.stringify(load)).toContain('"items":[');
+    expect(JSON.stringify(document.paths['/api/v1/agent/heartbeat'].post)).not.toContain('"items":[');
+  });
+
+  it('holds no secret: neither the admin token nor a node token appears in it', async () => {
+    const node = await t.addNode();
+    const text = (await t.app.inject({ method: 'GET', url: OPENAPI_PATH })).body;
+    expect(text).not.toContain(ADMIN);
+    expect(text).not.toContain(node.token);
+  });
+});
