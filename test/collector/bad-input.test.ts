@@ -1,11 +1,14 @@
 /**
  * Throws well over 1,000 generated malformed requests at the app (seeded, so a failure reproduces) and checks:
  * never a 5xx, always a 4xx with a documented code (or the panel's own error body on panel routes), and the
- * database byte-for-byte unchanged.
+ * database byte-for-byte unchanged. Besides malformed bodies it covers what issue 10 found: encoded token names,
+ * loose path ids, unauthenticated large bodies, a seq far above the epoch's high-water, and counts at the 2^63-1
+ * edge of a node total and of a per-user row.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/collector/errors.js';
 import { HEARTBEAT_PATH } from '../../src/protocol/heartbeat.js';
+import { MAX_SEQ_AHEAD } from '../../src/protocol/seq-bound.js';
 import { UNIPROXY_PUSH_PATH } from '../../src/protocol/uniproxy.js';
 import { heartbeatBody, makeTestApp, ADMIN, type TestApp } from './app-helper.js';
 
@@ -51,6 +54,13 @@ describe('bad input', () => {
     // Some existing state the bad requests must not touch.
     const now = t.clock.now;
     await t.heartbeat(node.token, { records: [{ seq: 5, from: now - 10, to: now, rx: '100', tx: '200' }] });
+    // A per-user row at the 2^63-1 edge, for the overflow cases.
+    const edge = await t.app.inject({
+      method: 'POST',
+      url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`,
+      payload: '{"42":[9223372036854775807,0]}',
+    });
+    expect(edge.statusCode, edge.body).toBe(200);
     const db = t.store.db;
     const tables = (
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
@@ -297,6 +307,48 @@ describe('bad input', () => {
         headers: { authorization: `Bearer ${ADMIN}x` },
         kind: 'admin wrong token',
       }),
+      () => {
+        // The epoch holds seq 5: a token holder's jump far ahead (422), or past what the wire allows (400).
+        const b = valid();
+        (b.records as Array<Record<string, unknown>>)[0].seq = pick([
+          Number.MAX_SAFE_INTEGER,
+          5 + MAX_SEQ_AHEAD + 1,
+          4_000_000_000,
+          2 ** 53,
+        ]);
+        return { method: 'POST', url: HEARTBEAT_PATH, headers: auth(), payload: JSON.stringify(b), kind: 'huge seq' };
+      },
+      () => {
+        const b = valid();
+        // The node total is 100/200: any of these would pass 2^63-1 (or is no 64-bit count at all).
+        (b.records as Array<Record<string, unknown>>)[0][pick(['rx', 'tx'])] = pick([
+          '9223372036854775807',
+          '9223372036854775808',
+          '18446744073709551615',
+          '18446744073709551616',
+        ]);
+        return {
+          method: 'POST',
+          url: HEARTBEAT_PATH,
+          headers: auth(),
+          payload: JSON.stringify(b),
+          kind: 'overflow edge (node total)',
+        };
+      },
+      () => ({
+        method: 'POST',
+        url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`,
+        headers: pick([{}, { 'idempotency-key': `${node.id}:0123456789abcdef:${1 + Math.floor(rnd() * 1e6)}` }]),
+        // User 42 holds 2^63-1 already; 43 is new but its count is over the ceiling.
+        payload: pick([
+          '{"42":[1,0]}',
+          '{"42":[0,0],"43":[1,1],"42 ":[1,0],"042":[1,0]}',
+          '{"43":[9223372036854775808,0]}',
+          '{"43":[9223372036854775807,1],"43":[18446744073709551615,0]}',
+          '{"44":[5,5],"042":[0,1],"42":[1,1]}',
+        ]),
+        kind: 'overflow edge (per user)',
+      }),
     ];
 
     const kinds = new Map<string, number>();
@@ -310,7 +362,9 @@ describe('bad input', () => {
       expect(res.statusCode, ctx).toBeGreaterThanOrEqual(400);
       expect(res.statusCode, ctx).toBeLessThan(500);
       const body = res.json();
-      if (req.url.startsWith('/api/v1/server/')) expect(typeof body.message, ctx).toBe('string');
+      // Panel routes answer in the panel's shape, except TC_USER_COUNTER_OVERFLOW (ERRORS.md).
+      if (req.url.startsWith('/api/v1/server/') && body.error === undefined)
+        expect(typeof body.message, ctx).toBe('string');
       else expect(Object.keys(ERRORS), ctx).toContain(body.error.code);
     }
     expect(n).toBeGreaterThanOrEqual(1000);
