@@ -43,7 +43,8 @@ export const liveRoutes =
             'Live node updates for the dashboard (Server-Sent Events); see docs/dashboard.md',
           ),
           querystring: Type.Object({}, { additionalProperties: false }),
-          response: { 200: EventStream },
+          // By content type, so an OpenAPI document (@fastify/swagger) says text/event-stream, not JSON.
+          response: { 200: { content: { 'text/event-stream': { schema: EventStream } } } },
         },
       },
       async (req, reply) => {

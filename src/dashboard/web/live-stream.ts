@@ -13,12 +13,17 @@ export interface SseEvent {
 /** Splits SSE text into complete events; `rest` is the unfinished tail to prepend to the next chunk. */
 export function parseSse(text: string): { events: SseEvent[]; rest: string } {
   const events: SseEvent[] = [];
-  const blocks = text.split(/\r\n\r\n|\n\n|\r\r/);
-  const rest = blocks.pop() ?? '';
+  // Any of CRLF, LF, CR ends a line; a CR at the very end may be half of a CRLF split across chunks, so it waits.
+  const held = text.endsWith('\r') ? '\r' : '';
+  const blocks = text
+    .slice(0, text.length - held.length)
+    .replace(/\r\n|\r/g, '\n')
+    .split('\n\n');
+  const rest = (blocks.pop() ?? '') + held;
   for (const block of blocks) {
     let event = 'message';
     const data: string[] = [];
-    for (const line of block.split(/\r\n|\n|\r/)) {
+    for (const line of block.split('\n')) {
       if (line === '' || line.startsWith(':')) continue;
       const colon = line.indexOf(':');
       const field = colon < 0 ? line : line.slice(0, colon);

@@ -17,10 +17,10 @@ export interface LiveApp extends TestApp {
   metric(name: string): Promise<number | undefined>;
 }
 
-export async function startLiveApp(config: Record<string, unknown> = {}): Promise<LiveApp> {
+export async function startLiveApp(config: Record<string, unknown> = {}, port = 0): Promise<LiveApp> {
   const changes = new LocalNodeChanges();
   const t = await makeTestApp({ logLevel: 'debug', heartbeatIntervalSec: 10, ...config }, Date.now(), { changes });
-  const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const url = await t.app.listen({ host: '127.0.0.1', port });
   const seqs = new Map<string, number>();
   return {
     ...t,
