@@ -35,6 +35,8 @@ export const liveRoutes =
     app.get(
       LIVE_PATH,
       {
+        // A HEAD would take a stream slot and, its body being ignored, never even flush the headers.
+        exposeHeadRoute: false,
         schema: {
           ...doc(
             'nodes',

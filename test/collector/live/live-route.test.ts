@@ -165,6 +165,14 @@ describe('GET /api/v1/live', () => {
     live = undefined;
   });
 
+  it('answers only GET: HEAD and POST are 404 and take no stream slot', async () => {
+    live = await startLiveApp({ liveMaxStreams: 1 });
+    for (const method of ['HEAD', 'POST'])
+      expect((await fetch(`${live.url}/api/v1/live`, { method, headers: auth })).status).toBe(404);
+    expect(await live.metric('traffic_collector_live_streams')).toBe(0);
+    expect((await stream()).status).toBe(200);
+  });
+
   it('can be turned off: liveMaxStreams 0 refuses every stream, and the page keeps polling', async () => {
     live = await startLiveApp({ liveMaxStreams: 0 });
     expect((await stream()).status).toBe(503);
