@@ -165,10 +165,10 @@ describe('GET /api/v1/live', () => {
     live = undefined;
   });
 
-  it('answers only GET: HEAD and POST are 404 and take no stream slot', async () => {
+  it('answers only GET: HEAD and POST are 405 and take no stream slot', async () => {
     live = await startLiveApp({ liveMaxStreams: 1 });
     for (const method of ['HEAD', 'POST'])
-      expect((await fetch(`${live.url}/api/v1/live`, { method, headers: auth })).status).toBe(404);
+      expect((await fetch(`${live.url}/api/v1/live`, { method, headers: auth })).status, method).toBe(405);
     expect(await live.metric('traffic_collector_live_streams')).toBe(0);
     expect((await stream()).status).toBe(200);
   });
