@@ -164,6 +164,7 @@ export async function main(args: string[]): Promise<void> {
             default: 'applied' as const,
             describe: "Per-user bytes with the node's rate applied, as the panel bills them, or raw: as measured",
           })
+          .option('user', { type: 'number', describe: "Only this user's rows (with --by user or user-node)" })
           .option('format', { choices: REPORT_FORMATS, default: 'table' as const, describe: 'Output format' })
           .option('timezone', { type: 'string', describe: "IANA zone of the days (default: the collector's timezone)" })
           .option('out', { type: 'string', describe: 'Write the report to this file instead of standard output' }),
@@ -176,6 +177,7 @@ export async function main(args: string[]): Promise<void> {
             to: argv.to,
             by: argv.by,
             rate: argv.rate,
+            user: argv.user,
             format: argv.format,
             timezone: argv.timezone ?? cfg.timezone,
           });

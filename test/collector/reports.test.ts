@@ -121,6 +121,22 @@ function reportSuite(engine: string, db: () => Promise<string | undefined>, skip
         [9, b.id, '5', '5'],
       ]);
 
+      // user=: one user's rows only, filtered by the collector (the user view's Export downloads just these).
+      const one = await get(c, `/api/v1/reports?by=user-node&${range}&user=7&format=csv`);
+      expect(one.headers['content-disposition']).toContain(`traffic-user-node-user7-${ymd(D1)}_${ymd(D2)}.csv`);
+      expect(one.text.split('\r\n')).toEqual([
+        '\ufeffuser_id,node_id,node_name,upload,download,total',
+        `7,${a.id},"edge ""A"", Frankfurt",110,220,330`,
+        `7,${b.id},edge-b,2000,6000,8000`,
+        '',
+      ]);
+      const rawOne = JSON.parse((await get(c, `/api/v1/reports?by=user&${range}&user=9&rate=raw`)).text) as Json;
+      expect(rawOne.rows).toEqual([{ userId: 9, upload: '5', download: '5', total: '10' }]);
+      expect(JSON.parse((await get(c, `/api/v1/reports?by=user&${range}&user=12345`)).text).rows).toEqual([]);
+      const nodeByUser = await get(c, `/api/v1/reports?by=node&${range}&user=7`);
+      expect(nodeByUser.status).toBe(400);
+      expect(nodeByUser.text).toContain('TC_BAD_REPORT');
+
       const today = ymd(Date.now());
       const nodes = JSON.parse((await get(c, `/api/v1/reports?by=node&from=${ymd(D1)}&to=${today}`)).text) as {
         rows: Json[];
@@ -153,6 +169,11 @@ function reportSuite(engine: string, db: () => Promise<string | undefined>, skip
       expect(table).toMatch(/TOTAL\s+2121\s+6232\s+8353/);
       const raw = await c.cli(['report', '--by', 'user', '--from', ymd(D1), '--to', ymd(D2), '--rate', 'raw']);
       expect(raw).toMatch(/TOTAL\s+1116\s+3227\s+4343/);
+      const u8 = await c.cli(['report', '--by', 'user-node', '--from', ymd(D1), '--to', ymd(D2), '--user', '8']);
+      expect(u8).toMatch(/TOTAL\s+1\s+2\s+3/);
+      await expect(
+        c.cli(['report', '--by', 'user', '--from', ymd(D1), '--to', ymd(D2), '--user', 'x']),
+      ).rejects.toThrow(/user=NaN/);
     });
 
     it('keeps the rows of a removed node, named as such (rows with no node at all: store contract)', async () => {

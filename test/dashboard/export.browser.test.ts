@@ -1,7 +1,9 @@
 /**
  * The Export buttons in real headless Chromium against the real collector process: the rankings' and the user view's
  * CSV downloads carry the report API's header and exactly its rows for the days on screen, the token never appears in
- * a URL, and the page says which days the file covers. Screenshot: test-output/screenshots/export.png.
+ * a URL, and the page says which days the file covers. The collector runs at UTC+14 and the browser at UTC-8: the
+ * days on screen and in the files are the collector's days (the ones per-user traffic is booked on), not the
+ * browser's. The user view's file is filtered by the collector (user=). Screenshot: test-output/screenshots/export.png.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,16 +22,24 @@ let browser: Browser;
 let page: Page;
 const urls: string[] = [];
 
+const COLLECTOR_ZONE = 'Pacific/Kiritimati'; // UTC+14
+const BROWSER_ZONE = 'America/Los_Angeles'; // UTC-8: a different date for 22 hours of each day
 const pad = (n: number) => String(n).padStart(2, '0');
-const ymd = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-/** The local days the page's "Last N days" covers: N days back from today, today included. */
+const ymd = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+/** The collector's days the page's "Last N days" covers: N days back from its today, today included. */
 function lastDays(n: number): { from: string; to: string } {
-  const now = new Date();
-  return { from: ymd(new Date(now.getFullYear(), now.getMonth(), now.getDate() - (n - 1))), to: ymd(now) };
+  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: COLLECTOR_ZONE }).format(new Date()).split('-');
+  const today = Date.UTC(Number(y), Number(m) - 1, Number(d));
+  return { from: ymd(new Date(today - (n - 1) * 86_400_000)), to: ymd(new Date(today)) };
 }
 
-async function report(days: { from: string; to: string }, by: string, format: 'csv' | 'json'): Promise<string> {
-  const q = new URLSearchParams({ ...days, by, format });
+async function report(
+  days: { from: string; to: string },
+  by: string,
+  format: 'csv' | 'json',
+  extra: Record<string, string> = {},
+): Promise<string> {
+  const q = new URLSearchParams({ ...days, by, format, ...extra });
   const res = await fetch(`${collector.url}/api/v1/reports?${q}`, { headers: { authorization: `Bearer ${ADMIN}` } });
   // Decoded with its byte-order mark kept: the downloaded file must carry it too.
   const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
@@ -50,7 +60,7 @@ async function download(button: string): Promise<{ name: string; text: string }>
 beforeAll(async () => {
   await ensureBuilt();
   mkdirSync(SHOTS, { recursive: true });
-  collector = await startCollector({ adminToken: ADMIN });
+  collector = await startCollector({ adminToken: ADMIN, config: { timezone: COLLECTOR_ZONE } });
   const a = await collector.addNode({ name: 'tokyo-1' });
   const b = await collector.addNode({ name: 'berlin, "core"' });
   const tokyo = new FakeAgent(collector.url, a, [0.5, 0.5, 0.5], 3600);
@@ -60,7 +70,11 @@ beforeAll(async () => {
   await tokyo.pushUsers({ 42: [1024 * 1024, 2 * 1024 ** 3], 7: [10, 20], 9: [5, 6] });
   await berlin.pushUsers({ 42: [512, 1024], 9: [123_456_789, 987_654_321] });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page = await browser.newPage({
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    timezoneId: BROWSER_ZONE,
+  });
   page.on('request', (r) => urls.push(r.url()));
 }, 120_000);
 
@@ -112,6 +126,9 @@ describe('Export in the dashboard', () => {
     expect(want).toHaveLength(3);
     expect(want.some((l) => l.includes('"berlin, ""core"""'))).toBe(true);
     expect(file.text).toBe(`${BOM}${want.join('\r\n')}\r\n`);
+    // The collector filtered the rows (user=42), not the page.
+    expect(file.text).toBe(await report(days7, 'user-node', 'csv', { user: '42' }));
+    expect(urls.some((u) => u.includes('/api/v1/reports?') && u.includes('user=42'))).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'export.png'), fullPage: true });
   });
 

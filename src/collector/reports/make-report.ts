@@ -15,6 +15,8 @@ export interface ReportQuery {
   to?: string;
   by: ReportBy;
   rate: 'applied' | 'raw';
+  /** Only this user's rows (by=user or user-node). */
+  user?: number;
   format: ReportFormat;
   timezone: string;
 }
@@ -35,9 +37,13 @@ const TYPES: Record<ReportFormat, [string, string]> = {
 
 export async function makeReport(store: Store, q: ReportQuery): Promise<Report> {
   const range = parseReportRange(q);
+  if (q.user !== undefined && !(Number.isSafeInteger(q.user) && q.user >= 0 && q.user < 1e15))
+    throw new CollectorError('TC_BAD_REPORT', `user=${q.user}: a user id (a whole number of at most 15 digits)`);
+  if (q.user !== undefined && q.by === 'node')
+    throw new CollectorError('TC_BAD_REPORT', 'user= narrows a per-user report (by=user or by=user-node), not by=node');
   if (q.rate === 'raw' && q.by !== 'node') {
     // Rows stored before schema v7 at a rate other than 1 do not know their unrated bytes: never guessed.
-    const last = await store.lastDayWithoutRaw(Math.floor(range.fromMs / 1000), Math.floor(range.toMs / 1000));
+    const last = await store.lastDayWithoutRaw(Math.floor(range.fromMs / 1000), Math.floor(range.toMs / 1000), q.user);
     if (last !== null) {
       const day = localDate(last * 1000, range.timezone);
       throw new CollectorError(
@@ -46,7 +52,8 @@ export async function makeReport(store: Store, q: ReportQuery): Promise<Report> 
       );
     }
   }
-  const gen = formatReport(reportRows(store, range, q.by, q.rate), { by: q.by, range, rate: q.rate }, q.format);
+  const rows = reportRows(store, range, q.by, { rate: q.rate, userId: q.user });
+  const gen = formatReport(rows, { by: q.by, range, rate: q.rate }, q.format);
   const first = await gen.next();
   async function* chunks(): AsyncGenerator<string> {
     if (!first.done) yield first.value;
@@ -56,7 +63,7 @@ export async function makeReport(store: Store, q: ReportQuery): Promise<Report> 
   return {
     range,
     contentType,
-    filename: `traffic-${q.by}-${range.firstDay}_${range.lastDay}.${ext}`,
+    filename: `traffic-${q.by}${q.user === undefined ? '' : `-user${q.user}`}-${range.firstDay}_${range.lastDay}.${ext}`,
     chunks: chunks(),
   };
 }

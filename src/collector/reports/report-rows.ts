@@ -9,7 +9,7 @@
  */
 import { localParts, nextPeriodStart, periodStart } from '../../common/calendar.js';
 import { CollectorError } from '../errors.js';
-import type { NodeInfo, Store, UserNodeKey } from '../store/store.js';
+import type { NodeInfo, Store, UserNodeKey, UserNodePageOptions } from '../store/store.js';
 import type { ReportRange } from './report-range.js';
 
 export type ReportBy = 'node' | 'user' | 'user-node';
@@ -77,14 +77,14 @@ export async function* nodeRows(store: Store, range: ReportRange): AsyncGenerato
 export async function* userNodeRows(
   store: Store,
   range: ReportRange,
-  rate: 'applied' | 'raw' = 'applied',
+  opts: UserNodePageOptions = {},
 ): AsyncGenerator<UserNodeReportRow> {
   const names = new Map((await store.listNodes()).map((n) => [n.id, n.name]));
   const fromSec = Math.floor(range.fromMs / 1000);
   const toSec = Math.floor(range.toMs / 1000);
   let after: UserNodeKey | null = null;
   for (;;) {
-    const page = await store.userNodeTotalsPage(fromSec, toSec, after, PAGE, rate);
+    const page = await store.userNodeTotalsPage(fromSec, toSec, after, PAGE, opts);
     for (const r of page) {
       yield {
         userId: r.userId,
@@ -102,10 +102,10 @@ export async function* userNodeRows(
 export async function* userRows(
   store: Store,
   range: ReportRange,
-  rate: 'applied' | 'raw' = 'applied',
+  opts: UserNodePageOptions = {},
 ): AsyncGenerator<UserRow> {
   let cur: UserRow | null = null;
-  for await (const r of userNodeRows(store, range, rate)) {
+  for await (const r of userNodeRows(store, range, opts)) {
     if (cur && cur.userId === r.userId) {
       cur.u += r.u;
       cur.d += r.d;
@@ -121,12 +121,12 @@ export function reportRows(
   store: Store,
   range: ReportRange,
   by: ReportBy,
-  rate: 'applied' | 'raw' = 'applied',
+  opts: UserNodePageOptions = {},
 ): AsyncGenerator<ReportRow> {
   checkReportable(by, range);
   return by === 'node'
     ? nodeRows(store, range)
     : by === 'user'
-      ? userRows(store, range, rate)
-      : userNodeRows(store, range, rate);
+      ? userRows(store, range, opts)
+      : userNodeRows(store, range, opts);
 }

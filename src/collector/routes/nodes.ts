@@ -41,6 +41,8 @@ export const nodeRoutes =
           heartbeatIntervalSec: ctx.config.heartbeatIntervalSec,
           // A page kept current by GET /api/v1/live marks nodes offline itself, on the collector's rule (views.ts).
           offlineAfterMs: offlineAfterMs(ctx.config),
+          // The zone of the per-user days: the dashboard's day ranges and report exports follow it.
+          timezone: ctx.config.timezone,
         };
       },
     );

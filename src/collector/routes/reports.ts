@@ -22,6 +22,9 @@ const ReportQuerySchema = Type.Object(
     to: Type.Optional(Type.String({ description: 'Last day, YYYY-MM-DD, included' })),
     by: literals(REPORT_BY),
     rate: Type.Optional(Type.Union([Type.Literal('applied'), Type.Literal('raw')], { default: 'applied' })),
+    user: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 999_999_999_999_999, description: "Only this user's rows" }),
+    ),
     format: Type.Optional(literals(REPORT_FORMATS)),
     timezone: Type.Optional(Type.String({ description: "IANA zone of the days (default: the collector's timezone)" })),
   },

@@ -277,18 +277,25 @@ export interface Store {
     toSec: number,
     after: UserNodeKey | null,
     limit: number,
-    rate?: 'applied' | 'raw',
+    opts?: UserNodePageOptions,
   ): Promise<UserNodeRow[]>;
   /**
    * The last day (record_at, unix seconds) in [fromSec, toSec) holding a per-user row whose raw (unrated) bytes are
    * unknown (stored before schema v7 at a rate other than 1), or null when every row there knows them.
    */
-  lastDayWithoutRaw(fromSec: number, toSec: number): Promise<number | null>;
+  lastDayWithoutRaw(fromSec: number, toSec: number, userId?: number): Promise<number | null>;
   /**
    * One page of daily per-user-per-node traffic (u + d of every rate, one row per day), for the unusual-traffic
    * rule: rows of a node only (no legacy rows), in (user, node, day) order strictly after `after`, at most `limit`.
    */
   userNodeDailyPage(fromSec: number, toSec: number, after: UserNodeDay | null, limit: number): Promise<UserNodeDay[]>;
+}
+
+export interface UserNodePageOptions {
+  /** applied (default): u and d as booked, the node rate applied; raw: as measured (NULL rows count as 0). */
+  rate?: 'applied' | 'raw';
+  /** Only this user's rows. */
+  userId?: number;
 }
 
 export interface UserNodeDay {

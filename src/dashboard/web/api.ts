@@ -41,6 +41,8 @@ export interface FleetSnapshot {
   heartbeatIntervalSec: number | null;
   /** How long after its last heartbeat the collector still counts a node online (null from an older collector). */
   offlineAfterMs: number | null;
+  /** The collector's time zone (its per-user days), when it says. */
+  timezone: string | null;
 }
 
 export interface ApiOptions {
@@ -87,8 +89,9 @@ export class Api {
   }
 
   /** The billing report for whole days `from`..`to` (YYYY-MM-DD, `to` included, in the collector's zone) as CSV. */
-  reportCsv(by: 'node' | 'user' | 'user-node', from: string, to: string): Promise<Blob> {
+  reportCsv(by: 'node' | 'user' | 'user-node', from: string, to: string, userId?: number): Promise<Blob> {
     const q = new URLSearchParams({ from, to, by, format: 'csv' });
+    if (userId !== undefined) q.set('user', String(userId));
     return this.getCsv(`/api/v1/reports?${q}`);
   }
 
@@ -102,6 +105,7 @@ export class Api {
       serverTime: typeof o.serverTime === 'number' ? o.serverTime : Date.now(),
       heartbeatIntervalSec: typeof interval === 'number' && interval > 0 ? interval : null,
       offlineAfterMs: typeof o.offlineAfterMs === 'number' && o.offlineAfterMs > 0 ? o.offlineAfterMs : null,
+      timezone: typeof o.timezone === 'string' ? o.timezone : null,
     };
   }
 

@@ -1,4 +1,5 @@
 /** Tiny DOM helpers shared by the small panels (the fleet table has its own, tuned path). */
+import { isValidTimeZone, localMidnight, localParts } from '../../common/calendar.js';
 
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -44,8 +45,30 @@ export function fillRows(
   tbody.replaceChildren(frag);
 }
 
-/** Local midnight `daysBack` days before today, and the next local midnight: a [from, to) range in unix ms. */
-export function dayRange(days: number, now = Date.now()): { from: number; to: number } {
+let zone: string | null = null;
+
+/**
+ * The collector's time zone (GET /api/v1/nodes says it). Per-user traffic is booked on the collector's local days,
+ * so the dashboard's day ranges and its report exports are counted in that zone, not the browser's.
+ */
+export function setCollectorZone(timeZone: unknown): void {
+  zone = typeof timeZone === 'string' && isValidTimeZone(timeZone) ? timeZone : null;
+}
+export const collectorZone = (): string | null => zone;
+
+/**
+ * The last `days` whole days up to today, as a [from, to) range in unix ms: midnight `days - 1` days before today
+ * and the next midnight, in the collector's zone (the browser's until the collector has said which).
+ */
+export function dayRange(days: number, now = Date.now(), timeZone = zone): { from: number; to: number } {
+  if (timeZone) {
+    const p = localParts(now, timeZone);
+    const at = (offset: number) => {
+      const d = new Date(Date.UTC(p.year, p.month - 1, p.day + offset));
+      return localMidnight(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), timeZone);
+    };
+    return { from: at(-(days - 1)), to: at(1) };
+  }
   const d = new Date(now);
   const today = new Date(d.getFullYear(), d.getMonth(), d.getDate());
   const from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - (days - 1)).getTime();

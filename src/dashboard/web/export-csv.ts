@@ -2,14 +2,27 @@
  * The "Export" buttons: the billing report (GET /api/v1/reports, CSV) for the days on screen, fetched with the
  * bearer token in a header (never in a URL) and handed to the browser as a download through a temporary object URL.
  */
+import { localParts } from '../../common/calendar.js';
 import type { Api } from './api.js';
+import { collectorZone } from './dom.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const ymd = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+/** The date of an instant in `timeZone` (the collector's), or in the browser's zone when null. */
+function ymd(ms: number, timeZone: string | null): string {
+  if (timeZone) {
+    const p = localParts(ms, timeZone);
+    return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+  }
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
 
-/** The local days (YYYY-MM-DD, both included) that cover a [from, to) range in unix ms. */
-export function reportDays(range: { from: number; to: number }): { from: string; to: string } {
-  return { from: ymd(new Date(range.from)), to: ymd(new Date(Math.max(range.from, range.to - 1))) };
+/** The days (YYYY-MM-DD, both included, in the collector's zone) that cover a [from, to) range in unix ms. */
+export function reportDays(
+  range: { from: number; to: number },
+  timeZone = collectorZone(),
+): { from: string; to: string } {
+  return { from: ymd(range.from, timeZone), to: ymd(Math.max(range.from, range.to - 1), timeZone) };
 }
 
 /** "2026-11-01 – 2026-11-30", or one date when the range is one day. */
@@ -32,13 +45,6 @@ export function csvRecords(text: string): string[] {
   return out;
 }
 
-/** The header record and the records whose first field is `userId` (a user-node report narrowed to one user). */
-export function onlyUser(csv: string, userId: number): string {
-  const [head = '', ...rows] = csvRecords(csv);
-  const prefix = `${userId},`;
-  return head + rows.filter((r) => r.startsWith(prefix)).join('');
-}
-
 /** Hands `blob` to the browser as a file named `filename`. */
 export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
@@ -57,21 +63,15 @@ export interface ExportRequest {
   by: 'user' | 'user-node';
   days: { from: string; to: string };
   filename: string;
-  /** Narrows a user-node report to one user (the report API has no user filter). */
+  /** Only this user's rows (the collector filters: report user=). */
   userId?: number;
 }
 
 /** Fetches the report and saves it; resolves to the number of data rows in the file. */
 export async function exportReport(req: ExportRequest): Promise<number> {
-  let blob = await req.api.reportCsv(req.by, req.days.from, req.days.to);
-  let text = await blob.text();
-  if (req.userId !== undefined) {
-    text = onlyUser(text, req.userId);
-    // Blob.text() drops the byte-order mark; put it back so spreadsheets still read the file as UTF-8.
-    blob = new Blob([`\ufeff${text}`], { type: 'text/csv;charset=utf-8' });
-  }
+  const blob = await req.api.reportCsv(req.by, req.days.from, req.days.to, req.userId);
   saveBlob(blob, req.filename);
-  return Math.max(0, csvRecords(text).length - 1);
+  return Math.max(0, csvRecords(await blob.text()).length - 1);
 }
 
 /** Wires an Export button and its note: the note says which days the file covers, then how it went. */

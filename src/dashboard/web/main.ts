@@ -18,7 +18,7 @@ import { toNodeView } from './model.js';
 import { UserView } from './user-view.js';
 import { QuotaPanels } from './quota-panels.js';
 import { quotaForNode } from './quota-model.js';
-import { must } from './dom.js';
+import { collectorZone, must, setCollectorZone } from './dom.js';
 import { plural } from './format.js';
 
 const $ = <T extends HTMLElement>(sel: string): T => must(document.querySelector<T>(sel), sel);
@@ -104,6 +104,11 @@ async function refreshFleet(): Promise<void> {
   if (firstFill) performance.mark('fleet-data');
   heartbeatSec = res.heartbeatIntervalSec;
   offlineAfterMs = res.offlineAfterMs;
+  if (res.timezone !== collectorZone()) {
+    setCollectorZone(res.timezone);
+    rankings.zoneChanged();
+    userView.zoneChanged();
+  }
   clockSkew = res.serverTime - Date.now();
   // A row the stream brought is kept when it is newer than this reload (which may have been read before it landed).
   const held = new Map(nodes.map((n) => [n.id, n]));

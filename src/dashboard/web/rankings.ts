@@ -18,6 +18,7 @@ export class Rankings {
   private readonly userBody: HTMLTableSectionElement;
   private readonly windowSel: HTMLSelectElement;
   private readonly rangeSel: HTMLSelectElement;
+  private readonly exporter: { describe: () => void };
 
   constructor(
     root: HTMLElement,
@@ -28,7 +29,7 @@ export class Rankings {
     this.windowSel = must(root.querySelector<HTMLSelectElement>('#rank-window'), '#rank-window');
     this.rangeSel = must(root.querySelector<HTMLSelectElement>('#rank-range'), '#rank-range');
     this.windowSel.addEventListener('change', () => void this.refreshNodes().catch(opts.onError));
-    const exporter = wireExport(
+    this.exporter = wireExport(
       must(root.querySelector<HTMLButtonElement>('#rank-export'), '#rank-export'),
       must(root.querySelector<HTMLElement>('#rank-export-note'), '#rank-export-note'),
       () => reportDays(dayRange(Number(this.rangeSel.value))),
@@ -38,13 +39,19 @@ export class Rankings {
       },
     );
     this.rangeSel.addEventListener('change', () => {
-      exporter.describe();
+      this.exporter.describe();
       void this.refreshUsers().catch(opts.onError);
     });
     root.addEventListener('click', (e) => this.onActivate(e.target));
     root.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') this.onActivate(e.target);
     });
+  }
+
+  /** The collector's zone became known (or changed): the days on screen are counted in it. */
+  zoneChanged(): void {
+    this.exporter.describe();
+    void this.refreshUsers().catch(this.opts.onError);
   }
 
   async refresh(): Promise<void> {

@@ -8,6 +8,7 @@ export class UserView {
   private readonly form: HTMLFormElement;
   private readonly input: HTMLInputElement;
   private readonly rangeSel: HTMLSelectElement;
+  private readonly exporter: { describe: () => void };
   private readonly body: HTMLTableSectionElement;
   private readonly summary: HTMLElement;
 
@@ -25,7 +26,7 @@ export class UserView {
       e.preventDefault();
       void this.lookUp();
     });
-    const exporter = wireExport(
+    this.exporter = wireExport(
       must(root.querySelector<HTMLButtonElement>('#user-export'), '#user-export'),
       must(root.querySelector<HTMLElement>('#user-export-note'), '#user-export-note'),
       () => reportDays(dayRange(Number(this.rangeSel.value))),
@@ -38,9 +39,15 @@ export class UserView {
       },
     );
     this.rangeSel.addEventListener('change', () => {
-      exporter.describe();
+      this.exporter.describe();
       if (this.input.value) void this.lookUp();
     });
+  }
+
+  /** The collector's zone became known (or changed): the days on screen are counted in it. */
+  zoneChanged(): void {
+    this.exporter.describe();
+    if (this.input.value) void this.lookUp();
   }
 
   /** Fills the form with `id` and looks it up (from a click in the user ranking). */

@@ -55,6 +55,7 @@ import type {
   Traffic,
   UserNodeDay,
   UserNodeKey,
+  UserNodePageOptions,
   UserNodeRow,
   UserNodeTotal,
   UserPush,
@@ -511,15 +512,19 @@ export class PostgresStore implements Store {
     toSec: number,
     after: UserNodeKey | null,
     limit: number,
-    rate: 'applied' | 'raw' = 'applied',
+    opts: UserNodePageOptions = {},
   ): Promise<UserNodeRow[]> {
     const afterServer = after ? (after.serverId ?? -1) : -2;
-    const sql = rate === 'raw' ? Q.userNodeRawTotalsPage : Q.userNodeTotalsPage;
-    return (await this.rows(sql, [fromSec, toSec, after?.userId ?? -1, afterServer, limit])).map(toUserNodeRow);
+    const sql = opts.rate === 'raw' ? Q.userNodeRawTotalsPage : Q.userNodeTotalsPage;
+    const users = [opts.userId ?? 0, opts.userId ?? Number.MAX_SAFE_INTEGER];
+    return (await this.rows(sql, [fromSec, toSec, after?.userId ?? -1, afterServer, limit, ...users])).map(
+      toUserNodeRow,
+    );
   }
 
-  async lastDayWithoutRaw(fromSec: number, toSec: number): Promise<number | null> {
-    const day = (await this.rows(Q.lastDayWithoutRaw, [fromSec, toSec]))[0]?.day;
+  async lastDayWithoutRaw(fromSec: number, toSec: number, userId?: number): Promise<number | null> {
+    const users = [userId ?? 0, userId ?? Number.MAX_SAFE_INTEGER];
+    const day = (await this.rows(Q.lastDayWithoutRaw, [fromSec, toSec, ...users]))[0]?.day;
     return day === null || day === undefined ? null : num(day);
   }
 }

@@ -416,12 +416,14 @@ export const Q = {
     'SELECT node_id, SUM(rx)::text AS rx, SUM(tx)::text AS tx FROM traffic_hourly WHERE hour >= $1 AND hour < $2 GROUP BY node_id',
   userNodeTotalsPage: `SELECT user_id, server_id, SUM(u)::text AS u, SUM(d)::text AS d FROM stat_user
     WHERE record_at >= $1 AND record_at < $2 AND (user_id, COALESCE(server_id, -1)) > ($3, $4)
+      AND user_id BETWEEN $6 AND $7
     GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT $5`,
   userNodeRawTotalsPage: `SELECT user_id, server_id, SUM(raw_u)::text AS u, SUM(raw_d)::text AS d FROM stat_user
     WHERE record_at >= $1 AND record_at < $2 AND (user_id, COALESCE(server_id, -1)) > ($3, $4)
+      AND user_id BETWEEN $6 AND $7
     GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT $5`,
   lastDayWithoutRaw:
-    'SELECT MAX(record_at) AS day FROM stat_user WHERE record_at >= $1 AND record_at < $2 AND raw_u IS NULL',
+    'SELECT MAX(record_at) AS day FROM stat_user WHERE record_at >= $1 AND record_at < $2 AND user_id BETWEEN $3 AND $4 AND raw_u IS NULL',
   userNodeDailyPage: `SELECT user_id, server_id, record_at, (SUM(u) + SUM(d))::text AS bytes FROM stat_user
     WHERE record_at >= $1 AND record_at < $2 AND server_id IS NOT NULL AND (user_id, server_id, record_at) > ($3, $4, $5)
     GROUP BY user_id, server_id, record_at ORDER BY user_id, server_id, record_at LIMIT $6`,

@@ -59,6 +59,7 @@ import type {
   Traffic,
   UserNodeDay,
   UserNodeKey,
+  UserNodePageOptions,
   UserNodeRow,
   UserNodeTotal,
   UserPush,
@@ -573,9 +574,11 @@ export class SqliteStore implements Store {
     toSec: number,
     after: UserNodeKey | null,
     limit: number,
-    rate: 'applied' | 'raw' = 'applied',
+    opts: UserNodePageOptions = {},
   ): Promise<UserNodeRow[]> {
-    const rows = this.s[rate === 'raw' ? 'userNodeRawTotalsPage' : 'userNodeTotalsPage'].all({
+    const rows = this.s[opts.rate === 'raw' ? 'userNodeRawTotalsPage' : 'userNodeTotalsPage'].all({
+      userFrom: opts.userId ?? 0,
+      userTo: opts.userId ?? Number.MAX_SAFE_INTEGER,
       from: fromSec,
       to: toSec,
       afterUser: after?.userId ?? -1,
@@ -585,8 +588,9 @@ export class SqliteStore implements Store {
     return rows.map(toUserNodeRow);
   }
 
-  async lastDayWithoutRaw(fromSec: number, toSec: number): Promise<number | null> {
-    const day = (this.s.lastDayWithoutRaw.get(fromSec, toSec) as Row).day;
+  async lastDayWithoutRaw(fromSec: number, toSec: number, userId?: number): Promise<number | null> {
+    const users = [userId ?? 0, userId ?? Number.MAX_SAFE_INTEGER];
+    const day = (this.s.lastDayWithoutRaw.get(fromSec, toSec, ...users) as Row).day;
     return day === null || day === undefined ? null : num(day);
   }
 
