@@ -74,7 +74,7 @@ afterAll(async () => {
 async function openNode(name: string): Promise<void> {
   await page.click(`#fleet tbody tr:has-text("${name}")`);
   await expect.poll(() => page.textContent('#node-dialog [data-field="title"]')).toContain(name);
-  await expect.poll(() => page.$$eval('#node-dialog .uplot', (e) => e.length)).toBe(2);
+  await expect.poll(() => page.$$eval('#node-dialog [data-field="charts"] .uplot', (e) => e.length)).toBe(2);
 }
 
 async function closeDialog(): Promise<void> {
@@ -84,7 +84,7 @@ async function closeDialog(): Promise<void> {
 
 /** Per chart: the marker points the chart says it drew, the colour of the canvas there, and the listed findings. */
 function chartMarks(p: Page) {
-  return p.$$eval('#node-dialog .chart', (boxes) =>
+  return p.$$eval('#node-dialog [data-field="charts"] .chart', (boxes) =>
     boxes.map((box) => {
       const root = box.querySelector<HTMLElement>('.uplot');
       const canvas = box.querySelector('canvas');
