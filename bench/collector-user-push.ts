@@ -1,8 +1,10 @@
 /**
  * Per-user rows ingested per second by the collector on SQLite (Xboard push over HTTP keep-alive, 10,000 users per
  * push, each push a new Idempotency-Key), next to the same rows upserted straight into better-sqlite3 in one
- * transaction per push, in the same run; prints both and the ratio.
- *   npx tsx bench/collector-user-push.ts [--runs=3] [--pushes=30] [--users=10000]
+ * transaction per push, in the same run; prints both and the ratio. Then the same pushes into one collector on
+ * PostgreSQL (a throwaway cluster with its durable defaults, scripts/pg-throwaway.sh; --pg-fast: the tests' settings)
+ * and into two collector processes sharing its database, each taking the pushes of its own node at the same time.
+ *   npx tsx bench/collector-user-push.ts [--runs=3] [--pushes=30] [--users=10000] [--engines=sqlite,postgres]
  * Both sides are timed the same way: the first push (all inserts) is a warm-up, the other pushes are timed. The load
  * average is printed at start and end.
  */
@@ -14,11 +16,19 @@ import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { MIGRATIONS } from '../src/collector/store/sqlite/sql.js';
 import { UNIPROXY_PUSH_PATH } from '../src/protocol/uniproxy.js';
-import { arg, ask, median, startBenchServer, stop } from './collector-bench-util.js';
+import { startBenchPg } from './bench-pg.js';
+import { reportFigures } from './bench-result.js';
+import { arg, ask, median, startBenchServer, stop, strArg, type BenchServer } from './collector-bench-util.js';
 
 const runs = arg('runs', 3);
 const pushes = arg('pushes', 30);
 const users = arg('users', 10_000);
+
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+const pg = strArg('engines', 'sqlite,postgres').split(',').includes('postgres') ? startBenchPg() : undefined;
 
 function body(p: number): string {
   const o: Record<string, [number, number]> = {};
@@ -55,14 +65,15 @@ function direct(bodies: string[]): number {
   return ((bodies.length - 1) * users) / s;
 }
 
-async function run(i: number) {
-  const bodies = Array.from({ length: pushes }, (_, p) => body(p));
-  const col = await startBenchServer('collector', 1);
-  const node = col.tokens[0];
+/**
+ * Pushes `bodies` to `server` for `node` one after another (as a node's agent does), the first as a warm-up; the
+ * rows per second of the timed pushes.
+ */
+async function pushAll(server: BenchServer, node: BenchServer['tokens'][number], bodies: string[]): Promise<number> {
   const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
   const send = async (p: number) => {
     const res = await request(
-      `${col.address}${UNIPROXY_PUSH_PATH}?node_id=${node.id}&node_type=vmess&token=${node.token}`,
+      `${server.address}${UNIPROXY_PUSH_PATH}?node_id=${node.id}&node_type=vmess&token=${node.token}`,
       {
         method: 'POST',
         dispatcher,
@@ -75,28 +86,65 @@ async function run(i: number) {
   };
   await send(0); // warm-up (first rows are inserts; later ones the accumulating upsert)
   const t = performance.now();
-  for (let p = 1; p < pushes; p++) await send(p);
-  const viaHttp = ((pushes - 1) * users) / ((performance.now() - t) / 1000);
-  const counted = await ask<{ userRows: number }>(col.child, 'count');
-  await stop(col.child);
+  for (let p = 1; p < bodies.length; p++) await send(p);
+  const rate = ((bodies.length - 1) * users) / ((performance.now() - t) / 1000);
   await dispatcher.close();
-  if (counted.userRows !== users) throw new Error(`expected ${users} rows, found ${counted.userRows}`);
-  const straight = direct(bodies);
-  console.log(
-    `run ${i}: collector rows/s ${viaHttp.toFixed(0)}  direct better-sqlite3 rows/s ${straight.toFixed(0)}  ratio ${(viaHttp / straight).toFixed(3)}`,
-  );
-  return { viaHttp, straight };
+  return rate;
 }
 
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
+async function run(i: number) {
+  const bodies = Array.from({ length: pushes }, (_, p) => body(p));
+  const col = await startBenchServer('collector', 1);
+  const viaHttp = await pushAll(col, col.tokens[0], bodies);
+  const counted = await ask<{ userRows: number }>(col.child, 'count');
+  await stop(col.child);
+  if (counted.userRows !== users) throw new Error(`expected ${users} rows, found ${counted.userRows}`);
+  const straight = direct(bodies);
+  const r: Record<string, number> = { viaHttp, straight };
+  let pgText = '';
+  if (pg) {
+    // A fresh database per run: one collector (node 1), then two collectors sharing it (nodes 2 and 3 at once).
+    const url = await pg.database(`bench_users_${i}`);
+    const a = await startBenchServer('collector', 3, 'off', url);
+    const b = await startBenchServer('collector', 0, 'off', url);
+    r.pg1 = await pushAll(a, a.tokens[0], bodies);
+    const [x, y] = await Promise.all([pushAll(a, a.tokens[1], bodies), pushAll(b, a.tokens[2], bodies)]);
+    r.pg2 = x + y;
+    const pgRows = await ask<{ userRows: number }>(a.child, 'count');
+    await stop(a.child);
+    await stop(b.child);
+    if (pgRows.userRows !== 3 * users)
+      throw new Error(`PostgreSQL: expected ${3 * users} rows, found ${pgRows.userRows}`);
+    pgText = `  PostgreSQL one collector rows/s ${r.pg1.toFixed(0)}  two collectors ${r.pg2.toFixed(0)}  two / one ${(r.pg2 / r.pg1).toFixed(3)}`;
+  }
+  console.log(
+    `run ${i}: collector rows/s ${viaHttp.toFixed(0)}  direct better-sqlite3 rows/s ${straight.toFixed(0)}  ratio ${(viaHttp / straight).toFixed(3)}${pgText}  (load ${load()})`,
+  );
+  return r;
+}
+
 console.log(`${cpus().length} CPUs, load average at start: ${load()}`);
 const results = [];
 for (let i = 1; i <= runs; i++) results.push(await run(i));
+pg?.stop();
 const a = median(results.map((r) => r.viaHttp));
 const b = median(results.map((r) => r.straight));
+const ratio = median(results.map((r) => r.viaHttp / r.straight));
+let pgText = '';
+const figures: Parameters<typeof reportFigures>[1] = [
+  { name: 'per-user rows/s, collector on SQLite', value: a, unit: '/s', goal: { min: 200_000 } },
+  { name: 'per-user rows/s, collector on SQLite / direct better-sqlite3', value: ratio, unit: 'x', goal: { min: 0.5 } },
+];
+if (pg) {
+  const p1 = median(results.map((r) => r.pg1));
+  const p2 = median(results.map((r) => r.pg2));
+  const two = median(results.map((r) => r.pg2 / r.pg1));
+  pgText = `; PostgreSQL one collector ${p1.toFixed(0)} rows/s, two collectors ${p2.toFixed(0)} rows/s, two / one ${two.toFixed(3)}`;
+  figures.push({ name: 'per-user rows/s, one collector on PostgreSQL', value: p1, unit: '/s' });
+  figures.push({ name: 'per-user rows/s, two collectors on PostgreSQL', value: p2, unit: '/s' });
+  figures.push({ name: 'per-user rows/s, two collectors / one on PostgreSQL', value: two, unit: 'x' });
+}
 console.log(
-  `median of ${runs}: collector ${a.toFixed(0)} rows/s, direct better-sqlite3 ${b.toFixed(0)} rows/s, ratio ${(a / b).toFixed(3)} (goal >= 200000 and >= 0.5); load average at end: ${load()}`,
+  `median of ${runs} (ratios: median of per-run ratios): collector ${a.toFixed(0)} rows/s, direct better-sqlite3 ${b.toFixed(0)} rows/s, ratio ${ratio.toFixed(3)} (goal >= 200000 and >= 0.5)${pgText}; load average at end: ${load()}`,
 );
+reportFigures('collector-user-push', figures);
