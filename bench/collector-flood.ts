@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { startAgent } from '../test/support/agent-binary.js';
 import { startCollector } from '../test/support/collector-process.js';
 import { ProcFixture } from '../test/support/proc-fixture.js';
+import { reportFigures } from './bench-result.js';
 
 const SECONDS = Number(process.env.FLOOD_SECONDS ?? 20);
 const CLIENTS = Number(process.env.FLOOD_CLIENTS ?? 4);
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
   relay.take();
 
   const rows: string[] = [];
+  const figures: Parameters<typeof reportFigures>[1] = [];
   let idle: { h99: number; b99: number } | undefined;
   try {
     for (const phase of ['idle', 'unauth', 'auth'] as const) {
@@ -166,6 +168,22 @@ async function main(): Promise<void> {
       const b50 = pct(beats, 50);
       const b99 = pct(beats, 99);
       if (phase === 'idle') idle = { h99, b99 };
+      figures.push(
+        {
+          name: `flood ${phase}: /healthz p99`,
+          value: h99,
+          unit: 'ms',
+          ...(phase === 'unauth' ? { goal: { max: 50 } } : {}),
+        },
+        {
+          name: `flood ${phase}: heartbeat p99`,
+          value: b99,
+          unit: 'ms',
+          ...(phase === 'idle' ? {} : { goal: { max: 250 } }),
+        },
+      );
+      if (phase === 'auth')
+        figures.push({ name: 'flood auth: collector peak RSS', value: peak / 1024, unit: 'MB', goal: { max: 300 } });
       const ratio = (v: number, base: number | undefined) => (base ? ` (x${(v / base).toFixed(1)} idle)` : '');
       rows.push(
         [
@@ -188,6 +206,7 @@ async function main(): Promise<void> {
     await collector.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  reportFigures('collector-flood', figures);
   process.stdout.write(
     `\ngoals: unauth /healthz p99 < 50 ms, heartbeat p99 < 250 ms; auth peak RSS < 300 MB (${SECONDS} s per phase, ${CLIENTS} clients, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
   );

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { launchChromium } from '../test/dashboard/support/browser.js';
 import { ensureBuilt, removeDir, startCollector, tempDir } from '../test/dashboard/support/collector.js';
 import { dbIn, measureFleetOnce, median, seedFleet, type FleetRun } from '../test/dashboard/support/fleet-bench.js';
+import { reportFigures } from './bench-result.js';
 
 const { values } = parseArgs({
   options: { nodes: { type: 'string', default: '1000' }, runs: { type: 'string', default: '7' } },
@@ -38,6 +39,9 @@ try {
   }
   const filled = median(results.map((r) => r.filledMs));
   console.log(`\n${nodes} nodes: navigation -> filled table, median of ${runs}: ${filled} ms (goal < 500 ms)`);
+  reportFigures('dashboard-fleet', [
+    { name: `dashboard, ${nodes} nodes: navigation to filled table`, value: filled, unit: 'ms', goal: { max: 500 } },
+  ]);
   console.log(
     `load average ${loadavg()
       .map((l) => l.toFixed(2))

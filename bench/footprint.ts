@@ -34,6 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configObject, TOKEN } from '../test/agent/helpers/agent-cli.js';
 import { startHeartbeatServer } from '../test/support/heartbeat-server.js';
+import { reportFigures } from './bench-result.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -331,6 +332,11 @@ async function main(): Promise<void> {
       `(vnstatd updates every 2 s, its shortest; CPU is from /proc/PID/stat in ${1000 / CLK_TCK} ms clock ticks)`,
     );
     if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    reportFigures('footprint', [
+      { name: 'agent / node_exporter CPU', value: result.ratios.cpuAgentOverNodeExporter, unit: 'x', goal: { max: 1 } },
+      { name: 'agent RSS, steady (median)', value: a.rssMedianMB, unit: 'MB', goal: { max: 60 } },
+      { name: 'agent RSS, peak', value: a.rssPeakMB, unit: 'MB', goal: { max: 70 } },
+    ]);
   } finally {
     stopping = true;
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');

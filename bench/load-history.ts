@@ -21,6 +21,7 @@ import { SqliteStore } from '../src/collector/store/sqlite/sqlite-store.js';
 import type { HeartbeatInput, Store } from '../src/collector/store/store.js';
 import { hashToken } from '../src/collector/tokens.js';
 import { arg, median, strArg } from './collector-bench-util.js';
+import { reportFigures } from './bench-result.js';
 
 const rounds = arg('rounds', 5);
 const perSegment = arg('heartbeats', 20_000);
@@ -138,6 +139,10 @@ for (const v of variants) {
   console.log(
     `${v.name.padEnd(8)} median CPU ${cpu.toFixed(1)} µs/heartbeat (${(1e6 / cpu).toFixed(0)} heartbeats per CPU-second), wall ${median(v.wallUsPerHb).toFixed(1)} µs; ${records} records, ${samples} load samples; x${ratio.toFixed(3)} of ${ref.name} (median of per-round ratios)`,
   );
+  if (v !== ref)
+    reportFigures('load-history', [
+      { name: `store CPU per heartbeat, ${v.name} / ${ref.name}`, value: ratio, unit: 'x' },
+    ]);
   await v.store.close();
 }
 console.log(`load average at end: ${load()}`);
