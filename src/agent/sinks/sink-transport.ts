@@ -3,8 +3,14 @@
  * exchange with an overall deadline and a capped answer (http-exchange.ts), the secret kept out of every error text,
  * and the translation of a failure into a DeliveryError (unreachable, failed, refused, or a record conflict).
  */
-import { Agent } from 'undici';
-import { type HttpAnswer, HttpExchangeError, type HttpExchangeOptions, httpExchange } from './http-exchange.js';
+import type * as Http from 'node:http';
+import {
+  type HttpAnswer,
+  type HttpClient,
+  HttpExchangeError,
+  type HttpExchangeOptions,
+  httpExchange,
+} from './http-exchange.js';
 import { answerCode, answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './sink-http.js';
 import { errorMessage } from '../../common/error-message.js';
 import { DeliveryError } from './sink.js';
@@ -29,22 +35,32 @@ export class SinkTransport {
   readonly url: URL;
   /** The URL without its query (which may hold the token): what a log line may show. */
   readonly where: string;
-  private readonly pool: Agent;
+  private readonly client: HttpClient;
+  /** Exchanges not yet settled: close() waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(private readonly opts: SinkTransportOptions) {
     // endpointUrl keeps a path in the base (a receiver behind a reverse proxy under /traffic stays there).
     this.url = endpointUrl(opts.base, opts.path, opts.query);
     this.where = loggableUrl(this.url);
-    this.pool = new Agent({
-      keepAliveTimeout: opts.keepAliveMs,
-      keepAliveMaxTimeout: Math.max(opts.keepAliveMs, 4_000),
-      connect: { timeout: opts.timeoutMs },
-    });
+    // node:https (and TLS with it) is loaded only for an https receiver. An idle connection is kept keepAliveMs, or
+    // less when the receiver's Keep-Alive header announces a shorter timeout (node closes it a second before that).
+    const mod = process.getBuiltinModule(this.url.protocol === 'https:' ? 'node:https' : 'node:http') as typeof Http;
+    this.client = {
+      request: mod.request,
+      agent: new mod.Agent({ keepAlive: true, timeout: opts.keepAliveMs, maxSockets: 4 }),
+    };
   }
 
   /** One exchange; rejects with an HttpExchangeError (whose `requestSent` tells "maybe delivered" apart). */
   exchange(req: Omit<HttpExchangeOptions, 'timeoutMs'>): Promise<HttpAnswer> {
-    return httpExchange(this.pool, this.url, { ...req, timeoutMs: this.opts.timeoutMs });
+    if (this.closed)
+      return Promise.reject(new HttpExchangeError(new Error(`the connection to ${this.where} is closed`), false));
+    const exchange = httpExchange(this.client, this.url, { ...req, timeoutMs: this.opts.timeoutMs });
+    const settled = exchange.catch(() => undefined).finally(() => this.inFlight.delete(settled));
+    this.inFlight.add(settled);
+    return exchange;
   }
 
   /** Like exchange(), but any failure to get an answer is a retryable DeliveryError: for receivers that dedupe. */
@@ -96,11 +112,14 @@ export class SinkTransport {
 
   /** Ends the connections once the requests in flight are answered (each within its deadline); safe to call twice. */
   async close(): Promise<void> {
-    if (!this.pool.closed && !this.pool.destroyed) await this.pool.close();
+    this.closed = true;
+    await Promise.all(this.inFlight);
+    this.client.agent.destroy();
   }
 
   /** Abandons the requests in flight and ends the connections now; safe to call after close(). */
   async destroy(): Promise<void> {
-    if (!this.pool.destroyed) await this.pool.destroy();
+    this.closed = true;
+    this.client.agent.destroy();
   }
 }
