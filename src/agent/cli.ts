@@ -1,5 +1,4 @@
 /** The `traffic-agent` command line. Each command's work lives in its own module; this file only wires yargs. */
-import { setFlagsFromString } from 'node:v8';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AGENT_ERRORS, AgentError, errorMessage } from './errors.js';
@@ -44,14 +43,15 @@ async function main(): Promise<void> {
       "$0 <command> [options]\n\nCounts a node's interface (and per-user) traffic exactly and delivers it to a collector.",
     )
     .command('run', 'Run the agent daemon', withConfig, async (a) => {
-      // A daemon that wakes once a tick: V8 flushes the bytecode of functions left idle across a few GCs, so at the
-      // default 60 s interval every tick compiled its code again. Keeping it costs a little memory, not CPU.
-      setFlagsFromString('--no-flush-bytecode');
+      // A daemon that wakes once a tick: V8 settings for that (daemon-heap.ts), and one GC once it runs.
+      const { tuneHeapForDaemon } = await import('./daemon/daemon-heap.js');
+      const collectStartGarbage = tuneHeapForDaemon();
       // Each command loads only what it needs: the daemon's memory is what an operator sees on every node.
       const { runDaemon } = await import('./daemon/run-daemon.js');
       const { startAgentMetrics, stopAgentMetrics } = await import('./metrics/agent-metrics-server.js');
       const code = await runDaemon(a.config, a['log-level'], {
         onStart: startAgentMetrics,
+        onRunning: () => void setImmediate(collectStartGarbage),
         onReload: startAgentMetrics,
         onStop: stopAgentMetrics,
       }).catch(fail);

@@ -14,6 +14,8 @@ import { DaemonPanelPoll } from './panel-poll.js';
 export interface DaemonHooks {
   /** Called once the daemon is running (the metrics server hooks in here). */
   onStart?: (proc: AgentProcess) => Promise<void> | void;
+  /** Called once the first sample is saved and READY sent. */
+  onRunning?: (proc: AgentProcess) => void;
   onReload?: (proc: AgentProcess) => Promise<void> | void;
   onStop?: (proc: AgentProcess) => Promise<void> | void;
 }
@@ -87,6 +89,7 @@ class Daemon {
     await this.ticking;
     if (this.stopping) return this.exited;
     this.announceRunning();
+    this.hooks.onRunning?.(proc);
     process.on('SIGHUP', () => void this.reload());
     return this.exited;
   }
