@@ -14,6 +14,16 @@
  * bound the first records of an epoch it has never seen (high-water 0): an agent that adds the collector as a sink
  * later, or a node registered again, legitimately starts far above 1. Such an epoch is the attacker's own invention,
  * unless it is the agent's epoch before its first delivery.
+ *
+ * UniProxy pushes keyed "<nodeId>:<epoch>:<seq>" take their seq from the same outbox records, so the collector refuses
+ * a new key whose seq is above the same highWater (of the heartbeat records, src/collector/store/push-plan.ts) +
+ * MAX_SEQ_AHEAD with the same code; without it a push keyed 2^53-1 would make every later real push of the epoch a
+ * conflict (409). The bound is deliberately not the push high-water: each accepted push would raise it, and a token
+ * holder could walk it up one bound at a time. While the collector holds no heartbeat record of the epoch the push is
+ * not bounded, for the reason above (pushes can also reach the collector before the epoch's first heartbeat). The
+ * agent's push cursor runs ahead of its heartbeat cursor only while heartbeats are refused or failing; at one record
+ * per tick of the shortest interval it would take the heartbeats 5 years of failing to reach the bound (a tick whose
+ * users are split over n records takes n seqs: n times sooner).
  */
 import { MAX_RECORDS_PER_HEARTBEAT } from './heartbeat.js';
 

@@ -85,7 +85,15 @@ describe('bad input', () => {
       }) as unknown as Record<string, unknown>;
     const auth = () => ({ authorization: `Bearer ${node.token}`, 'content-type': 'application/json' });
 
-    type Req = { method: 'POST' | 'GET'; url: string; headers: Record<string, string>; payload?: string; kind: string };
+    type Req = {
+      method: 'POST' | 'GET';
+      url: string;
+      headers: Record<string, string>;
+      payload?: string;
+      kind: string;
+      /** The error code the answer must carry, where one request kind has exactly one. */
+      code?: string;
+    };
     const gens: Array<() => Req> = [
       () => {
         const s = JSON.stringify(valid());
@@ -349,6 +357,17 @@ describe('bad input', () => {
         ]),
         kind: 'overflow edge (per user)',
       }),
+      () => ({
+        // The epoch's heartbeat records reach seq 5: a push keyed further ahead than an agent can send is refused.
+        method: 'POST',
+        url: `${UNIPROXY_PUSH_PATH}?node_id=${node.id}&token=${node.token}`,
+        headers: {
+          'idempotency-key': `${node.id}:0123456789abcdef:${pick([5 + MAX_SEQ_AHEAD + 1, 4_000_000_000, Number.MAX_SAFE_INTEGER])}`,
+        },
+        payload: '{"44":[1,1]}',
+        kind: 'huge push seq',
+        code: 'TC_SEQ_TOO_FAR_AHEAD',
+      }),
     ];
 
     const kinds = new Map<string, number>();
@@ -366,6 +385,7 @@ describe('bad input', () => {
       if (req.url.startsWith('/api/v1/server/') && body.error === undefined)
         expect(typeof body.message, ctx).toBe('string');
       else expect(Object.keys(ERRORS), ctx).toContain(body.error.code);
+      if (req.code) expect(body.error?.code, ctx).toBe(req.code);
     }
     expect(n).toBeGreaterThanOrEqual(1000);
     expect(kinds.size).toBe(gens.length);

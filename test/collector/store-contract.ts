@@ -348,6 +348,43 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         ).toBe(1);
       });
 
+      it("refuses a keyed push further above the epoch's heartbeat high-water seq than an agent can send", async () => {
+        const { node } = await newNode();
+        const e = '00000000000000ab';
+        const day = Math.floor(T0 / 86_400_000) * 86_400;
+        const push = (epoch: string, seq: number, u: bigint) => ({
+          nodeId: node.id,
+          rate: '1',
+          recordAt: day,
+          rows: [[601, u, 1n]] as Array<[number, bigint, bigint]>,
+          idempotencyKey: `${node.id}:${epoch}:${seq}`,
+          receivedAt: T0,
+        });
+        const tooFar = (p: ReturnType<typeof push>) =>
+          s.pushUserTraffic(p).then(
+            () => 'applied',
+            (x: unknown) => (x as CollectorError).code,
+          );
+        await s.ingestHeartbeat(node.id, hb(e, [rec(5, 1, 0)]), T0);
+        expect(await tooFar(push(e, 5 + MAX_SEQ_AHEAD + 1, 100n))).toBe('TC_SEQ_TOO_FAR_AHEAD');
+        expect(await tooFar(push(e, Number.MAX_SAFE_INTEGER, 100n))).toBe('TC_SEQ_TOO_FAR_AHEAD');
+        // Nothing of a refused push is held: no rows, no key, no push high-water that would turn real pushes away.
+        expect(await s.userTraffic(601, day, day + 86_400)).toEqual([]);
+        expect(await h.scalar(`SELECT COUNT(*) FROM push_keys WHERE node_id = ${node.id}`)).toBe(0);
+        expect(await h.scalar(`SELECT COUNT(*) FROM push_high_water WHERE node_id = ${node.id}`)).toBe(0);
+        // The real pushes of the epoch still apply; the edge of the bound is accepted.
+        expect(await s.pushUserTraffic(push(e, 6, 1n))).toEqual({ applied: true });
+        expect(await s.pushUserTraffic(push(e, 5 + MAX_SEQ_AHEAD, 2n))).toEqual({ applied: true });
+        expect(await s.userTraffic(601, day, day + 86_400)).toEqual([{ serverId: node.id, u: 3n, d: 2n }]);
+        // The bound follows the heartbeat high-water, not the pushes: a push at the bound does not move it.
+        expect(await tooFar(push(e, 5 + 2 * MAX_SEQ_AHEAD, 4n))).toBe('TC_SEQ_TOO_FAR_AHEAD');
+        await s.ingestHeartbeat(node.id, hb(e, [rec(6, 1, 0), rec(7, 1, 0)]), T0);
+        expect(await s.pushUserTraffic(push(e, 7 + MAX_SEQ_AHEAD, 4n))).toEqual({ applied: true });
+        // An epoch without heartbeat records takes any first seq, as heartbeats do.
+        expect(await s.pushUserTraffic(push('00000000000000ac', 3_000_000_000_000, 8n))).toEqual({ applied: true });
+        expect(await s.userTraffic(601, day, day + 86_400)).toEqual([{ serverId: node.id, u: 15n, d: 4n }]);
+      });
+
       it('throws TC_NODE_NOT_FOUND for an unknown node', async () => {
         const err = await s
           .ingestHeartbeat(999_999, hb('0000000000000008', [rec(1, 1, 1)]), T0)

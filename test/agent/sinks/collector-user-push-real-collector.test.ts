@@ -8,6 +8,7 @@ import { buildApp } from '../../../src/collector/app.js';
 import { defaultConfig } from '../../../src/collector/config.js';
 import { SqliteStore } from '../../../src/collector/store/sqlite/sqlite-store.js';
 import { hashToken } from '../../../src/collector/tokens.js';
+import { MAX_SEQ_AHEAD } from '../../../src/protocol/seq-bound.js';
 import { EPOCH, userRecord, deliveryContext } from './sink-fixtures.js';
 
 const NODE_TOKEN = 'real-collector-node-token';
@@ -85,5 +86,18 @@ describe('CollectorUserPushSink against the real collector', () => {
     const err = await heartbeat.deliver([rec(5, '101'), rec(6, '1')], ctx).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 409, retryable: false, conflict: { seqs: [5] } });
     expect((err as Error).message).toContain(`epoch ${EPOCH} seq 5`);
+  });
+
+  it("a push keyed too far above the epoch's heartbeat records is a refusal (backoff), not a conflict; real pushes go on", async () => {
+    const c = deliveryContext('00000000000000e1');
+    const rec = { seq: 40, from: Date.now() - 60_000, to: Date.now(), rx: '1', tx: '1' };
+    expect([...(await heartbeat.deliver([rec], c)).acked]).toEqual([40]);
+    const far = 40 + MAX_SEQ_AHEAD + 1;
+    const err = await sink.deliver([userRecord(far, { '5': ['1', '1'] })], c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err).toMatchObject({ status: 422, retryable: false });
+    expect((err as DeliveryError).conflict).toBeNull();
+    expect((err as Error).message).toContain(`seq ${far} is more than ${MAX_SEQ_AHEAD} above 40`);
+    expect([...(await sink.deliver([userRecord(41, { '5': ['1', '1'] })], c)).acked]).toEqual([41]);
   });
 });

@@ -449,6 +449,7 @@ export class PostgresStore implements Store {
           keyInserted,
           heldDigest: held && digestOrNull(held.digest),
           highWater: hw && { seq: num(hw.seq), unverifiableThrough: num(hw.unverifiable_through) },
+          recordHighWater: k ? num((await c.query(Q.recordHighWater, [p.nodeId, k.epoch])).rows[0].seq) : 0,
         });
         if (decision !== 'apply') {
           await c.query(Q.markSeen, [p.receivedAt, p.nodeId]);

@@ -389,6 +389,7 @@ export const Q = {
     ON CONFLICT DO NOTHING`,
   pushKeyDigest: 'SELECT digest FROM push_keys WHERE node_id = $1 AND key = $2',
   pushHighWater: 'SELECT seq, unverifiable_through FROM push_high_water WHERE node_id = $1 AND epoch = $2',
+  recordHighWater: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM epoch_high_water WHERE node_id = $1 AND epoch = $2',
   raisePushHighWater:
     'INSERT INTO push_high_water (node_id, epoch, seq) VALUES ($1, $2, $3) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(push_high_water.seq, excluded.seq)',
   /**

@@ -325,6 +325,7 @@ export const Q = {
     ON CONFLICT DO NOTHING`,
   pushKeyDigest: 'SELECT digest FROM push_keys WHERE node_id = ? AND key = ?',
   pushHighWater: 'SELECT seq, unverifiable_through FROM push_high_water WHERE node_id = ? AND epoch = ?',
+  recordHighWater: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM epoch_high_water WHERE node_id = ? AND epoch = ?',
   raisePushHighWater:
     'INSERT INTO push_high_water (node_id, epoch, seq) VALUES (?, ?, ?) ON CONFLICT (node_id, epoch) DO UPDATE SET seq = MAX(seq, excluded.seq)',
   rankUsers: `SELECT user_id, SUM(u) AS u, SUM(d) AS d FROM stat_user WHERE record_at >= ? AND record_at < ?

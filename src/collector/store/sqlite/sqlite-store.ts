@@ -503,6 +503,7 @@ export class SqliteStore implements Store {
         keyInserted,
         heldDigest: held && digestOrNull(held.digest),
         highWater: hw && { seq: num(hw.seq), unverifiableThrough: num(hw.unverifiable_through) },
+        recordHighWater: k ? num((this.s.recordHighWater.get(p.nodeId, k.epoch) as Row).seq) : 0,
       });
       if (decision !== 'apply') {
         this.s.markSeen.run(p.receivedAt, p.nodeId);
