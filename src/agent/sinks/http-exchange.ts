@@ -33,7 +33,7 @@ export interface HttpExchangeOptions {
   timeoutMs: number;
 }
 
-/** Why an exchange failed when undici did not say: the deadline passed, or the answer was too large. */
+/** Why an exchange failed when node:http did not say: the deadline passed, or the answer was too large. */
 export type ExchangeFailure = 'DEADLINE' | 'ANSWER_TOO_LARGE';
 
 export class HttpExchangeError extends Error {
