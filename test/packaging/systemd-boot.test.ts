@@ -52,6 +52,8 @@ say started
 waitfor heartbeat-seen
 sed -i 's/"listen": null/"listen": "127.0.0.1:'"$(cat $r/metrics-port)"'"/' /etc/traffic-agent/config.json
 systemctl reload traffic-agent; echo $? >$r/reload-status
+# ExecReload only signals the daemon; its RELOADING=1 ... READY=1 may come after systemctl reload returned.
+i=0; until [ "$(systemctl show -p SubState --value traffic-agent)" = running ] || [ $i -gt 100 ]; do i=$((i+1)); sleep 0.1; done
 show show-reloaded
 find /var/lib/private/traffic-agent -mindepth 1 -printf '%u %p\\n' >$r/state-files-later
 touch $r/reloaded
