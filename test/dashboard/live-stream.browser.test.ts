@@ -6,13 +6,13 @@
  * updates. Also the polish: "1 node", no 404 for the favicon, a legend without uPlot's empty "Time: --", and TX bars
  * that the log scale makes visible beside a far larger RX.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/dashboard/web/format.js';
-import { startAgent, type RunningAgent } from '../support/agent-binary.js';
+import { startAgent, type RunningAgent, writeNodeAgentConfig } from '../support/agent-binary.js';
 import { ProcFixture } from '../support/proc-fixture.js';
 import { launchChromium, until } from './support/browser.js';
 import { ensureBuilt, REPO, startCollector, type CollectorProcess } from './support/collector.js';
@@ -57,18 +57,10 @@ beforeAll(async () => {
   nodeId = node.id;
   fx = await ProcFixture.create({ interfaces: { lo: { rx: 5n, tx: 5n }, eth0: { rx: 1000n, tx: 1000n } } });
   dir = mkdtempSync(join(tmpdir(), 'live-agent-'));
-  const cfg = join(dir, 'agent.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      node: { id: node.id, token: node.token },
-      collector: { url: collector.url, timeoutMs: 2000 },
-      stateDir: join(dir, 'state'),
-      procRoot: fx.root,
-      heartbeatIntervalSec: 1,
-      interfaces: { exclude: ['lo*'] },
-    }),
-  );
+  const cfg = writeNodeAgentConfig(dir, node, collector.url, fx.root, {
+    heartbeatIntervalSec: 1,
+    interfaces: { exclude: ['lo*'] },
+  });
   agent = startAgent(['run', '-c', cfg]);
   await agent.waitFor('"event":"start"');
   browser = await launchChromium();

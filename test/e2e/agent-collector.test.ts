@@ -2,12 +2,12 @@
  * The real agent binary against the real collector binary, on a fixture /proc tree: after steady growth, a reset,
  * a reboot and a collector restart in the middle, GET /api/v1/nodes reports exactly the fixture's ground truth.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startAgent, type RunningAgent } from '../support/agent-binary.js';
+import { startAgent, type RunningAgent, writeNodeAgentConfig } from '../support/agent-binary.js';
 import { startCollector, type CollectorProcess } from '../support/collector-process.js';
 import { ProcFixture } from '../support/proc-fixture.js';
 import { until } from '../support/until.js';
@@ -49,18 +49,10 @@ describe('agent + collector end to end', () => {
       interfaces: { lo: { rx: 77n, tx: 77n }, eth0: { rx: 10_000n, tx: 20_000n }, docker0: { rx: 5n, tx: 5n } },
     });
     const dir = mkdtempSync(join(tmpdir(), 'e2e-agent-'));
-    const cfg = join(dir, 'agent.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        node: { id: node.id, token: node.token },
-        collector: { url: collector.url, timeoutMs: 2000 },
-        stateDir: join(dir, 'state'),
-        procRoot: fx.root,
-        heartbeatIntervalSec: 0.1,
-        interfaces: { exclude: ['lo*', 'docker*'] },
-      }),
-    );
+    const cfg = writeNodeAgentConfig(dir, node, collector.url, fx.root, {
+      heartbeatIntervalSec: 0.1,
+      interfaces: { exclude: ['lo*', 'docker*'] },
+    });
     agent = startAgent(['run', '-c', cfg]);
     await agent.waitFor('"event":"start"');
 

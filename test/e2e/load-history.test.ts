@@ -2,12 +2,12 @@
  * The real agent binary against the real collector binary: the load averages the agent reads from its fixture
  * /proc/loadavg become the node's load history (GET /api/v1/nodes/:id/load), each reading kept once, in order.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startAgent, type RunningAgent } from '../support/agent-binary.js';
+import { startAgent, type RunningAgent, writeNodeAgentConfig } from '../support/agent-binary.js';
 import { startCollector, type CollectorProcess } from '../support/collector-process.js';
 import { ProcFixture } from '../support/proc-fixture.js';
 import { until } from '../support/until.js';
@@ -42,17 +42,7 @@ describe('load history end to end', () => {
     const fx = await ProcFixture.create({ load: [0.5, 0.4, 0.3] });
     const dir = mkdtempSync(join(tmpdir(), 'e2e-load-'));
     leftovers.push(dir, fx.root);
-    const cfg = join(dir, 'agent.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        node: { id: node.id, token: node.token },
-        collector: { url: collector.url, timeoutMs: 2000 },
-        stateDir: join(dir, 'state'),
-        procRoot: fx.root,
-        heartbeatIntervalSec: 0.2,
-      }),
-    );
+    const cfg = writeNodeAgentConfig(dir, node, collector.url, fx.root, { heartbeatIntervalSec: 0.2 });
     agent = startAgent(['run', '-c', cfg]);
     const context = () => `agent log tail:\n${agent?.output().slice(-2000)}`;
     const points = async () => (await loadHistory(collector as CollectorProcess, node.id, '1h')).points;

@@ -1,5 +1,7 @@
 /** Runs the built agent binary (bin/traffic-agent.js) as a real process, capturing its output. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,4 +63,29 @@ export async function runAgent(
   const a = startAgent(args, env, opts);
   const code = await a.exited;
   return { code, output: a.output() };
+}
+
+/**
+ * Writes `dir/agent.json` for a registered node delivering to a collector, its state in `dir/state`, reading
+ * `procRoot`; `extra` adds keys (interval, interface filter…). Returns the file's path.
+ */
+export function writeNodeAgentConfig(
+  dir: string,
+  node: { id: number; token: string },
+  collectorUrl: string,
+  procRoot: string,
+  extra: Record<string, unknown> = {},
+): string {
+  const cfg = join(dir, 'agent.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      node: { id: node.id, token: node.token },
+      collector: { url: collectorUrl, timeoutMs: 2000 },
+      stateDir: join(dir, 'state'),
+      procRoot,
+      ...extra,
+    }),
+  );
+  return cfg;
 }
