@@ -351,12 +351,12 @@ export const Q = {
     'SELECT node_id, SUM(rx) AS rx, SUM(tx) AS tx FROM traffic_hourly WHERE hour >= ? AND hour < ? GROUP BY node_id',
   userNodeTotalsPage: `SELECT user_id, server_id, tc_sum(u) AS u, tc_sum(d) AS d FROM stat_user
     WHERE record_at >= @from AND record_at < @to AND user_id BETWEEN @userFrom AND @userTo
-      AND (user_id > @afterUser OR (user_id = @afterUser AND COALESCE(server_id, -1) > @afterServer))
-    GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT @limit`,
+      AND user_id >= @afterUser AND (user_id > @afterUser OR COALESCE(server_id, -1) > @afterServer)
+    GROUP BY user_id, server_id ORDER BY user_id, server_id LIMIT @limit`,
   userNodeRawTotalsPage: `SELECT user_id, server_id, tc_sum(raw_u) AS u, tc_sum(raw_d) AS d FROM stat_user
     WHERE record_at >= @from AND record_at < @to AND user_id BETWEEN @userFrom AND @userTo
-      AND (user_id > @afterUser OR (user_id = @afterUser AND COALESCE(server_id, -1) > @afterServer))
-    GROUP BY user_id, server_id ORDER BY user_id, COALESCE(server_id, -1) LIMIT @limit`,
+      AND user_id >= @afterUser AND (user_id > @afterUser OR COALESCE(server_id, -1) > @afterServer)
+    GROUP BY user_id, server_id ORDER BY user_id, server_id LIMIT @limit`,
   lastDayWithoutRaw:
     'SELECT MAX(record_at) AS day FROM stat_user WHERE record_at >= ? AND record_at < ? AND user_id BETWEEN ? AND ? AND raw_u IS NULL',
   userNodeDailyPage: `SELECT user_id, server_id, record_at, tc_sum2(u, d) AS bytes FROM stat_user
