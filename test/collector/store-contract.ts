@@ -839,6 +839,44 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
           ]);
         });
 
+        it('pages daily per-user-per-node traffic the same at any page size, across users with rows only out of range', async () => {
+          const a = await newNode();
+          const b = await newNode();
+          const put = (n: typeof a, at: number, uid: number, bytes: bigint, rate = '1') =>
+            s.pushUserTraffic({ nodeId: n.node.id, rate, recordAt: at, rows: [[uid, bytes, 0n]], receivedAt: T0 });
+          // 9_200_001: many days before the range (stored rows that every page must step over), one inside.
+          for (let k = 1; k <= 5; k++) await put(a, day - k * 86_400, 9_200_001, BigInt(k));
+          await put(b, day, 9_200_001, 11n);
+          await put(a, day, 9_200_002, 1n, '2'); // two rates of one day: one row, summed
+          await put(a, day, 9_200_002, 2n);
+          await put(b, dayAfter, 9_200_002, 3n);
+          for (let k = 1; k <= 4; k++) await put(b, day - k * 86_400, 9_200_003, 1n); // nothing in range
+          await put(a, dayAfter, 9_200_004, 4n);
+          const read = async (limit: number) => {
+            const got: Array<[number, number, number, bigint]> = [];
+            let after = { userId: 9_200_000, serverId: 0, recordAt: 0, bytes: 0n };
+            for (;;) {
+              const page = await s.userNodeDailyPage(day, dayAfter + 86_400, after, limit);
+              expect(page.length).toBeLessThanOrEqual(limit);
+              got.push(
+                ...page
+                  .filter((r) => r.userId < 9_200_005)
+                  .map((r) => [r.userId, r.serverId, r.recordAt, r.bytes] as [number, number, number, bigint]),
+              );
+              if (page.length < limit || page[page.length - 1].userId >= 9_200_005) break;
+              after = page[page.length - 1];
+            }
+            return got;
+          };
+          const whole = [
+            [9_200_001, b.node.id, day, 11n],
+            [9_200_002, a.node.id, day, 3n],
+            [9_200_002, b.node.id, dayAfter, 3n],
+            [9_200_004, a.node.id, dayAfter, 4n],
+          ];
+          for (const limit of [1, 2, 3, 1000]) expect(await read(limit)).toEqual(whole);
+        });
+
         it('sums node traffic over whole hours for reports', async () => {
           const a = await newNode();
           await s.ingestHeartbeat(a.node.id, hb('00000000000000r1', [rec(1, 100, 200, T0 + 10_000)]), T0 + 20_000);

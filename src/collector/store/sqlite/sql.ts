@@ -359,8 +359,15 @@ export const Q = {
     GROUP BY user_id, server_id ORDER BY user_id, server_id LIMIT @limit`,
   lastDayWithoutRaw:
     'SELECT MAX(record_at) AS day FROM stat_user WHERE record_at >= ? AND record_at < ? AND user_id BETWEEN ? AND ? AND raw_u IS NULL',
-  userNodeDailyPage: `SELECT user_id, server_id, record_at, tc_sum2(u, d) AS bytes FROM stat_user
-    WHERE record_at >= @from AND record_at < @to AND server_id IS NOT NULL
+  /**
+   * Daily per-(user, node) pages for the unusual-traffic rule, one window of users at a time (sqlite-store.ts
+   * userNodeDailyPage): the key index holds a rate between node and day, so grouping by day sorts; bounded by the
+   * window's last user, a page sorts about @limit rows instead of every row after the key.
+   */
+  userWindowEnd: `SELECT user_id FROM stat_user INDEXED BY stat_user_key WHERE user_id > ?
+    ORDER BY user_id LIMIT 1 OFFSET ?`,
+  userNodeDailyPage: `SELECT user_id, server_id, record_at, tc_sum2(u, d) AS bytes FROM stat_user INDEXED BY stat_user_key
+    WHERE user_id BETWEEN @afterUser AND @upToUser AND record_at >= @from AND record_at < @to AND server_id IS NOT NULL
       AND (user_id, server_id, record_at) > (@afterUser, @afterServer, @afterDay)
     GROUP BY user_id, server_id, record_at ORDER BY user_id, server_id, record_at LIMIT @limit`,
 } as const;

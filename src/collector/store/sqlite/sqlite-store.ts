@@ -190,6 +190,7 @@ export class SqliteStore implements Store {
     s.hourlySpan = db.prepare(Q.hourlySpan).raw(true).safeIntegers(false);
     s.hourlyTotals = db.prepare(Q.hourlyTotals).pluck(true).safeIntegers(false);
     s.hourlyHours = db.prepare(Q.hourlyHours).pluck(true).safeIntegers(false);
+    s.userWindowEnd = db.prepare(Q.userWindowEnd).pluck(true).safeIntegers(false);
     this.s = s as Stmts;
     this.heartbeatTransaction = db.transaction(this.applyHeartbeat);
     this.pushTransaction = db.transaction(this.applyPush);
@@ -601,15 +602,26 @@ export class SqliteStore implements Store {
     after: UserNodeDay | null,
     limit: number,
   ): Promise<UserNodeDay[]> {
-    const rows = this.s.userNodeDailyPage.all({
-      from: fromSec,
-      to: toSec,
-      afterUser: after?.userId ?? -1,
-      afterServer: after?.serverId ?? -1,
-      afterDay: after?.recordAt ?? -1,
-      limit,
-    }) as Row[];
-    return rows.map(toUserNodeDay);
+    // Users in windows of about `limit` stored rows (any day), each grouped and sorted alone: linear in the table,
+    // where one query over every row after the key sorted all of them again for each page.
+    const out: UserNodeDay[] = [];
+    let key = { userId: after?.userId ?? -1, serverId: after?.serverId ?? -1, recordAt: after?.recordAt ?? -1 };
+    for (;;) {
+      const end = this.s.userWindowEnd.get(key.userId, limit) as number | undefined;
+      const rows = this.s.userNodeDailyPage.all({
+        from: fromSec,
+        to: toSec,
+        afterUser: key.userId,
+        afterServer: key.serverId,
+        afterDay: key.recordAt,
+        upToUser: end ?? Number.MAX_SAFE_INTEGER,
+        limit: limit - out.length,
+      }) as Row[];
+      for (const r of rows) out.push(toUserNodeDay(r));
+      if (out.length >= limit || end === undefined) return out;
+      // Not cut by the limit: every row up to the window's last user is out; the next window starts after it.
+      key = { userId: end, serverId: Number.MAX_SAFE_INTEGER, recordAt: Number.MAX_SAFE_INTEGER };
+    }
   }
 
   /**
