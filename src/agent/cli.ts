@@ -101,11 +101,18 @@ async function main(): Promise<void> {
     )
     .command(
       'reload',
-      "Reload a running daemon's configuration (sends it SIGHUP; the unit's ExecReload)",
-      (y) => y.option('pid', { type: 'number', demandOption: true, describe: "The daemon's process id ($MAINPID)" }),
+      "Reload a running daemon's configuration (the unit's ExecReload): sends it SIGHUP and waits until it has " +
+        'reloaded; exits 1 when it refused the new config (it keeps the old one) or did not answer in time',
+      (y) =>
+        y
+          .option('pid', { type: 'number', demandOption: true, describe: "The daemon's process id ($MAINPID)" })
+          .option('timeout-sec', {
+            type: 'number',
+            describe: 'How long to wait for the daemon to finish reloading (default: 10)',
+          }),
       async (a) => {
         const { reloadCommand } = await import('../ops/reload-command.js');
-        process.exit(reloadCommand(a.pid));
+        process.exit(await reloadCommand({ pid: a.pid, timeoutSec: a['timeout-sec'] }));
       },
     )
     .command(installCommand('agent'))

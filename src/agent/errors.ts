@@ -31,6 +31,7 @@ export const AGENT_ERRORS = Object.freeze({
   HOST_FACTS_FAILED: { exit: 0, message: 'host facts (OS, CPU, memory) could not be gathered' },
   METRICS_LISTEN_FAILED: { exit: 0, message: 'the /metrics endpoint cannot listen on metrics.listen' },
   SYSTEMD_NOTIFY_FAILED: { exit: 0, message: 'a readiness/watchdog notification to systemd failed' },
+  RELOAD_STATUS_FAILED: { exit: 0, message: 'the reload status file for `traffic-agent reload` cannot be written' },
   INTERNAL: { exit: 70, message: 'a bug: an error nothing expected' },
 } as const satisfies Record<string, { exit: number; message: string }>);
 

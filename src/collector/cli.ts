@@ -140,10 +140,19 @@ export async function main(args: string[]): Promise<void> {
     .command(installCommand('collector'))
     .command(
       'reload',
-      "Reload a running collector's configuration (sends it SIGHUP; the unit's ExecReload)",
-      (y) => y.option('pid', { type: 'number', demandOption: true, describe: "The collector's process id ($MAINPID)" }),
+      "Reload a running collector's configuration (the unit's ExecReload): sends it SIGHUP and waits until it has " +
+        'reloaded; exits 1 when it refused the new config (it keeps the old one) or did not answer in time',
+      (y) =>
+        y
+          .option('pid', { type: 'number', demandOption: true, describe: "The collector's process id ($MAINPID)" })
+          .option('timeout-sec', {
+            type: 'number',
+            describe: 'How long to wait for the collector to finish reloading (default: 10)',
+          }),
       async (argv) => {
-        process.exit(reloadCommand(argv.pid, process.kill, 'traffic-collector'));
+        process.exit(
+          await reloadCommand({ pid: argv.pid, timeoutSec: argv['timeout-sec'], program: 'traffic-collector' }),
+        );
       },
     )
     .command(

@@ -2,8 +2,10 @@
  * Starts the collector: opens and migrates the store, builds the app, listens, prunes old raw records and
  * idempotency keys on a timer, and on SIGTERM/SIGINT stops accepting, lets requests in flight finish, closes the store.
  */
-import { notifyReady, notifyStopping, startWatchdog } from '../ops/sd-notify.js';
+import { ReloadAcknowledger, reloadStatusDir } from '../ops/reload-status.js';
+import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from '../ops/sd-notify.js';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { resolveAdminToken } from './admin-token.js';
 import { parseListen, type CollectorConfig } from './config.js';
@@ -16,6 +18,41 @@ export interface RunningServer {
   store: Store;
   address: string;
   stop(): Promise<void>;
+}
+
+/** sd_notify is best effort: a failure is logged, never fatal. */
+function notifySafely(logger: Logger, what: string, send: () => unknown): void {
+  try {
+    send();
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, `${what} notification failed`);
+  }
+}
+
+/** One reload: the new log level applies at once; resolves with null, or with why the config was refused. */
+function reloadOnce(
+  config: CollectorConfig,
+  logger: Logger,
+  reloadConfig: (() => CollectorConfig) | undefined,
+): string | null {
+  if (!reloadConfig) return null;
+  try {
+    const next = reloadConfig();
+    logger.level = next.logLevel;
+    const changed = (Object.keys(next) as (keyof CollectorConfig)[]).filter(
+      (k) => k !== 'logLevel' && JSON.stringify(next[k]) !== JSON.stringify(config[k]),
+    );
+    logger.info(
+      { event: 'reload', logLevel: next.logLevel, needRestart: changed },
+      changed.length ? `reloaded; restart to apply ${changed.join(', ')}` : 'reloaded',
+    );
+    return null;
+  } catch (err) {
+    const problems = (err as { problems?: string[] }).problems;
+    logger.error({ event: 'reload-refused', problems }, `new configuration refused: ${(err as Error).message}`);
+    const headline = (err as Error).message.split('\n')[0].replace(/:$/, '');
+    return problems?.length ? `${headline}: ${problems.join('; ')}` : headline;
+  }
 }
 
 export async function startServer(
@@ -82,32 +119,25 @@ export async function startServer(
     return stopping;
   };
   if (opts.handleSignals) {
-    try {
-      notifyReady(`listening on ${address}`);
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'readiness notification failed');
-    }
+    notifySafely(logger, 'readiness', () => notifyReady(`listening on ${address}`));
     const stopWatchdog = startWatchdog((err) => logger.warn({ err: err.message }, 'watchdog notification failed'));
     // SIGHUP (systemctl reload): the log level changes at once; other settings are reported as needing a restart.
-    process.on('SIGHUP', () => {
-      if (!opts.reloadConfig) return;
-      try {
-        const next = opts.reloadConfig();
-        logger.level = next.logLevel;
-        const changed = (Object.keys(next) as (keyof CollectorConfig)[]).filter(
-          (k) => k !== 'logLevel' && JSON.stringify(next[k]) !== JSON.stringify(config[k]),
-        );
-        logger.info(
-          { event: 'reload', logLevel: next.logLevel, needRestart: changed },
-          changed.length ? `reloaded; restart to apply ${changed.join(', ')}` : 'reloaded',
-        );
-      } catch (err) {
-        logger.error(
-          { event: 'reload-refused', problems: (err as { problems?: string[] }).problems },
-          `new configuration refused: ${(err as Error).message}`,
-        );
-      }
-    });
+    // `traffic-collector reload` (ExecReload) waits for the acknowledgement (src/ops/reload-status.ts).
+    const reloads = new ReloadAcknowledger(
+      reloadStatusDir(),
+      async () => {
+        notifySafely(logger, 'reloading', () => notifyReloading());
+        try {
+          return reloadOnce(config, logger, opts.reloadConfig);
+        } finally {
+          notifySafely(logger, 'readiness', () => notifyReady(`listening on ${address}`));
+        }
+      },
+      (err) =>
+        logger.warn({ err: err.message }, 'cannot write the reload status; `traffic-collector reload` will time out'),
+    );
+    reloads.announceRunning();
+    process.on('SIGHUP', () => reloads.request());
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.once(sig, () => {
         stopWatchdog();

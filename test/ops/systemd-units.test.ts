@@ -106,6 +106,8 @@ describe('systemd units', () => {
     // The .deb's single executable, directly; reload needs no /bin/kill (absent from minimal Debian).
     expect(d.get('ExecStart')).toEqual(['/usr/bin/traffic-agent run --config ${CONFIGURATION_DIRECTORY}/config.json']);
     expect(d.get('ExecReload')).toEqual(['/usr/bin/traffic-agent reload --pid $MAINPID']);
+    // ExecReload waits on the daemon's reload-status.json there (src/ops/reload-status.ts).
+    expect(d.get('RuntimeDirectory')).toEqual(['traffic-agent']);
     expect(d.get('RestrictAddressFamilies')?.[0]?.split(' ')).toEqual(
       expect.arrayContaining(['AF_INET', 'AF_INET6', 'AF_UNIX']),
     );
@@ -119,6 +121,7 @@ describe('systemd units', () => {
     // Reload needs no /bin/kill (absent from minimal Debian): the collector signals itself.
     expect(d.get('ExecReload')).toEqual(['/usr/bin/env traffic-collector reload --pid $MAINPID']);
     expect(d.get('StateDirectory')).toEqual(['traffic-collector']);
+    expect(d.get('RuntimeDirectory')).toEqual(['traffic-collector']);
     expect(d.get('LoadCredential')).toEqual(['secrets.json:/etc/traffic-collector/secrets.json']);
   });
 });

@@ -7,8 +7,9 @@
  *
  * Asserted: the agent is active (running) with no restart; its state is owned by the transient (DynamicUser) user
  * that runs it; heartbeats reach the collector; `systemctl reload` succeeds (ExecReload runs the agent itself, with no
- * /bin/kill in the root) and the new config is applied (the metrics endpoint the new config adds answers); the stop is
- * clean (Result=success, status 0).
+ * /bin/kill in the root) and returns only once the new config is applied (the metrics endpoint the new config adds is
+ * listening the moment it returns); with a broken config `systemctl reload` fails, the journal says why, and the agent
+ * runs on; the stop is clean (Result=success, status 0).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -52,13 +53,19 @@ say started
 waitfor heartbeat-seen
 sed -i 's/"listen": null/"listen": "127.0.0.1:'"$(cat $r/metrics-port)"'"/' /etc/traffic-agent/config.json
 systemctl reload traffic-agent; echo $? >$r/reload-status
-# ExecReload only signals the daemon; its RELOADING=1 ... READY=1 may come after systemctl reload returned.
-i=0; until [ "$(systemctl show -p SubState --value traffic-agent)" = running ] || [ $i -gt 100 ]; do i=$((i+1)); sleep 0.1; done
+# No waiting here: ExecReload (traffic-agent reload) returns once the daemon has applied the new config, so the metrics
+# endpoint it adds is listening (a LISTEN row for 127.0.0.1:port in the shared network namespace) and the unit running.
 show show-reloaded
+grep -c ":$(printf '%04X' "$(cat $r/metrics-port)") 00000000:0000 0A" /proc/net/tcp >$r/metrics-listening
+cat /run/traffic-agent/reload-status.json >$r/reload-ack 2>&1
 find /var/lib/private/traffic-agent -mindepth 1 -printf '%u %p\\n' >$r/state-files-later
 touch $r/reloaded
 say reloaded
 waitfor metrics-seen
+# A broken config: systemctl reload fails saying why, and the daemon runs on with the one it has.
+sed -i 's/"heartbeatIntervalSec": 1/"heartbeatIntervalSec": "often"/' /etc/traffic-agent/config.json
+systemctl reload traffic-agent >$r/refused-output 2>&1; echo $? >$r/refused-status
+show show-refused
 show show-before-stop
 systemctl stop traffic-agent; echo $? >$r/stop-status
 show show-stopped
@@ -174,9 +181,15 @@ describe('the .deb under a real systemd (Debian 12 in systemd-nspawn)', () => {
     await until(seen, 'a heartbeat from the agent in the machine', { ms: 60_000, everyMs: 250, context });
     writeFileSync(join(report, 'heartbeat-seen'), '');
 
-    // Reload: ExecReload succeeds and the new config is applied (its metrics endpoint appears).
+    // Reload: ExecReload succeeds, and `systemctl reload` returned only once the new config was applied: its metrics
+    // endpoint was listening then (checked inside at once), and answers now at the first try.
     await step('reloaded', 'systemctl reload');
     expect(readFileSync(join(report, 'reload-status'), 'utf8').trim()).toBe('0');
+    expect(readFileSync(join(report, 'metrics-listening'), 'utf8').trim(), context()).toBe('1');
+    expect(JSON.parse(readFileSync(join(report, 'reload-ack'), 'utf8'))).toMatchObject({
+      generation: 1,
+      state: 'reloaded',
+    });
     const metrics = async () => {
       try {
         const res = await request(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -186,16 +199,21 @@ describe('the .deb under a real systemd (Debian 12 in systemd-nspawn)', () => {
         return false;
       }
     };
-    await until(metrics, 'the metrics endpoint that the reloaded config adds', { ms: 30_000, everyMs: 250, context });
+    expect(await metrics(), 'the metrics endpoint that the reloaded config adds').toBe(true);
     writeFileSync(join(report, 'metrics-seen'), '');
 
     await step('stopped', 'systemctl stop');
     expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 120_000))])).toBe(0);
 
-    // Same process, never restarted, from start to the stop.
+    // The broken config: `systemctl reload` failed and said why (in the journal, from ExecReload).
+    expect(readFileSync(join(report, 'refused-status'), 'utf8').trim()).not.toBe('0');
+    expect(readFileSync(join(report, 'refused-output'), 'utf8')).toContain('failed');
+
+    // Same process, never restarted, from start to the stop, through both reloads.
     const reloaded = props(join(report, 'show-reloaded'));
+    const refused = props(join(report, 'show-refused'));
     const beforeStop = props(join(report, 'show-before-stop'));
-    for (const p of [reloaded, beforeStop]) {
+    for (const p of [reloaded, refused, beforeStop]) {
       expect(p).toMatchObject({ ActiveState: 'active', SubState: 'running', NRestarts: '0' });
       expect(p.MainPID).toBe(started.MainPID);
     }
@@ -210,7 +228,18 @@ describe('the .deb under a real systemd (Debian 12 in systemd-nspawn)', () => {
     const journal = readFileSync(join(report, 'journal'), 'utf8');
     expect(journal).toContain('"event":"reload"');
     expect(journal).toContain('"event":"stopped"');
-    expect(journal).not.toMatch(/"level":(50|60)|203\/EXEC|code=exited, status=[1-9]/);
+    expect(journal).toContain('"event":"reload-refused"');
+    expect(journal).toMatch(
+      /traffic-agent reload: process \d+ refused the new configuration and keeps the old one: .*heartbeatIntervalSec/,
+    );
+    // Nothing else went wrong: the only error line is that refusal, the only failed process its ExecReload.
+    const failures = journal
+      .split('\n')
+      .filter((l) => /"level":(50|60)|203\/EXEC|code=exited, status=[1-9]/.test(l))
+      .filter(
+        (l) => !l.includes('"event":"reload-refused"') && !/Control process exited, code=exited, status=1/.test(l),
+      );
+    expect(failures).toEqual([]);
 
     // The state belongs to the transient user the agent ran as (DynamicUser: a UID in 61184..65519).
     const uid = Number(readFileSync(join(report, 'main-uid'), 'utf8').trim());

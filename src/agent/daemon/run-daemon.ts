@@ -4,6 +4,7 @@
  * progress, takes a last sample, saves, tries one last delivery within shutdownDeadlineMs, and exits 0.
  * READY reaches systemd once the first sample is saved, whatever the sinks are doing.
  */
+import { ReloadAcknowledger, reloadStatusDir } from '../../ops/reload-status.js';
 import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from '../../ops/sd-notify.js';
 import { loadConfig } from '../config/load-config.js';
 import { errorMessage, toAgentError, withCode } from '../errors.js';
@@ -59,6 +60,8 @@ class Daemon {
   private nextTickAt = Date.now();
   private stopWatchdog: () => void = () => undefined;
   private readonly panelPoll: DaemonPanelPoll;
+  /** Runs reloads one at a time and tells `traffic-agent reload` when each is over (src/ops/reload-status.ts). */
+  private readonly reloads: ReloadAcknowledger;
   private exit!: (code: number) => void;
   readonly exited = new Promise<number>((r) => (this.exit = r));
 
@@ -68,6 +71,15 @@ class Daemon {
     private readonly hooks: DaemonHooks,
   ) {
     this.panelPoll = new DaemonPanelPoll(proc.logger);
+    this.reloads = new ReloadAcknowledger(
+      reloadStatusDir(),
+      () => this.reload(),
+      (err) =>
+        proc.logger.warn(
+          withCode('RELOAD_STATUS_FAILED', { err: err.message }),
+          'cannot write the reload status; `traffic-agent reload` will time out',
+        ),
+    );
   }
 
   /** Opens the state, starts the side jobs, takes the first sample, then says READY and ticks on. */
@@ -90,7 +102,7 @@ class Daemon {
     if (this.stopping) return this.exited;
     this.announceRunning();
     this.hooks.onRunning?.(proc);
-    process.on('SIGHUP', () => void this.reload());
+    process.on('SIGHUP', () => this.reloads.request());
     return this.exited;
   }
 
@@ -100,6 +112,7 @@ class Daemon {
     const counted = proc.countedInterfaces();
     const status = `counting ${counted.length} interface${counted.length === 1 ? '' : 's'}: ${counted.join(', ')}`;
     notify(proc, 'readiness', () => notifyReady(status));
+    this.reloads.announceRunning();
     proc.logger.info(
       {
         event: 'start',
@@ -177,7 +190,8 @@ class Daemon {
     }, wait);
   }
 
-  private async reload(): Promise<void> {
+  /** Applies the config on disk; resolves with null, or with why it was refused (the old config stays). */
+  private async reload(): Promise<string | null> {
     const { proc } = this;
     notify(proc, 'reloading', () => notifyReloading());
     try {
@@ -210,12 +224,14 @@ class Daemon {
         },
         'configuration reloaded',
       );
+      return null;
     } catch (err) {
       const e = toAgentError(err, 'CONFIG_INVALID');
       proc.logger.error(
         withCode(e.code, { event: 'reload-refused', problems: e.details }),
         `new configuration refused, the old one stays: ${e.message}`,
       );
+      return e.details.length ? `${e.message}: ${e.details.join('; ')}` : e.message;
     } finally {
       notify(proc, 'readiness', () => notifyReady());
     }
