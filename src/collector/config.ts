@@ -68,6 +68,13 @@ export const CollectorConfigSchema = Type.Object(
       maximum: 3_600_000,
       description: 'a request (headers and body) not received in full within this time is cut with 408',
     }),
+    shutdownGraceMs: Type.Integer({
+      default: 10_000,
+      minimum: 0,
+      maximum: 600_000,
+      description:
+        "on SIGTERM, requests in flight get this long to be answered before every connection left is cut; idle ones close at once (keep it under the unit's TimeoutStopSec=30s)",
+    }),
     maxEventLoopDelayMs: Type.Integer({
       default: 1000,
       minimum: 0,

@@ -7,6 +7,7 @@ import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from '../
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { trackConnections } from './connection-drain.js';
 import { resolveAdminToken } from './admin-token.js';
 import { parseListen, type CollectorConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -74,6 +75,12 @@ export async function startServer(
   else if (admin.file) logger.info({ file: admin.file }, 'admin token read from file');
 
   const app = await buildApp({ store, config, logger, adminToken: admin.token, defaultMetrics: true, runAlerts: true });
+  const connections = trackConnections(app.server, (n) =>
+    logger.warn(
+      { connections: n, shutdownGraceMs: config.shutdownGraceMs },
+      'requests still unanswered after shutdownGraceMs; their connections were cut',
+    ),
+  );
   // biome-ignore lint/style/noNonNullAssertion: loadConfig refused any listen value parseListen cannot read
   const { host, port } = parseListen(config.listen)!;
   let address: string;
@@ -112,7 +119,11 @@ export async function startServer(
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(timer);
-      await app.close();
+      // Idle connections close now, requests in flight get shutdownGraceMs (src/collector/connection-drain.ts).
+      const closed = app.close();
+      connections.drain(config.shutdownGraceMs);
+      await closed;
+      connections.done();
       await store.close();
       logger.info('collector stopped');
     })();
