@@ -4,20 +4,66 @@
  *   /usr/bin/traffic-agent                          the single executable (no Node needed)
  *   /lib/systemd/system/traffic-agent.service       the unit (DynamicUser, StateDirectory=traffic-agent)
  *   /etc/traffic-agent/config.json                  a conffile: dpkg keeps the operator's edits on upgrade
- *   /usr/share/doc/traffic-agent/                   install.md, README.md, config.example.json, copyright
+ *   /usr/share/doc/traffic-agent/                   README.md, docs/ (the agent operator's pages, AGENT_DOCS),
+ *                                                   src/agent/ERRORS.md, config.example.json, copyright
  *   DEBIAN/{control,conffiles,postinst,prerm,postrm} maintainer scripts from debian/
  * The state directory is not in the package: systemd creates /var/lib/private/traffic-agent (StateDirectory=, owned
  * by the transient user) at the first start and links /var/lib/traffic-agent to it.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { lexer, walkTokens } from 'marked';
 
 function put(stage, path, from, mode) {
   const to = join(stage, path);
   mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
   copyFileSync(from, to);
   chmodSync(to, mode);
+}
+
+/**
+ * The pages an agent operator needs, shipped in /usr/share/doc/traffic-agent at their places in the repository, so
+ * that the links between them resolve there as they do on GitHub. The collector's, the dashboard's and the
+ * developers' pages stay out: a link to one of them becomes its plain text (agentDocs below).
+ */
+export const AGENT_DOCS = Object.freeze([
+  'README.md',
+  'docs/README.md',
+  'docs/install.md',
+  'docs/agent.md',
+  'docs/operations.md',
+  'docs/guarantees.md',
+  'docs/exactly-once.md',
+  'docs/agent-delivery.md',
+  'docs/state-directory.md',
+  'docs/report.md',
+  'docs/security.md',
+  'docs/environment.md',
+  'src/agent/ERRORS.md',
+]);
+/** Other shipped files the pages may link to. */
+const AGENT_DOC_FILES = Object.freeze(['config.example.json']);
+
+/**
+ * AGENT_DOCS as shipped: { path, text } each, where every relative link to a file the package does not ship is
+ * replaced by its text (marked finds the links, never in code). Links to the web and to shipped files stay.
+ */
+export function agentDocs(root) {
+  const shipped = new Set([...AGENT_DOCS, ...AGENT_DOC_FILES]);
+  return AGENT_DOCS.map((path) => {
+    let text = readFileSync(join(root, path), 'utf8');
+    const dangling = new Map();
+    // walkTokens returns the callbacks' results for async extensions; this callback is synchronous.
+    void walkTokens(lexer(text), (t) => {
+      if (t.type !== 'link' && t.type !== 'image') return;
+      if (/^[a-z][a-z0-9+.-]*:/i.test(t.href) || t.href.startsWith('//') || t.href.startsWith('#')) return;
+      const target = posix.normalize(posix.join(posix.dirname(path), decodeURIComponent(t.href.split('#')[0])));
+      if (!shipped.has(target)) dangling.set(t.raw, t.text);
+    });
+    for (const [raw, label] of dangling) text = text.split(raw).join(label);
+    return { path, text };
+  });
 }
 
 export function buildDeb({ root, binary, version, out }) {
@@ -29,9 +75,13 @@ export function buildDeb({ root, binary, version, out }) {
   put(stage, 'lib/systemd/system/traffic-agent.service', join(root, 'systemd/traffic-agent.service'), 0o644);
   put(stage, 'etc/traffic-agent/config.json', join(root, 'config.example.json'), 0o644);
   const doc = 'usr/share/doc/traffic-agent';
-  put(stage, `${doc}/install.md`, join(root, 'docs/install.md'), 0o644);
-  put(stage, `${doc}/README.md`, join(root, 'README.md'), 0o644);
-  put(stage, `${doc}/config.example.json`, join(root, 'config.example.json'), 0o644);
+  for (const { path, text } of agentDocs(root)) {
+    const to = join(stage, doc, path);
+    mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
+    writeFileSync(to, text, { mode: 0o644 });
+    chmodSync(to, 0o644);
+  }
+  for (const file of AGENT_DOC_FILES) put(stage, `${doc}/${file}`, join(root, file), 0o644);
   put(stage, `${doc}/copyright`, join(root, 'debian/copyright'), 0o644);
   for (const script of ['postinst', 'prerm', 'postrm'])
     put(stage, `DEBIAN/${script}`, join(root, 'debian', script), 0o755);

@@ -14,6 +14,8 @@ import { REPO_ROOT } from '../support/agent-binary.js';
 import { ensureAgentExecutable } from '../support/agent-executable.js';
 import { startCollector, type CollectorProcess } from '../support/collector-process.js';
 import { withHostLock } from '../support/host-lock.js';
+import { brokenLinks, markdownFiles } from '../support/markdown-links.js';
+import { AGENT_DOCS } from '../../scripts/build-deb.mjs';
 
 const CONFIG = '/etc/traffic-agent/config.json';
 const TOKEN = '/etc/traffic-agent/node-token';
@@ -66,7 +68,11 @@ describe('the .deb with dpkg', () => {
         expect(ok('dpkg-query', ['-W', '-f=${Conffiles}', 'traffic-agent'])).toMatch(
           /^ \/etc\/traffic-agent\/config\.json [0-9a-f]{32}$/,
         );
-        expect(existsSync('/usr/share/doc/traffic-agent/install.md')).toBe(true);
+        // The agent operator's pages, and every link in them resolving inside the doc folder (no GitHub needed).
+        const doc = '/usr/share/doc/traffic-agent';
+        for (const page of AGENT_DOCS) expect(existsSync(join(doc, page)), page).toBe(true);
+        expect(markdownFiles(doc).map((f) => f.slice(doc.length + 1))).toEqual([...AGENT_DOCS].sort());
+        expect(brokenLinks(doc)).toEqual([]);
         expect(statSync('/usr/bin/traffic-agent').mode & 0o777).toBe(0o755);
 
         // The operator's part: the node's id and the collector in the config, the token in its root-only file.
