@@ -107,6 +107,8 @@ export async function startServer(
       );
       if (load.samples || load.hours)
         logger.info({ loadSamples: load.samples, loadHours: load.hours }, 'pruned load history');
+      const alerts = await store.quotas.pruneAlerts(now - config.alerts.retentionDays * 86_400_000, now);
+      if (alerts) logger.info({ alerts }, 'pruned settled alerts');
     } catch (err) {
       logger.error({ err }, 'prune failed');
     }

@@ -11,6 +11,7 @@ import { hashToken } from '../../src/collector/tokens.js';
 import type { StoreHarness } from './store-harness.js';
 
 const T0 = Date.UTC(2026, 2, 15, 12);
+const DAY = 86_400_000;
 let seq = 0;
 
 export function quotaStoreContract(
@@ -227,6 +228,66 @@ export function quotaStoreContract(
         { nodeId: n.id, epoch: '00000000000000e1', seq: 2, to: at, events: ['reboot', 'implausible:eth0'] },
       ]);
       expect((await s.quotas.eventRecords(at + 1)).filter((r) => r.nodeId === n.id)).toEqual([]);
+    });
+
+    it('prunes settled alerts past the retention, never one that is pending, presence state or a running quota period', async () => {
+      const n = await node();
+      const old = T0 - 200 * DAY;
+      const cutoff = T0 - 100 * DAY;
+      const key = (k: string) => `prune-${engine}-${n.id}-${k}`;
+      const quotaDoc = (end: number) => JSON.stringify({ id: 'q', period: { start: end - 30 * DAY, end } });
+      const fire = (k: string, extra: Partial<NewAlert>, channels: string[] = []) =>
+        s.quotas.fireAlert(alert(key(k), { firedAt: old, nodeId: n.id, ...extra }), channels);
+      // Settled and old: all of these go.
+      await fire('event-delivered', { kind: 'event' }, ['hook']);
+      await fire('anomaly-failed', { kind: 'anomaly' }, ['hook', 'chat']);
+      await fire('event-no-channel', { kind: 'event' });
+      await fire('offline-older', { kind: 'offline' });
+      await fire('online-older', { kind: 'online' });
+      await fire('quota-over', { kind: 'quota', quotaId: 1, payload: quotaDoc(old + DAY) });
+      // Kept: pending, too young, the newest presence alerts of the node, a quota period still running.
+      await fire('event-pending', { kind: 'event' }, ['hook']);
+      await fire('event-young', { kind: 'event', firedAt: cutoff + 1 });
+      await fire('offline-newest', { kind: 'offline' });
+      await fire('online-newest', { kind: 'online' });
+      await fire('quota-running', { kind: 'quota', quotaId: 1, payload: quotaDoc(T0 + DAY) });
+      // Settle the deliveries: one delivered, one pair given up, the pending one left alone.
+      const jobs = (await s.quotas.claimDeliveries(T0, 1000, 100)).filter((j) => j.alertKey.startsWith(key('')));
+      expect(jobs.map((j) => `${j.alertKey.slice(key('').length)}/${j.channel}`).sort()).toEqual([
+        'anomaly-failed/chat',
+        'anomaly-failed/hook',
+        'event-delivered/hook',
+        'event-pending/hook',
+      ]);
+      for (const j of jobs) {
+        if (j.alertKey === key('event-delivered'))
+          await s.quotas.finishDelivery(j.alertId, j.channel, { ok: true, at: T0 });
+        if (j.alertKey === key('anomaly-failed'))
+          await s.quotas.finishDelivery(j.alertId, j.channel, { ok: false, at: T0, error: 'x', retryAt: null });
+      }
+
+      // A batch of 2 makes several statements; the count is the total.
+      expect(await s.quotas.pruneAlerts(cutoff, T0, 2)).toBe(6);
+      const left = (await s.quotas.listAlerts(1000)).map((a) => a.key).filter((k) => k.startsWith(key('')));
+      expect(left.map((k) => k.slice(key('').length)).sort()).toEqual([
+        'event-pending',
+        'event-young',
+        'offline-newest',
+        'online-newest',
+        'quota-running',
+      ]);
+      expect((await s.quotas.latestAlertKeys('offline')).get(n.id)).toBe(key('offline-newest'));
+      // Their deliveries went with them: the pending one is still claimable once its lease is over, nothing else.
+      const again = (await s.quotas.claimDeliveries(T0 + 10_000, 1000, 100)).filter((j) =>
+        j.alertKey.startsWith(key('')),
+      );
+      expect(again.map((j) => j.alertKey)).toEqual([key('event-pending')]);
+      // Once the quota period is over (and the retention reaches past the young one), those go too.
+      expect(await s.quotas.pruneAlerts(T0, T0 + 2 * DAY)).toBe(2);
+      expect(await s.quotas.alertExists(key('quota-running'))).toBe(false);
+      expect(await s.quotas.alertExists(key('offline-newest'))).toBe(true);
+      // A second fire of a pruned key writes it anew (why the rules above keep what could fire again).
+      expect(await fire('event-delivered', { kind: 'event' })).toBe(true);
     });
   });
 }

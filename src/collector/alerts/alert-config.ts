@@ -83,6 +83,13 @@ export const AlertSettingsSchema = Type.Object(
     retryMaxMs: Type.Integer({ default: 600_000, minimum: 10, maximum: 86_400_000 }),
     giveUpAfterHours: Type.Number({ default: 72, minimum: 0.001, maximum: 87_600 }),
     keepAlive: Type.Boolean({ default: true, description: 'reuse connections to webhook hosts' }),
+    retentionDays: Type.Integer({
+      default: 90,
+      minimum: 7,
+      maximum: 36_500,
+      description:
+        'settled alerts (no delivery pending) older than this are deleted; kept whatever their age: the newest offline/online alert of each node and quota alerts of a period not over',
+    }),
     anomalies: AnomalyAlertSchema,
   },
   { additionalProperties: false, default: {} },

@@ -94,6 +94,9 @@ export interface EventRecord {
   events: string[];
 }
 
+/** Alerts deleted per statement by pruneAlerts. */
+export const PRUNE_ALERTS_BATCH = 5000;
+
 export interface QuotaStore {
   addPool(p: NewPool): Promise<PoolInfo>;
   listPools(): Promise<PoolInfo[]>;
@@ -116,6 +119,15 @@ export interface QuotaStore {
   finishDelivery(alertId: number, channel: string, outcome: DeliveryOutcome): Promise<void>;
   /** Newest first, with their deliveries. */
   listAlerts(limit: number): Promise<AlertRow[]>;
+  /**
+   * Deletes alerts fired before `firedBefore` (with their deliveries) that are settled and can never fire again;
+   * returns how many. Kept whatever their age: an alert with a delivery still pending; the newest offline and the
+   * newest online alert of each node (the presence rule reads the newest offline key: without it a node back online
+   * would alert again); a quota alert whose period has not ended by `now` (its key would fire again in that period).
+   * Event and anomaly alerts are only looked for again within hours (6 h; anomalies.lookbackHours <= 72), far
+   * inside the least retention (alerts.retentionDays >= 7). Deletes in batches of `batch`.
+   */
+  pruneAlerts(firedBefore: number, now: number, batch?: number): Promise<number>;
   /** Raw records received at or after sinceMs that carry events, oldest first. */
   eventRecords(sinceMs: number): Promise<EventRecord[]>;
 }

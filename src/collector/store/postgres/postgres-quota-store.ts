@@ -14,6 +14,7 @@ import type {
   QuotaInfo,
   QuotaStore,
 } from '../quota-store.js';
+import { PRUNE_ALERTS_BATCH } from '../quota-store.js';
 import { toAlerts, toEventRecord, toPools, toQuota } from '../quota-rows.js';
 import { num } from '../rows.js';
 import { QQ } from './quota-sql.js';
@@ -123,6 +124,15 @@ export class PostgresQuotaStore implements QuotaStore {
     if (o.ok) await this.pool.query(QQ.delivered, [o.at, alertId, channel]);
     else if (o.retryAt === null) await this.pool.query(QQ.giveUp, [o.error, alertId, channel]);
     else await this.pool.query(QQ.retry, [o.error, o.retryAt, alertId, channel]);
+  }
+
+  async pruneAlerts(firedBefore: number, now: number, batch = PRUNE_ALERTS_BATCH): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = (await this.pool.query(QQ.pruneAlerts, [firedBefore, now, batch])).rowCount ?? 0;
+      total += n;
+      if (n < batch) return total;
+    }
   }
 
   async listAlerts(limit: number): Promise<AlertRow[]> {

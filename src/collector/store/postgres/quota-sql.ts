@@ -38,6 +38,15 @@ export const QQ = {
     d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.delivered_at
     FROM (SELECT * FROM alerts ORDER BY id DESC LIMIT $1) a LEFT JOIN alert_deliveries d ON d.alert_id = a.id
     ORDER BY a.id DESC, d.channel`,
+  /** As in the SQLite store; the CASE keeps the payload cast to quota alerts. */
+  pruneAlerts: `DELETE FROM alerts WHERE id IN (SELECT a.id FROM alerts a
+    WHERE a.fired_at < $1
+      AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.alert_id = a.id AND d.state = 'pending')
+      AND (a.kind NOT IN ('offline', 'online')
+        OR a.id < (SELECT MAX(b.id) FROM alerts b WHERE b.kind = a.kind AND b.node_id = a.node_id))
+      AND (a.kind <> 'quota'
+        OR CASE WHEN a.kind = 'quota' THEN (a.payload::jsonb #>> '{period,end}')::bigint <= $2 END)
+    LIMIT $3)`,
   eventRecords: `SELECT node_id, epoch, seq, to_ms, events FROM traffic_records
     WHERE received_at >= $1 AND events IS NOT NULL ORDER BY received_at, node_id, seq`,
 } as const;

@@ -38,6 +38,14 @@ export const QQ = {
     d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.delivered_at
     FROM (SELECT * FROM alerts ORDER BY id DESC LIMIT ?) a LEFT JOIN alert_deliveries d ON d.alert_id = a.id
     ORDER BY a.id DESC, d.channel`,
+  /** Which alerts may go: QuotaStore.pruneAlerts says why each condition is there. */
+  pruneAlerts: `DELETE FROM alerts WHERE id IN (SELECT a.id FROM alerts a
+    WHERE a.fired_at < @before
+      AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.alert_id = a.id AND d.state = 'pending')
+      AND (a.kind NOT IN ('offline', 'online')
+        OR a.id < (SELECT MAX(b.id) FROM alerts b WHERE b.kind = a.kind AND b.node_id = a.node_id))
+      AND (a.kind <> 'quota' OR json_extract(a.payload, '$.period.end') <= @now)
+    LIMIT @limit)`,
   eventRecords: `SELECT node_id, epoch, seq, to_ms, events FROM traffic_records
     WHERE received_at >= ? AND events IS NOT NULL ORDER BY received_at, node_id, seq`,
 } as const;

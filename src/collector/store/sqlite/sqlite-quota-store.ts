@@ -14,6 +14,7 @@ import type {
   QuotaInfo,
   QuotaStore,
 } from '../quota-store.js';
+import { PRUNE_ALERTS_BATCH } from '../quota-store.js';
 import { toAlerts, toEventRecord, toPools, toQuota } from '../quota-rows.js';
 import { num } from '../rows.js';
 import { QQ } from './quota-sql.js';
@@ -124,6 +125,16 @@ export class SqliteQuotaStore implements QuotaStore {
     if (o.ok) this.s.delivered.run(o.at, alertId, channel);
     else if (o.retryAt === null) this.s.giveUp.run(o.error, alertId, channel);
     else this.s.retry.run(o.error, o.retryAt, alertId, channel);
+  }
+
+  async pruneAlerts(firedBefore: number, now: number, batch = PRUNE_ALERTS_BATCH): Promise<number> {
+    let total = 0;
+    for (;;) {
+      // One short write transaction per batch: heartbeats are not held up behind a long delete.
+      const n = this.s.pruneAlerts.run({ before: firedBefore, now, limit: batch }).changes;
+      total += n;
+      if (n < batch) return total;
+    }
   }
 
   async listAlerts(limit: number): Promise<AlertRow[]> {
