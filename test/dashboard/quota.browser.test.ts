@@ -121,6 +121,36 @@ describe('quotas and alerts in the dashboard', () => {
     expect(new Set(rx.received.map((r) => r.key)).size).toBe(1);
 
     await page.screenshot({ path: join(SHOTS, 'quotas-alerts.png'), fullPage: true });
+
+    // The quota column sorts like the others: by percent used, most used first, nodes with no quota last.
+    const d = await collector.addNode({ name: 'lis-4' }); // in no pool, no quota of its own
+    await new FakeAgent(collector.url, d).heartbeat({ rx: 5n * GB, tx: 5n * GB });
+    await page.waitForFunction(() => document.querySelectorAll('#fleet tbody tr').length === 4, undefined, {
+      timeout: 15_000,
+    });
+    const names = () =>
+      page.$$eval('#fleet tbody tr', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[0].textContent));
+    const quotaHead = '#fleet th[data-sort="quota"]';
+    expect(await page.$eval(quotaHead, (th) => th.textContent)).toBe('Quota');
+    await page.click(quotaHead);
+    expect(await page.getAttribute(quotaHead, 'aria-sort')).toBe('descending');
+    expect(await page.getAttribute('#fleet th[data-sort="name"]', 'aria-sort')).toBe('none');
+    expect(await names()).toEqual(['fra-1', 'ams-2', 'par-3', 'lis-4']);
+    // From the keyboard too, as every header: Enter turns the order round.
+    await page.focus(quotaHead);
+    await page.keyboard.press('Enter');
+    expect(await page.getAttribute(quotaHead, 'aria-sort')).toBe('ascending');
+    expect(await names()).toEqual(['lis-4', 'par-3', 'ams-2', 'fra-1']);
+    // A new reading that changes the percentages re-sorts at the next refresh: ams-2 passes fra-1.
+    await new FakeAgent(collector.url, b).heartbeat({ rx: 150n * GB, tx: 10n * GB });
+    await page.waitForFunction(
+      () => document.querySelector('#fleet tbody tr:last-child')?.querySelector('td')?.textContent === 'ams-2',
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(await names()).toEqual(['lis-4', 'par-3', 'fra-1', 'ams-2']);
+    await page.click('#fleet th[data-sort="name"]');
+    expect(await names()).toEqual(['ams-2', 'fra-1', 'lis-4', 'par-3']);
     await page.close();
   }, 90_000);
 });

@@ -26,7 +26,9 @@ export type SortKey =
   | 'periodRx'
   | 'periodTx'
   | 'totalRx'
-  | 'totalTx';
+  | 'totalTx'
+  /** The quota column (only when the table has one): by percent used, nodes with no quota last. */
+  | 'quota';
 
 interface Column {
   key: SortKey;
@@ -110,9 +112,12 @@ export class FleetTable {
       const th = document.createElement('th');
       th.scope = 'col';
       th.setAttribute('role', 'columnheader');
+      th.dataset.sort = 'quota';
+      th.tabIndex = 0;
       th.textContent = 'Quota';
       th.className = 'quota-head';
       head.append(th);
+      this.headers.push(th);
     }
     this.tbody = table.tBodies[0] ?? table.createTBody();
     this.tbody.setAttribute('role', 'rowgroup');
@@ -145,9 +150,9 @@ export class FleetTable {
   }
 
   sortBy(key: SortKey, dir?: 1 | -1): void {
-    this.sortDir =
-      dir ??
-      (key === this.sortKey ? (this.sortDir === 1 ? -1 : 1) : COLUMNS.find((c) => c.key === key)?.numeric ? -1 : 1);
+    // Numbers (and the quota's percent) sort biggest first on the first click, text A to Z.
+    const numeric = key === 'quota' || COLUMNS.find((c) => c.key === key)?.numeric;
+    this.sortDir = dir ?? (key === this.sortKey ? (this.sortDir === 1 ? -1 : 1) : numeric ? -1 : 1);
     this.sortKey = key;
     this.paintHeaders();
     this.reorder();
@@ -219,12 +224,30 @@ export class FleetTable {
     return !this.filter || n.name.toLowerCase().includes(this.filter) || String(n.id) === this.filter;
   }
 
+  /** The quotas changed (the panels reloaded them): repaints the quota cells, and the order when sorted by quota. */
+  quotasChanged(): void {
+    const quota = this.opts.quota;
+    if (!quota) return;
+    for (const r of this.rows.values()) paintQuotaCell(r.cells[COLUMNS.length], quota(r.node.id));
+    if (this.sortKey === 'quota') this.reorder();
+  }
+
+  /** The comparison of the sort column; the quota's percent is looked up once per node, not once per comparison. */
+  private comparator(refs: readonly RowRefs[]): (a: NodeView, b: NodeView) => number {
+    const quota = this.opts.quota;
+    if (this.sortKey === 'quota' && quota) {
+      const used = new Map(refs.map((r) => [r.node.id, quota(r.node.id)?.basisPoints ?? null]));
+      return (a, b) => nullsLast(used.get(a.id) ?? null, used.get(b.id) ?? null);
+    }
+    return (COLUMNS.find((c) => c.key === this.sortKey) ?? COLUMNS[0]).cmp;
+  }
+
   /** Puts the rows in sort order with one DocumentFragment; touches the DOM only when the order changed or rows were added. */
   private reorder(force = false): void {
-    const col = COLUMNS.find((c) => c.key === this.sortKey) ?? COLUMNS[0];
     const dir = this.sortDir;
     const refs = Array.from(this.rows.values());
-    refs.sort((a, b) => dir * col.cmp(a.node, b.node) || a.node.id - b.node.id);
+    const cmp = this.comparator(refs);
+    refs.sort((a, b) => dir * cmp(a.node, b.node) || a.node.id - b.node.id);
     const order = refs.map((r) => r.node.id);
     if (!force && order.length === this.order.length && order.every((id, i) => id === this.order[i])) return;
     this.order = order;

@@ -192,6 +192,7 @@ const live = new LiveLoop({
   intervalMs,
   tick: async () => {
     await quotaPanels.refresh(getApi());
+    table.quotasChanged();
     // While the stream is open it carries the fleet's rows; the whole list is reloaded once a minute all the same.
     if (!streaming || Date.now() - lastFleetReload >= FLEET_RELOAD_WHILE_STREAMING_MS) await refreshFleet();
     await rankings.refresh();
