@@ -80,6 +80,7 @@ async function main(): Promise<void> {
       timeZone: 'UTC',
       now: end,
       onlineWithinMs: 30_000,
+      sampleEveryMs: 60_000,
     });
     detect.push(Number(process.hrtime.bigint() - t) / 1e6);
     found = a.length;

@@ -8,7 +8,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Agent } from 'undici';
 import type { AppContext } from '../context.js';
-import { findAnomalies } from '../anomalies/find-anomalies.js';
+import { findAnomalies, nodeTiming } from '../anomalies/find-anomalies.js';
 import { quotaReports } from '../quota/quota-status.js';
 import type { DeliveryJob, NewAlert } from '../store/quota-store.js';
 import type { AlertChannel } from './alert-config.js';
@@ -123,7 +123,7 @@ export class AlertRunner {
         scopes: an.scopes,
         timeZone: config.timezone,
         now,
-        onlineWithinMs: config.heartbeatIntervalSec * config.offlineAfterIntervals * 1000,
+        ...nodeTiming(config),
       });
       const names = new Map(stats.map((s) => [s.id, s.name]));
       const wanted = found.filter((f) => an.kinds.includes(f.kind));

@@ -41,8 +41,25 @@ export interface FindOptions {
   now: number;
   /** A node seen this recently is online (the collector's offline rule). */
   onlineWithinMs: number;
+  /**
+   * How often a sending node leaves a load sample: max(heartbeatIntervalSec, loadSampleMinGapSec). A drop needs the
+   * node to have sent through its slot (sentThrough), judged by these samples.
+   */
+  sampleEveryMs: number;
   /** Only this node (absent: every node). */
   nodeId?: number;
+}
+
+/** The collector's offline rule and its nodes' sampling, as findAnomalies needs them (FindOptions). */
+export function nodeTiming(config: {
+  heartbeatIntervalSec: number;
+  offlineAfterIntervals: number;
+  loadSampleMinGapSec: number;
+}): Pick<FindOptions, 'onlineWithinMs' | 'sampleEveryMs'> {
+  return {
+    onlineWithinMs: config.heartbeatIntervalSec * config.offlineAfterIntervals * 1000,
+    sampleEveryMs: Math.max(config.heartbeatIntervalSec, config.loadSampleMinGapSec) * 1000,
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -115,14 +132,45 @@ async function userDaily(store: Store, o: FindOptions, out: FoundAnomaly[]): Pro
   flush();
 }
 
+/**
+ * Whether the node kept sending through [at, until): it was heard from after the slot ended (lastSeen), and its
+ * heartbeats left at least half the load samples a node sending all along leaves (one per sampleEveryMs). A node
+ * that stopped sending carries nothing, and its slots read as drops: that is the offline condition, which has its
+ * own alert (kind offline), not unusual traffic. So are the hours it was away when it comes back, and the hours it
+ * stopped or came back in. A node that sends no load (null) never shows a drop.
+ */
+async function sentThrough(
+  store: Store,
+  nodeId: number,
+  lastSeen: number | null | undefined,
+  at: number,
+  until: number,
+  sampleEveryMs: number,
+): Promise<boolean> {
+  if (lastSeen === null || lastSeen === undefined || lastSeen < until) return false;
+  const hours = await store.loadHourly(nodeId, Math.floor(at / 3_600_000) * 3_600_000, until);
+  const samples = hours.reduce((n, h) => n + h.samples, 0);
+  return samples * 2 >= (until - at) / Math.max(1, sampleEveryMs);
+}
+
 export async function findAnomalies(store: Store, o: FindOptions): Promise<FoundAnomaly[]> {
   const out: FoundAnomaly[] = [];
-  const nodes = (await store.listNodeStats()).filter((n) => o.nodeId === undefined || n.id === o.nodeId);
+  const all = await store.listNodeStats();
+  const nodes = all.filter((n) => o.nodeId === undefined || n.id === o.nodeId);
   if (o.scopes.includes('node-hourly')) await nodeHourly(store, nodes, o, out);
   if (o.scopes.includes('node-silent')) await nodeSilent(store, nodes, o, out);
   if (o.scopes.includes('user-daily')) await userDaily(store, o, out);
-  // A slot still in progress can only grow: it may already be a spike, but it is not a drop until it has ended.
-  return out
-    .filter((a) => a.kind !== 'drop' || a.until <= o.now)
-    .sort((a, b) => a.at - b.at || a.nodeId - b.nodeId || (a.userId ?? 0) - (b.userId ?? 0));
+  const lastSeen = new Map(all.map((n) => [n.id, n.lastSeen]));
+  const kept: FoundAnomaly[] = [];
+  for (const a of out) {
+    // A slot still in progress can only grow: it may already be a spike, but it is not a drop until it has ended
+    // (and the node must have sent through it: sentThrough).
+    if (
+      a.kind === 'drop' &&
+      !(await sentThrough(store, a.nodeId, lastSeen.get(a.nodeId), a.at, a.until, o.sampleEveryMs))
+    )
+      continue;
+    kept.push(a);
+  }
+  return kept.sort((a, b) => a.at - b.at || a.nodeId - b.nodeId || (a.userId ?? 0) - (b.userId ?? 0));
 }

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { ANOMALY_SCOPES, findAnomalies, type AnomalyScope } from '../anomalies/find-anomalies.js';
+import { ANOMALY_SCOPES, findAnomalies, nodeTiming, type AnomalyScope } from '../anomalies/find-anomalies.js';
 import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { parseRange } from '../time-range.js';
@@ -52,7 +52,7 @@ export const anomalyRoutes =
           nodeId: req.query.node,
           timeZone: ctx.config.timezone,
           now,
-          onlineWithinMs: ctx.config.heartbeatIntervalSec * ctx.config.offlineAfterIntervals * 1000,
+          ...nodeTiming(ctx.config),
         });
         return {
           from,
