@@ -1,34 +1,38 @@
 /**
- * Heartbeats per second ingested by the collector over HTTP keep-alive (autocannon), in the same run:
+ * Heartbeats per second ingested by the collector over HTTP keep-alive, in the same run:
  *   - a plain Fastify route that does nothing (the raw limit of this client and machine),
  *   - one collector on SQLite,
  *   - one collector on PostgreSQL,
  *   - two collector processes sharing that PostgreSQL database (each with its own pool; the connections split
- *     between them, as a load balancer would),
+ *     between them, as a load balancer would, each collector's connections carrying their own nodes),
  * and the ratios: SQLite / plain route, PostgreSQL / plain route, two collectors / one.
  *   npx tsx bench/collector-heartbeat.ts [--runs=3] [--duration=10] [--connections=32] [--nodes=200] [--warmup=3]
- *     [--log=off|info|...] [--engines=sqlite,postgres] [--pg-fast]
+ *     [--log=off|info|...] [--engines=sqlite,postgres] [--pg-fast] [--pg-statements]
  * PostgreSQL is a throwaway cluster this bench starts (scripts/pg-throwaway.sh) with its durable defaults (fsync and
- * synchronous_commit on, as in production); --pg-fast runs it as the tests do (both off) instead.
+ * synchronous_commit on, as in production); --pg-fast runs it as the tests do (both off) instead. --pg-statements
+ * loads pg_stat_statements and prints the statements that took PostgreSQL's time, with their calls and mean time.
  *
  * Every request carries a new record (seq grows per node) for one of many nodes, so nothing is a duplicate; the
  * record count in each database is checked against the answers at the end.
  *
- * Fairness on a small shared machine: every server is a child process (one event loop each) and autocannon runs in
- * this process, the same way for all; all get the very same kind of request (headers, a fresh heartbeat body each),
- * so the client does the same work; all are warmed up first (JIT, page caches); then the targets are measured in
- * back-to-back segments whose order rotates every run, so each ratio compares segments taken under nearly the same
- * background load. Each target's server processes' own CPU per request (utime + stime from /proc; PostgreSQL's
- * processes not included) is printed beside its rate. --log=info runs the collectors with their production logger at that level (into /dev/null)
+ * Fairness on a small shared machine: every server is a child process (one event loop each) and the client
+ * (bench/keepalive-client.ts: one keep-alive connection per node set, each sending its next request when the answer
+ * is in) runs in this process, the same way for all; all get the very same kind of request (headers, a fresh
+ * heartbeat body each), so the client does the same work; all are warmed up first (JIT, page caches); then the
+ * targets are measured in back-to-back segments whose order rotates every run, so each ratio compares segments taken
+ * under nearly the same background load. Everything that works for a target is accounted per request from
+ * /proc/PID/stat (utime + stime): its collector processes, PostgreSQL's backends and background processes (for the
+ * PostgreSQL targets) and this client; each is also printed as its share of the machine's cores, so a saturated
+ * machine shows as such. --log=info runs the collectors with their production logger at that level (into /dev/null)
  * instead of none. The load average is printed at start, per run and at the end: read the figures with it.
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import autocannon from 'autocannon';
 import { HEARTBEAT_PATH } from '../src/protocol/heartbeat.js';
 import { startBenchPg } from './bench-pg.js';
 import { reportFigures } from './bench-result.js';
 import { arg, ask, median, startBenchServer, stop, strArg, type BenchServer } from './collector-bench-util.js';
+import { runKeepAlive } from './keepalive-client.js';
+import { pgClusterCpuUs, processCpuUs, selfCpuUs } from './process-cpu.js';
 
 const runs = arg('runs', 3);
 const duration = arg('duration', 10);
@@ -93,75 +97,81 @@ if (pgA && pgB) {
 let k = 0;
 const t0 = Date.now();
 
-/** A server process's CPU time so far (utime + stime from /proc/PID/stat), in µs: what the operator sees. */
-const cpuUs = (s: BenchServer): number => {
-  const f = readFileSync(`/proc/${s.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) / 100) * 1e6; // clock ticks of 10 ms (USER_HZ = 100 on Linux)
-};
-const serversCpuUs = (t: Target) => t.servers.reduce((a, s) => a + cpuUs(s), 0);
-
 /** The first refusals' bodies, for the error that stops the bench. */
 const refusals: string[] = [];
 
+/** CPU so far (µs) of everything that works for a target: its collector processes, PostgreSQL, this client. */
+function cpuNow(t: Target) {
+  const p = pg && t.path !== '/noop' && !t.label.startsWith('SQLite') ? pgClusterCpuUs(pg.postmasterPid()) : undefined;
+  return {
+    servers: t.servers.map((s) => processCpuUs(s.child.pid as number)),
+    pg: p ? p.backends + p.background : 0,
+    client: selfCpuUs(),
+  };
+}
+
 /**
- * One autocannon per connection (the connections split between the target's servers, as a load balancer would), all
- * at the same time. Each connection owns its nodes (node i on connection i mod connections) and builds its own
- * requests, so a node's heartbeats go one after another as an agent sends them: one autocannon with many connections
- * keeps the request it builds on an object all its connections share, and can send one node's seq twice or its
- * seqs out of order (which the collector rightly refuses as a conflict).
+ * One keep-alive connection per node set (the connections split between the target's servers, as a load balancer
+ * would), all at the same time. Each connection owns its nodes (node i on connection i mod connections) and sends
+ * a node's heartbeats one after another, as an agent does; with two collectors each collector's connections carry
+ * a disjoint set of nodes, as agents configured with one collector URL each would.
  */
 async function segment(t: Target, seconds: number, count = true) {
   const per = Math.max(1, Math.round(connections / t.servers.length));
   const f = t.fleet;
   const total = per * t.servers.length;
   if (f.tokens.length < total) throw new Error(`--nodes must be at least the connections (${total})`);
-  const cpu0 = serversCpuUs(t);
-  const results = await Promise.all(
-    Array.from({ length: total }, (_, c) => {
-      const mine = f.tokens.map((_, i) => i).filter((i) => i % total === c);
-      let j = 0;
-      return autocannon({
-        url: `${t.servers[c % t.servers.length].address}${t.path}`,
-        connections: 1,
-        duration: seconds,
-        method: 'POST',
-        requests: [
-          {
-            setupRequest: (req: Record<string, unknown>) => {
-              const i = mine[j++ % mine.length];
-              const seq = ++f.seqs[i];
-              const now = t0 + ++k;
-              req.headers = { 'content-type': 'application/json', authorization: `Bearer ${f.tokens[i].token}` };
-              req.body = `{"epoch":"abcdefabcdefabcd","records":[{"seq":${seq},"from":${now - 1000},"to":${now},"rx":"${1000 + seq}","tx":"${seq}"}],"load":[0.1,0.2,0.3],"uptimeSec":1000,"bootId":"b","agentVersion":"bench","sentAt":${now}}`;
-              return req;
-            },
-            onResponse: (status: number, body: string) => {
-              if (status >= 300 && refusals.length < 3) refusals.push(`${status} ${body}`);
-            },
-          },
-        ],
-      } as autocannon.Options);
-    }),
-  );
-  const cpu = serversCpuUs(t) - cpu0;
+  const plans = Array.from({ length: total }, (_, c) => {
+    const mine = f.tokens.map((_, i) => i).filter((i) => i % total === c);
+    let j = 0;
+    return {
+      address: t.servers[c % t.servers.length].address,
+      next: () => {
+        const i = mine[j++ % mine.length];
+        const seq = ++f.seqs[i];
+        const now = t0 + ++k;
+        return {
+          path: t.path,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${f.tokens[i].token}` },
+          body: `{"epoch":"abcdefabcdefabcd","records":[{"seq":${seq},"from":${now - 1000},"to":${now},"rx":"${1000 + seq}","tx":"${seq}"}],"load":[0.1,0.2,0.3],"uptimeSec":1000,"bootId":"b","agentVersion":"bench","sentAt":${now}}`,
+        };
+      },
+      onResponse: (status: number, body: string) => {
+        if (status >= 300 && refusals.length < 3) refusals.push(`${status} ${body}`);
+      },
+    };
+  });
+  const cpu0 = cpuNow(t);
+  const r = await runKeepAlive(plans, seconds);
+  const cpu1 = cpuNow(t);
   // Requests in flight when a segment ends still land; let them before the next segment starts.
-  await new Promise((r) => setTimeout(r, 300));
-  let ok = 0;
-  let p99 = 0;
-  for (const r of results) {
-    if (r.non2xx || r.errors)
-      throw new Error(
-        `${t.label}: ${r.non2xx} non-2xx (${JSON.stringify((r as { statusCodeStats?: unknown }).statusCodeStats)}), ${r.errors} errors, ${r.timeouts} timeouts; ${refusals.join('; ')}`,
-      );
-    ok += r['2xx'];
-    p99 = Math.max(p99, r.latency.p99); // the slowest connection's p99
-  }
+  await new Promise((res) => setTimeout(res, 300));
+  if (r.non2xx || r.errors)
+    throw new Error(`${t.label}: ${r.non2xx} non-2xx, ${r.errors} connection errors; ${refusals.join('; ')}`);
   if (count && t.path !== '/noop') {
-    f.answered += ok;
+    f.answered += r.ok;
     f.slack += total;
   }
-  return { rps: ok / seconds, p99, cpuUsPerReq: cpu / ok };
+  const per1 = (a: number, b: number) => (b - a) / r.ok;
+  return {
+    rps: r.ok / seconds,
+    p99: r.p99,
+    cpu: {
+      collector: cpu1.servers.reduce((a, x, i) => a + per1(cpu0.servers[i], x), 0),
+      pg: per1(cpu0.pg, cpu1.pg),
+      client: per1(cpu0.client, cpu1.client),
+    },
+    seconds,
+  };
 }
+
+/** µs per heartbeat of each process kind, and its share of the machine's CPU (cores × seconds) over the segment. */
+const CPU_KINDS = ['collector', 'pg', 'client'] as const;
+const CPU_NAMES: Record<(typeof CPU_KINDS)[number], string> = {
+  collector: 'collector',
+  pg: 'PostgreSQL',
+  client: 'client',
+};
 
 for (const t of targets) await segment(t, warmup);
 
@@ -173,12 +183,15 @@ for (let i = 1; i <= runs; i++) {
   for (const t of order) {
     const s = await segment(t, duration);
     r[t.label] = s.rps;
-    r[`${t.label} CPU`] = s.cpuUsPerReq;
+    for (const kind of CPU_KINDS) r[`${t.label} CPU ${kind}`] = s.cpu[kind];
     p99[t.label] = s.p99;
   }
-  const parts = targets.map(
-    (t) => `${t.label} ${r[t.label].toFixed(0)}/s (p99 ${p99[t.label]} ms, ${r[`${t.label} CPU`].toFixed(0)} µs CPU)`,
-  );
+  const parts = targets.map((t) => {
+    const us = CPU_KINDS.filter((kind) => r[`${t.label} CPU ${kind}`] > 0)
+      .map((kind) => `${CPU_NAMES[kind]} ${r[`${t.label} CPU ${kind}`].toFixed(0)}`)
+      .join(' + ');
+    return `${t.label} ${r[t.label].toFixed(0)}/s (p99 ${p99[t.label].toFixed(1)} ms; CPU µs per request: ${us})`;
+  });
   if (sqlite) r['SQLite / plain'] = r.SQLite / r['plain route'];
   if (pgA) {
     r['PostgreSQL x1 / plain'] = r['PostgreSQL x1'] / r['plain route'];
@@ -202,6 +215,11 @@ async function checkCount(s: BenchServer, f: Fleet, label: string) {
 }
 if (sqlite) await checkCount(sqlite, targets[1].fleet, 'SQLite');
 if (pgA) await checkCount(pgA, targets[targets.length - 1].fleet, 'PostgreSQL');
+if (pg)
+  for (const st of await pg.statements('bench_heartbeat'))
+    console.log(
+      `pg_stat_statements: ${st.calls} calls, mean ${st.meanMs.toFixed(3)} ms, total ${st.totalMs.toFixed(0)} ms: ${st.query.replace(/\s+/g, ' ').slice(0, 100)}`,
+    );
 for (const s of [noop, sqlite, pgA, pgB]) if (s) await stop(s.child);
 pg?.stop();
 
@@ -223,8 +241,17 @@ if (sqlite) {
     goal: { min: 0.3 },
   });
 }
-for (const t of targets.slice(1))
-  lines.push(`${t.label} collector process CPU ${med(`${t.label} CPU`).toFixed(0)} µs per heartbeat`);
+const cores = cpus().length;
+for (const t of targets) {
+  const us = CPU_KINDS.map((kind) => [kind, med(`${t.label} CPU ${kind}`)] as const).filter(([, v]) => v > 0);
+  const sum = us.reduce((a, [, v]) => a + v, 0);
+  // Share of the machine: µs per request × requests/s over (cores × 1 s).
+  const rate = med(t.label);
+  lines.push(
+    `${t.label} CPU µs per request ${us.map(([kind, v]) => `${CPU_NAMES[kind]} ${v.toFixed(0)}`).join(' + ')} = ${sum.toFixed(0)}` +
+      ` (of the ${cores} cores: ${us.map(([kind, v]) => `${CPU_NAMES[kind]} ${((v * rate) / (cores * 1e4)).toFixed(0)} %`).join(', ')})`,
+  );
+}
 if (pgA) {
   lines.push(
     `PostgreSQL one collector heartbeats/s ${med('PostgreSQL x1').toFixed(0)} (goal >= 5000), ratio to plain ${med('PostgreSQL x1 / plain').toFixed(3)}`,
@@ -248,6 +275,6 @@ if (pgA) {
   });
 }
 console.log(
-  `median of ${runs} (ratios: median of per-run ratios): ${lines.join('; ')}; load average at end: ${load()}`,
+  `median of ${runs} (ratios: median of per-run ratios), load average at end ${load()}:\n  ${lines.join('\n  ')}`,
 );
 reportFigures('collector-heartbeat', figures);

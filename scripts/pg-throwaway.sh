@@ -5,6 +5,7 @@
 # initdb and postgres refuse to run as root, so as root they run as the `postgres` user in a temp dir it owns.
 # Tests run it with fsync and synchronous_commit off (speed; nothing to keep). TRAFFIC_PG_DURABLE=1 keeps
 # PostgreSQL's durable defaults (fsync, synchronous_commit on), as production runs it: the benches measure that.
+# TRAFFIC_PG_OPTS adds server options (e.g. "-c shared_preload_libraries=pg_stat_statements").
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 STATE=${TRAFFIC_PG_STATE:-/tmp/traffic-pg-throwaway.state}
@@ -46,7 +47,7 @@ start() {
   as_pg "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
     || { cat "$DIR/initdb.log" >&2; exit 1; }
   as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/postgres.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=200 $durability" start >&2
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=200 $durability ${TRAFFIC_PG_OPTS:-}" start >&2
   as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres traffic_test
   URL="postgres://postgres@127.0.0.1:$PORT/traffic_test"
   printf 'DIR=%q\nURL=%q\n' "$DIR" "$URL" >"$STATE"

@@ -83,6 +83,42 @@ describe.skipIf(Boolean(PG_SKIP_REASON))(
       expect(sum('traffic_collector_duplicate_records_total')).toBe(duplicates);
     });
 
+    it('refuses a token at once after another process rotated it, though this collector had just served it', async () => {
+      const node = await c1.addNode({ name: 'rotated' });
+      const now = Date.now();
+      const beat = async (token: string, seq: number) => {
+        const res = await request(`${c1.url}${HEARTBEAT_PATH}`, {
+          method: 'POST',
+          dispatcher,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            epoch: 'eeeeeeeeeeeeeeee',
+            records: [{ seq, from: now - 10, to: now, rx: '5', tx: '1' }],
+            load: [0, 0, 0],
+            uptimeSec: 1,
+            bootId: null,
+            agentVersion: 't',
+            sentAt: now + seq,
+          }),
+        });
+        return {
+          status: res.statusCode,
+          body: (await res.body.json()) as { error?: { code: string }; acked?: number[] },
+        };
+      };
+      expect(await beat(node.token, 1)).toMatchObject({ status: 200, body: { acked: [1] } });
+      // The CLI is another process on the same database: c1 hears nothing of the rotation.
+      const rotated = JSON.parse(await c2.cli(['node', 'rotate-token', String(node.id)])) as { token: string };
+      expect(await beat(node.token, 2)).toMatchObject({ status: 401, body: { error: { code: 'TC_UNAUTHORIZED' } } });
+      expect(await beat(node.token, 2)).toMatchObject({ status: 401, body: { error: { code: 'TC_UNAUTHORIZED' } } });
+      expect(await beat(rotated.token, 2)).toMatchObject({ status: 200, body: { acked: [2] } });
+      const res = await request(`${c2.url}/api/v1/nodes/${node.id}`, {
+        dispatcher,
+        headers: { authorization: `Bearer ${c2.adminToken}` },
+      });
+      expect(((await res.body.json()) as { traffic: { totalRx: string } }).traffic.totalRx).toBe('10');
+    });
+
     it('applies an idempotent push once when both receive it at the same moment', async () => {
       const node = await c2.addNode({ name: 'users', rate: '1' });
       for (let seq = 1; seq <= 30; seq++) {

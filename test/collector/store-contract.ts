@@ -303,6 +303,30 @@ export function storeContract(engine: string, makeHarness: () => Promise<StoreHa
         expect(await s.findNodeByTokenHash(hashToken(b.token))).toBeUndefined();
       });
 
+      it('a heartbeat carrying the token it was authenticated with is refused, writing nothing, once another store rotated that token or removed the node', async () => {
+        const other = await h.openAnother();
+        const a = await newNode();
+        const oldHash = hashToken(a.token);
+        const looked = await s.findNodeByTokenHash(oldHash, { checkedOnWrite: true });
+        expect(looked?.node.id).toBe(a.node.id);
+        const beat = (seq: number, tokenHash: Buffer) =>
+          s.ingestHeartbeat(a.node.id, hb('00000000000000a7', [rec(seq, 10, 1)], { tokenHash }), T0 + seq);
+        expect((await beat(1, oldHash)).inserted).toBe(1);
+        const newHash = hashToken(`${a.token}-rotated`);
+        expect(await other.rotateToken(a.node.id, newHash)).toBe(true);
+        // Whatever the lookup answered meanwhile (a cache may still name the node), the write refuses the old token.
+        await expect(beat(2, oldHash)).rejects.toMatchObject({ code: 'TC_UNAUTHORIZED' });
+        expect(await s.findNodeByTokenHash(oldHash, { checkedOnWrite: true })).toBeUndefined();
+        expect(await h.scalar(`SELECT COUNT(*) FROM traffic_records WHERE node_id = ${a.node.id}`)).toBe(1);
+        expect((await s.getNodeStats(a.node.id))?.totalRx).toBe(10n);
+        // The new token is taken, the same record with it counted once.
+        expect((await s.findNodeByTokenHash(newHash, { checkedOnWrite: true }))?.node.id).toBe(a.node.id);
+        expect((await beat(2, newHash)).inserted).toBe(1);
+        expect(await other.removeNode(a.node.id)).toBe(true);
+        await expect(beat(3, newHash)).rejects.toMatchObject({ code: 'TC_UNAUTHORIZED' });
+        expect(await s.findNodeByTokenHash(newHash, { checkedOnWrite: true })).toBeUndefined();
+      });
+
       it('heartbeats arriving together each stand alone: one that fails takes nothing of the others with it', async () => {
         const a = await newNode(),
           b = await newNode(),

@@ -15,6 +15,8 @@ import { throttleFailure } from './auth-failure.js';
 declare module 'fastify' {
   interface FastifyRequest {
     node?: NodeInfo;
+    /** The hash of the token the heartbeat was authenticated with (checked again when it is written). */
+    nodeTokenHash?: Buffer;
   }
 }
 
@@ -49,15 +51,19 @@ export function toIngestRecords(body: HeartbeatRequest): IngestRecord[] {
 export const heartbeatRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
   async (app) => {
+    const refuse = (req: FastifyRequest, reply: FastifyReply) =>
+      new CollectorError(throttleFailure(ctx, req, reply) ? 'TC_RATE_LIMITED' : 'TC_UNAUTHORIZED');
     // Before the body is read (onRequest): a refused heartbeat costs a hash and one indexed lookup, never a parse.
+    // The lookup may come from the store's cache (checkedOnWrite): the write checks the token again (tokenHash).
     const authNode = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const hash = hashToken(bearerToken(req.headers.authorization) ?? '');
-      const found = await ctx.store.findNodeByTokenHash(hash);
+      const found = await ctx.store.findNodeByTokenHash(hash, { checkedOnWrite: true });
       if (found && hashMatches(hash, found.tokenHash)) {
         req.node = found.node;
+        req.nodeTokenHash = hash;
         return;
       }
-      throw new CollectorError(throttleFailure(ctx, req, reply) ? 'TC_RATE_LIMITED' : 'TC_UNAUTHORIZED');
+      throw refuse(req, reply);
     };
 
     app.post<{ Body: HeartbeatRequest }>(
@@ -70,25 +76,31 @@ export const heartbeatRoutes =
           response: { 200: HeartbeatResponse, '4xx': ErrorBody },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const body = req.body;
         const node = req.node as NodeInfo;
         const records = toIngestRecords(body);
         const at = ctx.now();
-        const res = await ctx.store.ingestHeartbeat(
-          node.id,
-          {
-            epoch: body.epoch,
-            records,
-            load: body.load as [number, number, number] | null,
-            uptimeSec: body.uptimeSec,
-            bootId: body.bootId,
-            agentVersion: body.agentVersion,
-            host: body.host ?? null,
-            sentAt: body.sentAt,
-          },
-          at,
-        );
+        const res = await ctx.store
+          .ingestHeartbeat(
+            node.id,
+            {
+              epoch: body.epoch,
+              records,
+              load: body.load as [number, number, number] | null,
+              uptimeSec: body.uptimeSec,
+              bootId: body.bootId,
+              agentVersion: body.agentVersion,
+              host: body.host ?? null,
+              sentAt: body.sentAt,
+              tokenHash: req.nodeTokenHash,
+            },
+            at,
+          )
+          .catch((err: unknown) => {
+            // The token was rotated or the node removed (by another collector) since the lookup: nothing written.
+            throw err instanceof CollectorError && err.code === 'TC_UNAUTHORIZED' ? refuse(req, reply) : err;
+          });
         ctx.metrics.ingestRecords.inc(res.inserted);
         ctx.changes.publish(node.id);
         ctx.metrics.duplicates.inc(res.duplicates);

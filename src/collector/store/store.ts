@@ -94,6 +94,13 @@ export interface HeartbeatInput {
   host: HostFacts | null;
   /** The agent's clock when it sent the heartbeat (the request's sentAt): the identity of its load sample. */
   sentAt?: number;
+  /**
+   * The hash of the token the heartbeat was authenticated with: when set, the store writes nothing and refuses the
+   * heartbeat with TC_UNAUTHORIZED unless the node still has this token, checked inside the transaction that writes
+   * (so a lookup answered from a cache, `findNodeByTokenHash(hash, { checkedOnWrite: true })`, never lets a rotated
+   * or removed token count anything).
+   */
+  tokenHash?: Buffer;
 }
 
 export interface RecordConflict {
@@ -218,8 +225,15 @@ export interface Store {
 
   addNode(node: NewNode): Promise<NodeInfo>;
   listNodes(): Promise<NodeInfo[]>;
-  /** The node whose token hash equals `tokenHash` (looked up by an index on the hash). */
-  findNodeByTokenHash(tokenHash: Buffer): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined>;
+  /**
+   * The node whose token hash equals `tokenHash` (looked up by an index on the hash). `checkedOnWrite`: the caller
+   * passes the hash on to ingestHeartbeat (HeartbeatInput.tokenHash), which checks it again as it writes, so the
+   * answer may come from a cache that another process's rotation or removal has not reached yet.
+   */
+  findNodeByTokenHash(
+    tokenHash: Buffer,
+    opts?: { checkedOnWrite?: boolean },
+  ): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined>;
   /** The node and its stored token hash, for an id-plus-token check (compare with timingSafeEqual). */
   getNodeAuth(id: number): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined>;
   rotateToken(id: number, tokenHash: Buffer): Promise<boolean>;

@@ -7,7 +7,8 @@
  * Group commit of heartbeats, as SqliteStore does it: a durable commit waits for a WAL flush (an fsync, 1-3 ms on
  * this kind of disk) and a heartbeat alone is eight round trips, so ingestHeartbeat queues its heartbeat and the
  * heartbeats queued meanwhile are applied together (postgres-heartbeat-group.ts): up to MAX_GROUP heartbeats of
- * distinct nodes per transaction, up to MAX_GROUPS_IN_FLIGHT transactions at once, each on its own pooled client.
+ * distinct nodes per transaction, in three round trips whatever their number, up to MAX_GROUPS_IN_FLIGHT
+ * transactions at once, each on its own pooled client (a group of one heartbeat too).
  * - every promise settles only after its group's COMMIT, so no answer acknowledges a record that is not durable yet;
  * - a heartbeat the accounting refuses gets its own error and nothing of it is written;
  * - if the transaction as a whole fails (a database error, a lost connection, COMMIT refused), each heartbeat is
@@ -61,6 +62,7 @@ import type {
   UserPush,
   UserTotal,
 } from '../store.js';
+import { checkHeartbeatToken } from '../heartbeat-token.js';
 import { MIGRATION_LOCK_KEY, MIGRATIONS, Q } from './sql.js';
 import { PostgresQuotaStore } from './postgres-quota-store.js';
 import { applyHeartbeatGroup, takeGroup, type IngestJob } from './postgres-heartbeat-group.js';
@@ -68,6 +70,8 @@ import type { QuotaStore } from '../quota-store.js';
 import { UserRows } from '../user-rows.js';
 
 type Row = Record<string, unknown>;
+/** Nodes kept by the heartbeats' token lookups before the cache starts over. */
+const AUTH_CACHE_MAX = 100_000;
 /** At most this many heartbeats in one group commit. */
 const MAX_GROUP = 256;
 /** At most this many group transactions at once (each holds a pooled client; the rest of the pool serves the API). */
@@ -125,17 +129,18 @@ export class PostgresStore implements Store {
     this.quotas = new PostgresQuotaStore(this.pool, (fn) => this.tx(fn));
   }
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** `fn` in one transaction on one pooled client; `begin: false` when fn's first query begins it itself. */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>, begin = true): Promise<T> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await c.query('BEGIN');
+      if (begin) await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
     } catch (err) {
       try {
-        await c.query('ROLLBACK');
+        await c.query('ROLLBACK'); // outside a transaction (fn failed before its BEGIN) PostgreSQL only warns
       } catch (rollbackErr) {
         broken = rollbackErr as Error; // a connection that cannot roll back is discarded by release(err), not reused
       }
@@ -191,17 +196,32 @@ export class PostgresStore implements Store {
 
   /**
    * The lookups asked for during one turn of the event loop go to the database together, in one query: under load
-   * a heartbeat's authentication costs a share of one round trip instead of one of its own. Nothing is cached, so a
-   * rotated or removed token (by any process) is refused by the next lookup; callers still compare the returned hash
-   * in constant time.
+   * a heartbeat's authentication costs a share of one round trip instead of one of its own. Callers still compare the
+   * returned hash in constant time.
+   *
+   * Lookups for heartbeats (`checkedOnWrite`) are answered from a cache of the nodes found: another collector's
+   * rotation or removal does not reach it, but the heartbeat's write transaction checks the token again
+   * (HeartbeatInput.tokenHash) and refuses it, and the entry is dropped then; this store's own rotations and removals
+   * clear the cache. Every other lookup asks the database, so a rotated or removed token is refused at once.
    */
   private authQueue: Array<{ hash: Buffer; resolve(r: Row | undefined): void; reject(err: unknown): void }> = [];
+  private readonly authCache = new Map<string, { node: NodeInfo; tokenHash: Buffer }>();
 
-  async findNodeByTokenHash(tokenHash: Buffer): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
+  async findNodeByTokenHash(
+    tokenHash: Buffer,
+    opts: { checkedOnWrite?: boolean } = {},
+  ): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
+    const key = tokenHash.toString('latin1');
+    const hit = opts.checkedOnWrite ? this.authCache.get(key) : undefined;
+    if (hit) return hit;
     const r = await new Promise<Row | undefined>((resolve, reject) => {
       if (this.authQueue.push({ hash: tokenHash, resolve, reject }) === 1) setImmediate(this.lookUpTokens);
     });
-    return r && { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+    if (!r) return undefined;
+    const found = { node: toNodeInfo(r), tokenHash: r.token_hash as Buffer };
+    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+    this.authCache.set(key, found);
+    return found;
   }
 
   private readonly lookUpTokens = (): void => {
@@ -224,10 +244,12 @@ export class PostgresStore implements Store {
   }
 
   async rotateToken(id: number, tokenHash: Buffer): Promise<boolean> {
+    this.authCache.clear();
     return ((await this.pool.query(Q.rotateToken, [tokenHash, id])).rowCount ?? 0) > 0;
   }
 
   async removeNode(id: number): Promise<boolean> {
+    this.authCache.clear();
     return ((await this.pool.query(Q.removeNode, [id])).rowCount ?? 0) > 0;
   }
 
@@ -239,7 +261,13 @@ export class PostgresStore implements Store {
 
   ingestHeartbeat(nodeId: number, hb: HeartbeatInput, receivedAt: number): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ nodeId, hb, at: receivedAt, resolve, reject });
+      const refused = (err: unknown) => {
+        // The token changed under a cached lookup (another collector rotated it, or removed the node).
+        if (hb.tokenHash && err instanceof CollectorError && err.code === 'TC_UNAUTHORIZED')
+          this.authCache.delete(hb.tokenHash.toString('latin1'));
+        reject(err);
+      };
+      this.queue.push({ nodeId, hb, at: receivedAt, resolve, reject: refused });
       this.scheduleFlush();
     });
   }
@@ -264,20 +292,19 @@ export class PostgresStore implements Store {
   };
 
   private async commitGroup(jobs: IngestJob[]): Promise<void> {
-    if (jobs.length > 1) {
-      let outcomes: Awaited<ReturnType<typeof applyHeartbeatGroup>> | undefined;
-      try {
-        outcomes = await this.tx((c) => applyHeartbeatGroup(c, jobs, this.loadSampleGapMs));
-      } catch {
-        // The group's transaction failed as a whole: each heartbeat alone below, as without grouping.
+    let outcomes: Awaited<ReturnType<typeof applyHeartbeatGroup>> | undefined;
+    try {
+      // applyHeartbeatGroup sends the BEGIN with its first query (one round trip less).
+      outcomes = await this.tx((c) => applyHeartbeatGroup(c, jobs, this.loadSampleGapMs), false);
+    } catch {
+      // The group's transaction failed as a whole: each heartbeat alone below, as without grouping.
+    }
+    if (outcomes) {
+      for (const [i, o] of outcomes.entries()) {
+        if (o.ok) jobs[i].resolve(o.value);
+        else jobs[i].reject(o.error);
       }
-      if (outcomes) {
-        for (const [i, o] of outcomes.entries()) {
-          if (o.ok) jobs[i].resolve(o.value);
-          else jobs[i].reject(o.error);
-        }
-        return;
-      }
+      return;
     }
     await Promise.all(jobs.map((j) => this.ingestAlone(j.nodeId, j.hb, j.at).then(j.resolve, j.reject)));
   }
@@ -286,6 +313,7 @@ export class PostgresStore implements Store {
   private async ingestAlone(nodeId: number, hb: HeartbeatInput, at: number): Promise<IngestResult> {
     return this.tx(async (c) => {
       const r = (await c.query(Q.ledgerForUpdate, [nodeId])).rows[0] as Row | undefined;
+      checkHeartbeatToken(hb, r?.token_hash);
       if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
       const hw = (await c.query(Q.highWater, [nodeId, hb.epoch])).rows[0] as Row | undefined;
       const before = toLedger(r, hw);

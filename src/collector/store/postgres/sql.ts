@@ -256,7 +256,7 @@ export const Q = {
    * snapshot taken before the wait, and a concurrent duplicate would look fresh.
    */
   ledgerForUpdate: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone,
-    s.load_sent_at, s.load_sampled_at
+    s.load_sent_at, s.load_sampled_at, n.token_hash
     FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = $1 FOR UPDATE OF s`,
   highWater: 'SELECT seq, unverifiable_through FROM epoch_high_water WHERE node_id = $1 AND epoch = $2',
   /** Digests held for some seqs of one (node, epoch): the raw record's first, else the one kept after pruning. */
@@ -313,17 +313,6 @@ export const Q = {
   pruneLoadHourly: 'DELETE FROM load_hourly WHERE hour < $1',
   setHighWater: `INSERT INTO epoch_high_water (node_id, epoch, seq, updated_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (node_id, epoch) DO UPDATE SET seq = GREATEST(epoch_high_water.seq, excluded.seq), updated_at = excluded.updated_at`,
-  /*
-   * Group commit (postgres-heartbeat-group.ts): the same statements for many nodes at once, one node per array index.
-   * The stats rows are locked in node id order, so two groups (of one process or two) wait on each other, never
-   * deadlock; the high-water marks are read after the locks are held, as above.
-   */
-  ledgersForUpdate: `SELECT s.node_id, s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end,
-    n.reset_day, n.timezone, s.load_sent_at, s.load_sampled_at
-    FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = ANY($1::integer[])
-    ORDER BY s.node_id FOR UPDATE OF s`,
-  highWaters: `SELECT h.node_id, h.seq, h.unverifiable_through FROM epoch_high_water h
-    JOIN unnest($1::integer[], $2::text[]) AS k(node_id, epoch) ON h.node_id = k.node_id AND h.epoch = k.epoch`,
   /**
    * Every write of a group in ONE statement (one round trip): the records, the hourly rollup, the stats (with the
    * load marks), the high-water marks and the load samples, each a data-modifying CTE on its own table. Returns the node of each record inserted.
@@ -429,3 +418,19 @@ export const Q = {
     WHERE record_at >= $1 AND record_at < $2 AND server_id IS NOT NULL AND (user_id, server_id, record_at) > ($3, $4, $5)
     GROUP BY user_id, server_id, record_at ORDER BY user_id, server_id, record_at LIMIT $6`,
 } as const;
+
+/**
+ * Group commit (postgres-heartbeat-group.ts), its first round trip: BEGIN, lock the group's stats rows, read their
+ * high-water marks, as one simple-protocol query (several statements in one message, so the values are literals:
+ * `ids` is an integer[] literal, `epochs` a text[] one, built by the caller). The stats rows are locked in node id
+ * order, so two groups (of one process or two) wait on each other, never deadlock; the high-water marks are read by
+ * the statement after the lock, which in READ COMMITTED takes a new snapshot: a joined row would come from the
+ * snapshot taken before the wait, and a concurrent duplicate would look fresh.
+ */
+export const beginGroupSql = (ids: string, epochs: string): string => `BEGIN;
+  SELECT s.node_id, s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end,
+    n.reset_day, n.timezone, s.load_sent_at, s.load_sampled_at, n.token_hash
+    FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = ANY(${ids})
+    ORDER BY s.node_id FOR UPDATE OF s;
+  SELECT h.node_id, h.seq, h.unverifiable_through FROM epoch_high_water h
+    JOIN unnest(${ids}, ${epochs}) AS k(node_id, epoch) ON h.node_id = k.node_id AND h.epoch = k.epoch`;

@@ -251,7 +251,7 @@ export const Q = {
 
   ledger: `SELECT s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end, n.reset_day, n.timezone,
     COALESCE(h.seq, 0) AS seq, COALESCE(h.unverifiable_through, 0) AS unverifiable_through,
-    s.load_sent_at, s.load_sampled_at
+    s.load_sent_at, s.load_sampled_at, n.token_hash
     FROM nodes n JOIN traffic_stats s ON s.node_id = n.id
     LEFT JOIN epoch_high_water h ON h.node_id = n.id AND h.epoch = ?
     WHERE n.id = ?`,

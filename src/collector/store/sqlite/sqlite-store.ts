@@ -17,6 +17,7 @@
  * raw records' tail), so a longer WAL between checkpoints means far fewer page writes and fsyncs per heartbeat. The
  * WAL file grows to about 40 MB; durability is unchanged (a commit is in the WAL before its answer, as before).
  */
+import { checkHeartbeatToken } from '../heartbeat-token.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -240,6 +241,7 @@ export class SqliteStore implements Store {
   private readonly authCache = new Map<string, { node: NodeInfo; tokenHash: Buffer }>();
   private authCacheVersion: unknown = undefined;
 
+  /** Always up to date (above), so `checkedOnWrite` changes nothing here. */
   async findNodeByTokenHash(tokenHash: Buffer): Promise<{ node: NodeInfo; tokenHash: Buffer } | undefined> {
     const version = (this.s.dataVersion.get() as Row).data_version;
     if (version !== this.authCacheVersion) {
@@ -274,6 +276,7 @@ export class SqliteStore implements Store {
 
   private readonly applyHeartbeat = (nodeId: number, hb: HeartbeatInput, at: number): IngestResult => {
     const r = this.s.ledger.get(hb.epoch, nodeId) as Row | undefined;
+    checkHeartbeatToken(hb, r?.token_hash);
     if (!r) throw new CollectorError('TC_NODE_NOT_FOUND');
     const before = toLedger(r, r);
     const held = new Map<number, bigint | null>();
