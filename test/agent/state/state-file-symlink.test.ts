@@ -1,9 +1,21 @@
 /**
- * A temp state file never follows a symlink or reuses an existing file (issue 10, item 7): with another user's
- * `state.json.tmp` symlink planted in the state directory, a save used to write through it and overwrite the file it
- * pointed to. Now the link itself is removed and the temp file is created new (O_EXCL | O_NOFOLLOW).
+ * State files are never written through anything planted at their names (issue 10, item 7). Saves overwrite
+ * state.json and state.json.bak in place; only a regular file of the agent's own user with no other link is
+ * overwritten. A symlink, a hard link to another file, or another user's file at either name is removed (unlinking a
+ * link removes the link, never its target) and a new file is created exclusively (O_EXCL | O_NOFOLLOW, 0600).
+ * replaceFileSync (temp file and rename, used for other files) never reuses a leftover temp file either.
  */
-import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  linkSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,7 +34,7 @@ const state = baselineState(
   { isSelected: () => true, bits: 64, maxBytesPerSec: 1n, resetDay: 1, timeZone: 'UTC', userIdOf: () => null },
 );
 
-describe('temp state files', () => {
+describe('state files and planted names', () => {
   let parent: string;
   let victim: string;
   beforeEach(() => {
@@ -32,17 +44,40 @@ describe('temp state files', () => {
   });
   afterEach(() => rmSync(parent, { recursive: true, force: true }));
 
-  it('a planted symlink at the temp name does not redirect the save', async () => {
+  const planted: [string, (victim: string, at: string) => void][] = [
+    ['a symlink', (victim, at) => symlinkSync(victim, at)],
+    ['a hard link', (victim, at) => linkSync(victim, at)],
+  ];
+  for (const [what, plant] of planted) {
+    it(`${what} planted at state.json and state.json.bak does not redirect the save`, async () => {
+      const store = new StateStore(join(parent, 'state'));
+      await store.load(Date.now());
+      plant(victim, store.primaryPath);
+      plant(victim, store.backupPath);
+      await store.save(state);
+      expect(readFileSync(victim, 'utf8')).toBe('root-owned content\n');
+      for (const path of [store.primaryPath, store.backupPath]) {
+        expect(lstatSync(path).isSymbolicLink()).toBe(false);
+        expect(statSync(path).nlink).toBe(1);
+        expect(statSync(path).mode & 0o777).toBe(0o600);
+      }
+      const loaded = await store.load(Date.now());
+      expect(loaded.source).toBe('primary');
+      expect(loaded.state?.epoch).toBe(state.epoch);
+    });
+  }
+
+  it("another user's file at state.json is replaced by a new one of ours, not written into", async () => {
     const store = new StateStore(join(parent, 'state'));
     await store.load(Date.now());
-    symlinkSync(victim, join(store.dir, 'state.json.tmp'));
-    symlinkSync(victim, join(store.dir, 'state.json.bak.tmp'));
     await store.save(state);
-    expect(readFileSync(victim, 'utf8')).toBe('root-owned content\n');
-    const loaded = await store.load(Date.now());
-    expect(loaded.source).toBe('primary');
-    expect(loaded.state?.epoch).toBe(state.epoch);
-    expect(lstatSync(store.primaryPath).isSymbolicLink()).toBe(false);
+    const theirs = store.primaryPath;
+    const ino = statSync(theirs).ino;
+    chownSync(theirs, 65534, 65534); // as root (these tests run as root); as another user this is what they could plant
+    await store.save({ ...state, nextSeq: 9 });
+    expect(statSync(theirs).ino).not.toBe(ino);
+    expect(statSync(theirs).uid).toBe(process.geteuid?.());
+    expect((await store.load(Date.now())).state?.nextSeq).toBe(9);
   });
 
   it('a leftover temp file (a crash mid-write) is replaced, never appended to or reused', () => {

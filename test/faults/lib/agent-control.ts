@@ -103,12 +103,16 @@ export class AgentProcess extends Child {
     }
   }
 
-  /** Cuts state.json to half its size (the agent must be down): a torn write the agent must survive. */
+  /**
+   * Cuts state.json to half its contents (the agent must be down): a torn write the agent must survive. Half of the
+   * state itself, not of the file: the agent pads the file with spaces (src/agent/state/state-store.ts).
+   */
   async truncateState(): Promise<number> {
     if (this.running) throw new Error('truncate the state only while the agent is down');
     const path = join(this.stateDir, 'state.json');
     const { size } = await stat(path);
-    await truncate(path, Math.floor(size / 2));
+    const contents = (await readFile(path, 'utf8')).trimEnd().length;
+    await truncate(path, Math.floor(contents / 2));
     return size;
   }
 }

@@ -3,6 +3,11 @@
  * crash and restart while it is full), then recovers. Meanwhile traffic grows. The agent must keep counting in
  * memory, log STATE_WRITE_FAILED and then "state is written again", and in the end the collector's totals equal
  * the driver's ground truth.
+ *
+ * The agent overwrites its state files in place (src/agent/state/state-store.ts), so a full disk refuses a save only
+ * when the state needs more room than its files already have. So the disk fills up, and then the node gets many new
+ * interfaces (not counted, but the state keeps a baseline for each): the state grows by several kilobytes and its save
+ * meets the full disk, before and after the crash.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -124,7 +129,10 @@ export async function runDiskTrouble(opts: {
     );
     await refusedPhase(
       'full (tmpfs filled to ENOSPC)',
-      () => tmpfs.fill(),
+      async () => {
+        await tmpfs.fill();
+        await s.addUncountedInterfaces(120);
+      },
       () => tmpfs.free(),
       true,
     );

@@ -201,6 +201,16 @@ export class NodeSim {
     await this.write();
   }
 
+  /**
+   * `n` new interfaces the agent does not count (not eth*), from 0 and never growing: the ground truth is unchanged,
+   * but the agent's state keeps a baseline for each, so it grows by about 50 bytes an interface.
+   */
+  async addUncountedInterfaces(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) this.ifaces.set(`veth-uncounted-${String(i).padStart(4, '0')}`, { rx: 0n, tx: 0n });
+    this.counts.ifaceAdded += n;
+    await this.write();
+  }
+
   /** A reboot: call only while the agent is down. Every counter starts again from a small value, which all counts. */
   async reboot(): Promise<void> {
     this.bootSeq++;
