@@ -1,4 +1,5 @@
 /** The `traffic-agent` command line. Each command's work lives in its own module; this file only wires yargs. */
+import './v8-flags.js'; // first: before anything else is loaded
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AGENT_ERRORS, AgentError, errorMessage } from './errors.js';
@@ -43,9 +44,9 @@ async function main(): Promise<void> {
       "$0 <command> [options]\n\nCounts a node's interface (and per-user) traffic exactly and delivers it to a collector.",
     )
     .command('run', 'Run the agent daemon', withConfig, async (a) => {
-      // A daemon that wakes once a tick: V8 settings for that (daemon-heap.ts), and one GC once it runs.
-      const { tuneHeapForDaemon } = await import('./daemon/daemon-heap.js');
-      const collectStartGarbage = tuneHeapForDaemon();
+      // A daemon that wakes once a tick: one GC once it runs (daemon-heap.ts; its V8 flags: v8-flags.ts).
+      const { startGarbageCollector } = await import('./daemon/daemon-heap.js');
+      const collectStartGarbage = startGarbageCollector();
       // Each command loads only what it needs: the daemon's memory is what an operator sees on every node.
       const { runDaemon } = await import('./daemon/run-daemon.js');
       const { startAgentMetrics, stopAgentMetrics } = await import('./metrics/agent-metrics-server.js');
