@@ -7,9 +7,12 @@
  */
 import {
   chownSync,
+  closeSync,
+  fstatSync,
   linkSync,
   lstatSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   statSync,
@@ -72,10 +75,17 @@ describe('state files and planted names', () => {
     await store.load(Date.now());
     await store.save(state);
     const theirs = store.primaryPath;
-    const ino = statSync(theirs).ino;
     chownSync(theirs, 65534, 65534); // as root (these tests run as root); as another user this is what they could plant
-    await store.save({ ...state, nextSeq: 9 });
-    expect(statSync(theirs).ino).not.toBe(ino);
+    const before = readFileSync(theirs);
+    const held = openSync(theirs, 'r'); // keeps their inode (and its bytes) to look at after the save
+    try {
+      await store.save({ ...state, nextSeq: 9 });
+      expect(fstatSync(held).uid).toBe(65534);
+      expect(readFileSync(held)).toEqual(before);
+      expect(fstatSync(held).nlink).toBe(0); // removed from the directory
+    } finally {
+      closeSync(held);
+    }
     expect(statSync(theirs).uid).toBe(process.geteuid?.());
     expect((await store.load(Date.now())).state?.nextSeq).toBe(9);
   });
