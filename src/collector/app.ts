@@ -41,6 +41,7 @@ import { LocalNodeChanges, type NodeChanges } from './live/node-changes.js';
 import { PgNodeChanges } from './live/pg-node-changes.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { registerOpenApi } from './openapi.js';
+import { registerApiDocs } from './routes/api-docs.js';
 
 export interface BuildAppOptions {
   store: Store;
@@ -203,6 +204,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(alertRoutes(ctx));
   await app.register(liveRoutes(ctx));
   await app.register(dashboardStatic);
+  await registerApiDocs(app);
   if (opts.runAlerts) {
     const runner = new AlertRunner(ctx, app.log);
     app.addHook('onReady', async () => runner.start());
