@@ -2,6 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
+import { Type } from '@sinclair/typebox';
+import { ErrorBody } from '../../protocol/heartbeat.js';
 import { doc } from './schemas.js';
 
 export const healthRoutes =
@@ -9,7 +11,18 @@ export const healthRoutes =
   async (app) => {
     app.get(
       '/healthz',
-      { schema: { ...doc('operations', 'none', 'Liveness: 200 when the database answers, 503 otherwise') } },
+      {
+        schema: {
+          ...doc('operations', 'none', 'Liveness: 200 when the database answers, 503 otherwise'),
+          response: {
+            200: Type.Object(
+              { ok: Type.Literal(true), engine: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]) },
+              { additionalProperties: false },
+            ),
+            503: ErrorBody,
+          },
+        },
+      },
       async () => {
         try {
           await ctx.store.ping();

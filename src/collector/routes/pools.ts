@@ -5,7 +5,8 @@ import { isValidTimeZone } from '../../common/calendar.js';
 import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { adminAuth } from './admin-auth.js';
-import { doc, IdParams } from './schemas.js';
+import { ErrorBody } from '../../protocol/heartbeat.js';
+import { doc, IdParams, Removed } from './schemas.js';
 
 const EmptyQuery = Type.Object({}, { additionalProperties: false });
 const PoolBody = Type.Object(
@@ -24,6 +25,27 @@ const MemberParams = Type.Object(
   { additionalProperties: false },
 );
 
+const PoolView = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    resetDay: Type.Integer({ description: 'day of the month its billing period starts' }),
+    timezone: Type.String(),
+    createdAt: Type.Integer(),
+    nodeIds: Type.Array(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+const Membership = (done: 'added' | 'removed') =>
+  Type.Object(
+    {
+      poolId: Type.Integer(),
+      nodeId: Type.Integer(),
+      [done]: Type.Boolean({ description: `false: it was ${done === 'added' ? 'in' : 'not in'} the pool already` }),
+    },
+    { additionalProperties: false },
+  );
+
 export const poolRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
   async (app) => {
@@ -31,7 +53,16 @@ export const poolRoutes =
 
     app.get(
       '/api/v1/pools',
-      { schema: { ...doc('pools', 'admin', 'Every pool with its member nodes'), querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('pools', 'admin', 'Every pool with its member nodes'),
+          querystring: EmptyQuery,
+          response: {
+            200: Type.Object({ pools: Type.Array(PoolView) }, { additionalProperties: false }),
+            '4xx': ErrorBody,
+          },
+        },
+      },
       async () => ({
         pools: await ctx.store.quotas.listPools(),
       }),
@@ -39,7 +70,14 @@ export const poolRoutes =
 
     app.post<{ Body: Static<typeof PoolBody> }>(
       '/api/v1/pools',
-      { schema: { ...doc('pools', 'admin', 'Create a pool of nodes'), body: PoolBody, querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('pools', 'admin', 'Create a pool of nodes'),
+          body: PoolBody,
+          querystring: EmptyQuery,
+          response: { 201: PoolView, '4xx': ErrorBody },
+        },
+      },
       async (req, reply) => {
         const timezone = req.body.timezone ?? 'UTC';
         if (!isValidTimeZone(timezone))
@@ -57,7 +95,14 @@ export const poolRoutes =
 
     app.delete<{ Params: Static<typeof IdParams> }>(
       '/api/v1/pools/:id',
-      { schema: { ...doc('pools', 'admin', 'Remove a pool'), params: IdParams, querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('pools', 'admin', 'Remove a pool'),
+          params: IdParams,
+          querystring: EmptyQuery,
+          response: { 200: Removed, '4xx': ErrorBody },
+        },
+      },
       async (req) => {
         if (!(await ctx.store.quotas.removePool(req.params.id)))
           throw new CollectorError('TC_POOL_NOT_FOUND', String(req.params.id));
@@ -67,7 +112,14 @@ export const poolRoutes =
 
     app.put<{ Params: Static<typeof MemberParams> }>(
       '/api/v1/pools/:id/nodes/:nodeId',
-      { schema: { ...doc('pools', 'admin', 'Add a node to a pool'), params: MemberParams, querystring: EmptyQuery } },
+      {
+        schema: {
+          ...doc('pools', 'admin', 'Add a node to a pool'),
+          params: MemberParams,
+          querystring: EmptyQuery,
+          response: { 200: Membership('added'), '4xx': ErrorBody },
+        },
+      },
       async (req) => ({
         poolId: req.params.id,
         nodeId: req.params.nodeId,
@@ -82,6 +134,7 @@ export const poolRoutes =
           ...doc('pools', 'admin', 'Take a node out of a pool'),
           params: MemberParams,
           querystring: EmptyQuery,
+          response: { 200: Membership('removed'), '4xx': ErrorBody },
         },
       },
       async (req) => ({

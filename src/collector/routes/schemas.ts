@@ -13,6 +13,14 @@ export const RangeQuery = {
 };
 export const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 10 });
 
+/** Response schemas shared by the admin routes (fastify serializes the answer by them; OpenAPI documents them). */
+export const NullableInt = (description?: string) =>
+  Type.Union([Type.Integer(), Type.Null()], description ? { description } : {});
+/** A count of bytes as a decimal string (exact past 2^53). */
+export const BytesText = (description = 'bytes, a decimal string (exact past 2^53)') =>
+  Type.String({ pattern: '^[0-9]+$', description });
+export const Removed = Type.Object({ id: Type.Integer(), removed: Type.Boolean() }, { additionalProperties: false });
+
 /**
  * preValidation hook: every path id is canonical decimal (`1`, never `01`, `0x1`, ` 1`, `1e0`, `+1`), checked on the
  * raw (URL-decoded) text before the schema's coercion could read any of those as 1.
