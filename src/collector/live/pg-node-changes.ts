@@ -33,6 +33,8 @@ export class PgNodeChanges implements NodeChanges {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pending = new Set<number>();
   private batchTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The NOTIFYs under way, in order. */
+  private sending: Promise<void> = Promise.resolve();
   /** Resolves once the first LISTEN is in place (or failed): tests and the server may wait for it. */
   readonly ready: Promise<void>;
 
@@ -128,10 +130,20 @@ export class PgNodeChanges implements NodeChanges {
     const prefix = `${this.instance} `;
     let chunk: number[] = [];
     let size = prefix.length;
+    // One query at a time on the connection (pg deprecates queuing a query while another runs): each NOTIFY after
+    // the one before it has been answered, whether it failed or not.
     const send = (list: number[]) => {
-      c.query('SELECT pg_notify($1, $2)', [CHANNEL, prefix + list.join(',')]).catch((err: Error) =>
-        this.log.warn({ err: { message: err.message } }, 'live updates: NOTIFY failed; other collectors poll instead'),
-      );
+      const payload = prefix + list.join(',');
+      this.sending = this.sending
+        .then(() => c.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]))
+        .then(
+          () => undefined,
+          (err: Error) =>
+            this.log.warn(
+              { err: { message: err.message } },
+              'live updates: NOTIFY failed; other collectors poll instead',
+            ),
+        );
     };
     for (const id of ids) {
       const add = String(id).length + 1;

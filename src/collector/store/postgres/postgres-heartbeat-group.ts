@@ -82,7 +82,8 @@ export async function applyHeartbeatGroup(
 ): Promise<Outcome[]> {
   const ids = `'${numArray(jobs.map((j) => j.nodeId))}'::integer[]`;
   const epochs = `ARRAY[${jobs.map((j) => c.escapeLiteral(j.hb.epoch)).join(',')}]::text[]`;
-  const [, locked, waters] = (await c.query(beginGroupSql(ids, epochs))) as unknown as pg.QueryResult[];
+  const results = (await c.query(beginGroupSql(ids, epochs))) as unknown as pg.QueryResult[];
+  const [locked, waters] = results.slice(-2);
   const ledgers = new Map<number, Row>();
   for (const r of locked.rows as Row[]) ledgers.set(num(r.node_id), r);
   const highWaters = new Map<number, Row>();

@@ -426,8 +426,12 @@ export const Q = {
  * order, so two groups (of one process or two) wait on each other, never deadlock; the high-water marks are read by
  * the statement after the lock, which in READ COMMITTED takes a new snapshot: a joined row would come from the
  * snapshot taken before the wait, and a concurrent duplicate would look fresh.
+ * The SET LOCALs hold for the group's transaction: its statements touch a few rows each, by primary key, but the
+ * planner, which cannot see how long the arrays are, would otherwise read whole tables (nodes, traffic_stats,
+ * epoch_high_water) into hash joins once per group: a cost that grows with the fleet, not with the group.
  */
 export const beginGroupSql = (ids: string, epochs: string): string => `BEGIN;
+  SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
   SELECT s.node_id, s.total_rx, s.total_tx, s.period_rx, s.period_tx, s.period_start, s.period_end,
     n.reset_day, n.timezone, s.load_sent_at, s.load_sampled_at, n.token_hash
     FROM traffic_stats s JOIN nodes n ON n.id = s.node_id WHERE s.node_id = ANY(${ids})
