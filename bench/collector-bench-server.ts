@@ -4,17 +4,34 @@
  * over IPC. The collector's database is a fresh SQLite file, or the PostgreSQL database a postgres:// URL names
  * (argument 4); with N = 0 it registers no nodes (a second collector on a database the first one filled).
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { buildApp } from '../src/collector/app.js';
-import { createLogger } from '../src/collector/logger.js';
-import { validateConfig } from '../src/collector/config.js';
-import { openStore } from '../src/collector/store/open-store.js';
 import type { PostgresStore } from '../src/collector/store/postgres/postgres-store.js';
-import { SqliteStore } from '../src/collector/store/sqlite/sqlite-store.js';
-import { generateToken, hashToken } from '../src/collector/tokens.js';
+
+/**
+ * The collector as operators run it: the build in dist/ (tsc's output), not src/ through tsx, whose transform wraps
+ * every function the code creates in a naming helper (a cost per closure that the shipped collector does not pay).
+ * The types come from src/.
+ */
+const DIST = fileURLToPath(new URL('../dist/collector/', import.meta.url));
+const SRC = fileURLToPath(new URL('../src/collector/', import.meta.url));
+if (!existsSync(join(DIST, 'app.js')))
+  throw new Error('no dist/collector/app.js: build first (npx tsc -p tsconfig.json)');
+const newest = (dir: string): number =>
+  Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
+if (newest(SRC) > statSync(join(DIST, 'app.js')).mtimeMs)
+  console.warn('bench: src/collector is newer than dist/: this measures the last build (npx tsc -p tsconfig.json)');
+const dist = <T>(path: string): Promise<T> => import(join(DIST, path)) as Promise<T>;
+const { buildApp } = await dist<typeof import('../src/collector/app.js')>('app.js');
+const { createLogger } = await dist<typeof import('../src/collector/logger.js')>('logger.js');
+const { validateConfig } = await dist<typeof import('../src/collector/config.js')>('config.js');
+const { openStore } = await dist<typeof import('../src/collector/store/open-store.js')>('store/open-store.js');
+const { SqliteStore } =
+  await dist<typeof import('../src/collector/store/sqlite/sqlite-store.js')>('store/sqlite/sqlite-store.js');
+const { generateToken, hashToken } = await dist<typeof import('../src/collector/tokens.js')>('tokens.js');
 
 const mode = process.argv[2];
 const nodes = Number(process.argv[3] ?? 100);
