@@ -26,16 +26,7 @@ interface Operation {
 const ANSWER_NOT_DOCUMENTED = [
   'GET /openapi.json',
   'GET /metrics',
-  'GET /api/v1/nodes',
-  'GET /api/v1/nodes/{id}',
-  'POST /api/v1/nodes/{id}/period/reset',
-  'GET /api/v1/nodes/{id}/series',
-  'GET /api/v1/rankings/nodes',
-  'GET /api/v1/rankings/users',
-  'GET /api/v1/users/{id}/traffic',
-  'GET /api/v1/nodes/{id}/users',
   'GET /api/v1/reports',
-  'GET /api/v1/anomalies',
   'POST /api/v1/server/UniProxy/push',
   'POST /api/v2/server/report',
   'GET /api/v1/server/UniProxy/user',
@@ -171,6 +162,17 @@ describe('OpenAPI document', () => {
       expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
       return { code: String(res.statusCode), body: res.json() as unknown };
     };
+    const hb = await t.heartbeat(node.token, {
+      records: [{ seq: 1, from: t.clock.now - 60_000, to: t.clock.now, rx: '123456789012345678', tx: '5' }],
+      host: { hostname: 'doc-host', os: 'Debian 12', cpus: 2, memTotalBytes: '1073741824' },
+    });
+    expect(hb.statusCode, hb.body).toBe(200);
+    const push = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/server/UniProxy/push?node_id=${node.id}&node_type=vmess&token=${node.token}`,
+      payload: { 42: [100, 200] },
+    });
+    expect(push.statusCode, push.body).toBe(200);
     const pool = await call('POST', '/api/v1/pools', { name: 'doc-pool' });
     const poolId = (pool.body as { id: number }).id;
     const answers: Array<[string, string, { code: string; body: unknown }]> = [
@@ -180,6 +182,14 @@ describe('OpenAPI document', () => {
       ['/api/v1/quotas', 'get', await call('GET', '/api/v1/quotas')],
       ['/api/v1/pools', 'get', await call('GET', '/api/v1/pools')],
       ['/healthz', 'get', await call('GET', '/healthz')],
+      ['/api/v1/nodes', 'get', await call('GET', '/api/v1/nodes')],
+      ['/api/v1/nodes/{id}', 'get', await call('GET', `/api/v1/nodes/${node.id}`)],
+      ['/api/v1/nodes/{id}/series', 'get', await call('GET', `/api/v1/nodes/${node.id}/series?step=day`)],
+      ['/api/v1/rankings/nodes', 'get', await call('GET', '/api/v1/rankings/nodes?window=total')],
+      ['/api/v1/rankings/users', 'get', await call('GET', '/api/v1/rankings/users')],
+      ['/api/v1/users/{id}/traffic', 'get', await call('GET', '/api/v1/users/42/traffic')],
+      ['/api/v1/nodes/{id}/users', 'get', await call('GET', `/api/v1/nodes/${node.id}/users`)],
+      ['/api/v1/anomalies', 'get', await call('GET', '/api/v1/anomalies')],
     ];
     await t.store.quotas.fireAlert(
       {
@@ -199,6 +209,7 @@ describe('OpenAPI document', () => {
       ['/api/v1/pools/{id}/nodes/{nodeId}', 'delete', await call('DELETE', `/api/v1/pools/${poolId}/nodes/${node.id}`)],
       ['/api/v1/quotas/{id}', 'delete', await call('DELETE', `/api/v1/quotas/${quotaId}`)],
       ['/api/v1/pools/{id}', 'delete', await call('DELETE', `/api/v1/pools/${poolId}`)],
+      ['/api/v1/nodes/{id}/period/reset', 'post', await call('POST', `/api/v1/nodes/${node.id}/period/reset`)],
     );
     // OpenAPI 3.0 schemas (nullable): Ajv reads `nullable` as OpenAPI does.
     const ajv = new Ajv({ strict: false, allErrors: true });
@@ -210,8 +221,29 @@ describe('OpenAPI document', () => {
       expect(valid).toBe(true);
     }
     // And the answers hold what they should (the serializer kept every field).
-    expect((answers[2][2].body as { usage: { used: string } }).usage.used).toBe('0');
-    expect((answers[6][2].body as { alerts: { document: object }[] }).alerts[0].document).toEqual({
+    const answer = (path: string, method: string) => answers.find(([p, m]) => p === path && m === method)?.[2].body;
+    expect(answer('/api/v1/rankings/users', 'get')).toMatchObject({
+      users: [{ userId: 42, u: '100', d: '200', total: '300' }],
+    });
+    expect(answer('/api/v1/users/{id}/traffic', 'get')).toMatchObject({
+      userId: 42,
+      nodes: [{ nodeId: node.id, u: '100', d: '200', total: '300' }],
+      total: { u: '100', d: '200', total: '300' },
+    });
+    const one = answer('/api/v1/nodes/{id}', 'get') as {
+      traffic: { totalRx: string };
+      host: object;
+      load: number[];
+      lastEpoch: string;
+    };
+    expect(one).toMatchObject({
+      traffic: { totalRx: '123456789012345678' },
+      host: { hostname: 'doc-host', os: 'Debian 12', cpus: 2, memTotalBytes: '1073741824' },
+      load: [0.1, 0.2, 0.3],
+      lastEpoch: '0123456789abcdef',
+    });
+    expect((answer('/api/v1/quotas', 'post') as { usage: { used: string } }).usage.used).toBe('123456789012345683'); // exact past 2^53
+    expect((answer('/api/v1/alerts', 'get') as { alerts: { document: object }[] }).alerts[0].document).toEqual({
       id: 'x',
       title: 't',
     });

@@ -10,7 +10,8 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { parseRange } from '../time-range.js';
 import { adminAuth } from './admin-auth.js';
-import { doc, RangeQuery } from './schemas.js';
+import { ErrorBody } from '../../protocol/heartbeat.js';
+import { BytesText, doc, RangeQuery } from './schemas.js';
 
 const AnomalyQuery = Type.Object(
   {
@@ -21,6 +22,26 @@ const AnomalyQuery = Type.Object(
   { additionalProperties: false },
 );
 const MAX_SPAN_MS = 92 * 86_400_000;
+const Found = Type.Object(
+  {
+    scope: Type.Union(ANOMALY_SCOPES.map((s) => Type.Literal(s))),
+    nodeId: Type.Integer(),
+    userId: Type.Optional(Type.Integer({ description: 'user-daily only' })),
+    kind: Type.Union([Type.Literal('spike'), Type.Literal('drop'), Type.Literal('silent')]),
+    at: Type.Integer({ description: 'unix ms: start of the flagged slot' }),
+    until: Type.Integer({ description: 'unix ms: end of the slot (or of the silence so far)' }),
+    observed: BytesText(),
+    expected: BytesText(),
+    low: BytesText('bytes: the lower end of the usual range'),
+    high: BytesText('bytes: the upper end of the usual range'),
+    history: Type.Integer({ description: 'comparable slots the judgement rests on' }),
+  },
+  { additionalProperties: false },
+);
+const AnomalyList = Type.Object(
+  { from: Type.Integer(), to: Type.Integer(), anomalies: Type.Array(Found) },
+  { additionalProperties: false },
+);
 
 export const anomalyRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
@@ -32,6 +53,7 @@ export const anomalyRoutes =
         schema: {
           ...doc('anomalies', 'admin', 'Unusual traffic found per node over a range'),
           querystring: AnomalyQuery,
+          response: { 200: AnomalyList, '4xx': ErrorBody },
         },
       },
       async (req) => {

@@ -8,6 +8,8 @@ import { HOUR_MS } from '../store/ingest-plan.js';
 import { parseRange } from '../time-range.js';
 import { nodeView, offlineAfterMs } from '../views.js';
 import { adminAuth } from './admin-auth.js';
+import { ErrorBody } from '../../protocol/heartbeat.js';
+import { NodeList, NodeSeries, NodeView } from './node-schemas.js';
 import { canonicalIds, doc, IdParams, RangeQuery } from './schemas.js';
 
 const SeriesQuery = Type.Object(
@@ -30,7 +32,11 @@ export const nodeRoutes =
     app.get(
       '/api/v1/nodes',
       {
-        schema: { ...doc('nodes', 'admin', 'Every node with its totals, period and status'), querystring: EmptyQuery },
+        schema: {
+          ...doc('nodes', 'admin', 'Every node with its totals, period and status'),
+          querystring: EmptyQuery,
+          response: { 200: NodeList, '4xx': ErrorBody },
+        },
       },
       async () => {
         const now = ctx.now();
@@ -54,6 +60,7 @@ export const nodeRoutes =
           ...doc('nodes', 'admin', 'One node with its totals, period and status'),
           params: IdParams,
           querystring: EmptyQuery,
+          response: { 200: NodeView, '4xx': ErrorBody },
         },
       },
       async (req) => {
@@ -70,6 +77,7 @@ export const nodeRoutes =
           ...doc('nodes', 'admin', "Start the node's billing period now (its period counters back to 0)"),
           params: IdParams,
           querystring: EmptyQuery,
+          response: { 200: NodeView, '4xx': ErrorBody },
         },
       },
       async (req) => {
@@ -89,6 +97,7 @@ export const nodeRoutes =
           ...doc('nodes', 'admin', "The node's traffic per hour or per day over a range (chart series)"),
           params: IdParams,
           querystring: SeriesQuery,
+          response: { 200: NodeSeries, '4xx': ErrorBody },
         },
       },
       async (req) => {

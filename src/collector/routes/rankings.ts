@@ -5,8 +5,9 @@ import type { AppContext } from '../context.js';
 import { effectivePeriod, HOUR_MS, hourOf } from '../store/ingest-plan.js';
 import { isOnline } from '../views.js';
 import { adminAuth } from './admin-auth.js';
-import { doc, Limit, RangeQuery } from './schemas.js';
-import { userRange } from './users.js';
+import { ErrorBody } from '../../protocol/heartbeat.js';
+import { BytesText, doc, Limit, RangeQuery } from './schemas.js';
+import { UserBytes, userRange } from './users.js';
 
 const NodeRankQuery = Type.Object(
   {
@@ -17,6 +18,35 @@ const NodeRankQuery = Type.Object(
 );
 const UserRankQuery = Type.Object({ ...RangeQuery, limit: Limit }, { additionalProperties: false });
 
+const NodeRanking = Type.Object(
+  {
+    window: Type.Union([Type.Literal('period'), Type.Literal('total'), Type.Literal('24h')]),
+    serverTime: Type.Integer(),
+    nodes: Type.Array(
+      Type.Object(
+        {
+          id: Type.Integer(),
+          name: Type.String(),
+          online: Type.Boolean(),
+          rx: BytesText(),
+          tx: BytesText(),
+          total: BytesText(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+const UserRanking = Type.Object(
+  {
+    from: Type.Integer({ description: 'unix ms' }),
+    to: Type.Integer({ description: 'unix ms' }),
+    users: Type.Array(Type.Object({ userId: Type.Integer(), ...UserBytes }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 export const rankingRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
   async (app) => {
@@ -24,7 +54,13 @@ export const rankingRoutes =
 
     app.get<{ Querystring: Static<typeof NodeRankQuery> }>(
       '/api/v1/rankings/nodes',
-      { schema: { ...doc('rankings', 'admin', 'Nodes ranked by traffic over a range'), querystring: NodeRankQuery } },
+      {
+        schema: {
+          ...doc('rankings', 'admin', 'Nodes ranked by traffic over a range'),
+          querystring: NodeRankQuery,
+          response: { 200: NodeRanking, '4xx': ErrorBody },
+        },
+      },
       async (req) => {
         const { window, limit } = req.query;
         const now = ctx.now();
@@ -59,7 +95,13 @@ export const rankingRoutes =
 
     app.get<{ Querystring: Static<typeof UserRankQuery> }>(
       '/api/v1/rankings/users',
-      { schema: { ...doc('rankings', 'admin', 'Users ranked by traffic over a range'), querystring: UserRankQuery } },
+      {
+        schema: {
+          ...doc('rankings', 'admin', 'Users ranked by traffic over a range'),
+          querystring: UserRankQuery,
+          response: { 200: UserRanking, '4xx': ErrorBody },
+        },
+      },
       async (req) => {
         const r = userRange(ctx, req.query);
         const users = await ctx.store.rankUsers(r.fromSec, r.toSec, req.query.limit);

@@ -9,7 +9,8 @@ import type { AppContext } from '../context.js';
 import { CollectorError } from '../errors.js';
 import { parseRange } from '../time-range.js';
 import { adminAuth } from './admin-auth.js';
-import { canonicalIds, doc, IdParams, Limit, RangeQuery } from './schemas.js';
+import { ErrorBody } from '../../protocol/heartbeat.js';
+import { BytesText, canonicalIds, doc, IdParams, Limit, NullableInt, RangeQuery } from './schemas.js';
 
 const DAY_MS = 86_400_000;
 const UserIdParams = Type.Object(
@@ -30,6 +31,35 @@ export function userRange(ctx: AppContext, q: { from?: string; to?: string }) {
 }
 
 const view = (u: bigint, d: bigint) => ({ u: u.toString(), d: d.toString(), total: (u + d).toString() });
+/** Upload (u), download (d) and their sum, in bytes as decimal strings. */
+export const UserBytes = {
+  u: BytesText('uploaded bytes'),
+  d: BytesText('downloaded bytes'),
+  total: BytesText(),
+};
+const Range = { from: Type.Integer({ description: 'unix ms' }), to: Type.Integer({ description: 'unix ms' }) };
+const UserTraffic = Type.Object(
+  {
+    userId: Type.Integer(),
+    ...Range,
+    nodes: Type.Array(
+      Type.Object(
+        { nodeId: NullableInt('null: rows stored without a node (unattributed)'), ...UserBytes },
+        { additionalProperties: false },
+      ),
+    ),
+    total: Type.Object(UserBytes, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+const NodeUsers = Type.Object(
+  {
+    nodeId: Type.Integer(),
+    ...Range,
+    users: Type.Array(Type.Object({ userId: Type.Integer(), ...UserBytes }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
 
 export const userRoutes =
   (ctx: AppContext): FastifyPluginAsync =>
@@ -44,6 +74,7 @@ export const userRoutes =
           ...doc('users', 'admin', "One user's traffic per node over a range"),
           params: UserIdParams,
           querystring: RangeOnly,
+          response: { 200: UserTraffic, '4xx': ErrorBody },
         },
       },
       async (req) => {
@@ -72,6 +103,7 @@ export const userRoutes =
           ...doc('users', 'admin', "A node's users ranked by traffic over a range"),
           params: IdParams,
           querystring: RangeLimit,
+          response: { 200: NodeUsers, '4xx': ErrorBody },
         },
       },
       async (req) => {
