@@ -167,7 +167,11 @@ describe('the single executable, with no Node and no node_modules', () => {
       log: { level: 'info' },
     };
     writeFileSync(cfg, JSON.stringify(config));
-    agent = startAgent(['run', '-c', cfg], { ...env, NOTIFY_SOCKET: listener.path }, opts());
+    // As the unit runs it: RuntimeDirectory= gives both the daemon and ExecReload $RUNTIME_DIRECTORY.
+    const runDir = join(top, 'run-dir');
+    mkdirSync(runDir, { mode: 0o700 });
+    const unitEnv = { ...env, RUNTIME_DIRECTORY: runDir };
+    agent = startAgent(['run', '-c', cfg], { ...unitEnv, NOTIFY_SOCKET: listener.path }, opts());
     expect(await listener.next()).toMatch(/^READY=1/);
 
     await fx.grow('eth0', 4_000n, 9_000n);
@@ -179,10 +183,18 @@ describe('the single executable, with no Node and no node_modules', () => {
     expect((await nodeTotals(collector, node.id)).totalTx).toBe('9000');
 
     writeFileSync(cfg, JSON.stringify({ ...config, log: { level: 'debug' } }));
-    const reload = await runAgent(['reload', '--pid', String(agent.child.pid)], env, opts());
+    // `reload` returns once the daemon has reloaded (src/ops/reload-status.ts): RELOADING=1 and READY=1 are sent.
+    const reload = await runAgent(['reload', '--pid', String(agent.child.pid)], unitEnv, opts());
     expect(reload).toEqual({ code: 0, output: '' });
+    expect(JSON.parse(readFileSync(join(runDir, 'reload-status.json'), 'utf8'))).toMatchObject({
+      pid: agent.child.pid,
+      generation: 1,
+      state: 'reloaded',
+    });
     expect(await listener.next()).toMatch(/^RELOADING=1\nMONOTONIC_USEC=\d+$/);
     expect(await listener.next()).toMatch(/^READY=1/);
+    // The embedded addon went to a private file under $RUNTIME_DIRECTORY and was removed: only the status is there.
+    expect(readdirSync(runDir)).toEqual(['reload-status.json']);
 
     agent.child.kill('SIGTERM');
     expect(await listener.next()).toMatch(/^STOPPING=1/);
