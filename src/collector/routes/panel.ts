@@ -29,6 +29,37 @@ import { panelAuth, panelPreAuth } from './panel-auth.js';
 import { PANEL, PanelError } from './panel-errors.js';
 import { doc } from './schemas.js';
 
+/** The panel contract's success bodies (shared/reference/xboard-contract.md), as OpenAPI documents them. */
+const Answer = {
+  success: Type.Object(
+    { status: Type.Literal('success'), message: Type.String(), data: Type.Literal(true), error: Type.Null() },
+    { additionalProperties: false },
+  ),
+  dataTrue: Type.Object({ data: Type.Literal(true) }, { additionalProperties: false }),
+  users: Type.Object(
+    { users: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'always empty' }) },
+    { additionalProperties: false },
+  ),
+  config: Type.Object(
+    {
+      base_config: Type.Object(
+        { push_interval: Type.Integer(), pull_interval: Type.Integer() },
+        { additionalProperties: false, description: "seconds: the collector's heartbeatIntervalSec" },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  aliveList: Type.Object(
+    { alive: Type.Object({}, { additionalProperties: Type.Integer(), description: 'always empty' }) },
+    { additionalProperties: false },
+  ),
+  status: Type.Object(
+    { data: Type.Literal(true), code: Type.Literal(0), message: Type.Literal('success') },
+    { additionalProperties: false },
+  ),
+};
+type AnswerSchema = (typeof Answer)[keyof typeof Answer];
+
 /** Bodies over this size (or without Content-Length) are read one at a time, up to BIG_BODIES_WAITING waiting. */
 const BIG_BODY_BYTES = 1_048_576;
 const BIG_BODIES_AT_ONCE = 1;
@@ -110,19 +141,19 @@ export const panelRoutes =
     });
 
     const schema = { querystring: PanelQuery };
-    const panelDoc = (summary: string, description?: string) => ({
-      schema: { ...schema, ...doc('panel', 'panel', summary, description) },
+    const panelDoc = (summary: string, answer: AnswerSchema, description?: string) => ({
+      schema: { ...schema, ...doc('panel', 'panel', summary, description), response: { 200: answer } },
     });
     const PUSH_BODY =
       'The body is the panel\'s push, `{"<user id>": [upload, download], ...}` (JSON or form), read as a stream: it ' +
       'is checked entry by entry, not by a JSON schema. An `Idempotency-Key` header makes a resend count once.';
-    const push = (panelBody: PanelBodyShape, summary: string) => ({
-      ...panelDoc(summary, PUSH_BODY),
+    const push = (panelBody: PanelBodyShape, summary: string, answer: AnswerSchema) => ({
+      ...panelDoc(summary, answer, PUSH_BODY),
       bodyLimit: ctx.config.pushBodyLimitBytes,
       config: { panelBody },
     });
-    const small = (summary: string) => ({
-      ...panelDoc(summary),
+    const small = (summary: string, answer: AnswerSchema) => ({
+      ...panelDoc(summary, answer),
       config: { panelBody: 'credentials' as PanelBodyShape },
     });
     const bodyOf = (req: FastifyRequest) => req.body as PanelBody | undefined;
@@ -163,7 +194,7 @@ export const panelRoutes =
 
     app.post(
       `${UNIPROXY_PREFIX}/push`,
-      push('push', 'Per-user traffic of the node (V2Board/Xboard UniProxy push)'),
+      push('push', 'Per-user traffic of the node (V2Board/Xboard UniProxy push)', Answer.success),
       async (req, reply) => {
         const body = bodyOf(req);
         const node = await panelAuth(ctx, req, reply, body?.fields);
@@ -174,7 +205,7 @@ export const panelRoutes =
 
     app.post(
       SERVER_REPORT_V2_PATH,
-      push('report', 'Xboard v2 report: per-user traffic and node status together'),
+      push('report', 'Xboard v2 report: per-user traffic and node status together', Answer.dataTrue),
       async (req, reply) => {
         const body = bodyOf(req);
         const node = await panelAuth(ctx, req, reply, body?.fields);
@@ -202,7 +233,7 @@ export const panelRoutes =
 
     app.get(
       `${UNIPROXY_PREFIX}/user`,
-      panelDoc('The users of the node (always empty: the collector manages no users)'),
+      panelDoc('The users of the node (always empty: the collector manages no users)', Answer.users),
       async (req, reply) => {
         const node = await panelAuth(ctx, req, reply, undefined);
         await ctx.store.markSeen(node.id, ctx.now());
@@ -210,15 +241,19 @@ export const panelRoutes =
       },
     );
 
-    app.get(`${UNIPROXY_PREFIX}/config`, panelDoc('Push and pull intervals for the node'), async (req, reply) => {
-      await panelAuth(ctx, req, reply, undefined);
-      const interval = ctx.config.heartbeatIntervalSec;
-      return etagged(req, reply, { base_config: { push_interval: interval, pull_interval: interval } });
-    });
+    app.get(
+      `${UNIPROXY_PREFIX}/config`,
+      panelDoc('Push and pull intervals for the node', Answer.config),
+      async (req, reply) => {
+        await panelAuth(ctx, req, reply, undefined);
+        const interval = ctx.config.heartbeatIntervalSec;
+        return etagged(req, reply, { base_config: { push_interval: interval, pull_interval: interval } });
+      },
+    );
 
     app.post(
       `${UNIPROXY_PREFIX}/alive`,
-      small('Online users of the node (marks the node seen)'),
+      small('Online users of the node (marks the node seen)', Answer.dataTrue),
       async (req, reply) => {
         const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
         await ctx.store.markSeen(node.id, ctx.now());
@@ -226,14 +261,22 @@ export const panelRoutes =
       },
     );
 
-    app.get(`${UNIPROXY_PREFIX}/alivelist`, panelDoc('Device counts per user (always empty)'), async (req, reply) => {
-      await panelAuth(ctx, req, reply, undefined);
-      return { alive: {} };
-    });
+    app.get(
+      `${UNIPROXY_PREFIX}/alivelist`,
+      panelDoc('Device counts per user (always empty)', Answer.aliveList),
+      async (req, reply) => {
+        await panelAuth(ctx, req, reply, undefined);
+        return { alive: {} };
+      },
+    );
 
-    app.post(`${UNIPROXY_PREFIX}/status`, small('Node status (marks the node seen)'), async (req, reply) => {
-      const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
-      await ctx.store.markSeen(node.id, ctx.now());
-      return { data: true, code: 0, message: 'success' };
-    });
+    app.post(
+      `${UNIPROXY_PREFIX}/status`,
+      small('Node status (marks the node seen)', Answer.status),
+      async (req, reply) => {
+        const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
+        await ctx.store.markSeen(node.id, ctx.now());
+        return { data: true, code: 0, message: 'success' };
+      },
+    );
   };
