@@ -2,21 +2,30 @@
  * One HTTP request and its answer, as every agent sink and the panel poll make them:
  * - one overall deadline (connect, request, answer head and body together): an answer trickled a byte at a time
  *   cannot hold the agent longer than `timeoutMs`;
- * - a cap on the answer: an answer that claims or sends more than MAX_ANSWER_BYTES is abandoned, never read whole;
+ * - a cap on the answer: an answer that claims or sends more than MAX_ANSWER_BYTES, or a head over MAX_HEAD_BYTES,
+ *   is abandoned, never read whole;
  * - when it fails, whether the request had been written out in full before it failed. That is the line between
  *   "certainly not delivered" (refused connection, DNS failure, connect timeout, a socket that died while writing)
  *   and "maybe delivered" (the request went out, the answer never came back or could not be read). A receiver
  *   without an idempotency key, such as a panel, needs the caller to know which.
  *
- * Node's own HTTP client (node:http, node:https): its native parser needs no WebAssembly, which in the single
- * executable cost the agent a third of its memory with undici (docs/benchmarks.md, footprint). The request counts as
- * sent at the request's 'finish' event: its head and body were handed to the operating system.
+ * HTTP/1.1 written straight to a keep-alive connection (http-connections.ts), the answer read by http-parser-js
+ * (status line, headers, a body sized by Content-Length, chunked, or ended by the connection's close). Node's own
+ * client (node:http) cost the agent about 1.5 ms of CPU per request at one request a second, most of the agent's
+ * tick (docs/benchmarks.md, footprint): its streams, events and agent machinery run cold at that cadence. undici's
+ * parser is WebAssembly, which cost the single executable a third of its memory. The request counts as sent once the
+ * socket has handed all of it to the operating system (the write's callback).
  */
-import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import { HTTPParser } from 'http-parser-js';
+import type { Socket } from 'node:net';
 import { errorCode } from '../../common/error-message.js';
+
+import type { HttpConnections } from './http-connections.js';
 
 /** Answers are small JSON documents (an ack list, `{"data":true}`, a panel's user list); 1 MiB is far above them. */
 export const MAX_ANSWER_BYTES = 1 << 20;
+/** The status line and headers of an answer. */
+export const MAX_HEAD_BYTES = 64 * 1024;
 
 export interface HttpAnswer {
   statusCode: number;
@@ -33,8 +42,8 @@ export interface HttpExchangeOptions {
   timeoutMs: number;
 }
 
-/** Why an exchange failed when node:http did not say: the deadline passed, or the answer was too large. */
-export type ExchangeFailure = 'DEADLINE' | 'ANSWER_TOO_LARGE';
+/** Why an exchange failed when the socket did not say: the deadline passed, the answer was too large or malformed. */
+export type ExchangeFailure = 'DEADLINE' | 'ANSWER_TOO_LARGE' | 'ANSWER_MALFORMED';
 
 export class HttpExchangeError extends Error {
   /** The whole request was written before the failure: the receiver may have acted on it. */
@@ -53,11 +62,10 @@ function failure(code: ExchangeFailure, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** What an exchange needs of node:http or node:https: its request function and a keep-alive agent of the same kind. */
-export interface HttpClient {
-  request(url: URL, options: RequestOptions, onResponse?: (res: IncomingMessage) => void): ClientRequest;
-  agent: Agent;
-}
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_VALUE = /[\r\n\0]/;
+const DIGITS = /^[0-9]{1,15}$/;
+const KEEP_ALIVE_HINT = /(?:^|,)\s*timeout=(\d+)/i;
 
 function headerMap(raw: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -65,62 +73,142 @@ function headerMap(raw: readonly string[]): Record<string, string> {
   return out;
 }
 
-export function httpExchange(client: HttpClient, url: URL, opts: HttpExchangeOptions): Promise<HttpAnswer> {
+/** The request's bytes; a header name or value that would break the request's framing is refused, never sent. */
+export function requestBytes(url: URL, opts: Pick<HttpExchangeOptions, 'method' | 'headers' | 'body'>): string {
+  let head = `${opts.method} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n`;
+  const headers: Record<string, string> = { ...opts.headers };
+  // As node:http: credentials in the URL become Basic authorization unless the caller set one.
+  if (url.username !== '' && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) {
+    const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers.Authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw new TypeError(`invalid HTTP header ${JSON.stringify(name)}`);
+    head += `${name}: ${value}\r\n`;
+  }
+  if (opts.body !== undefined) head += `Content-Length: ${Buffer.byteLength(opts.body)}\r\n`;
+  return `${head}\r\n${opts.body ?? ''}`;
+}
+
+export function httpExchange(connections: HttpConnections, url: URL, opts: HttpExchangeOptions): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
+    let bytes: string;
+    let socket: Socket;
+    try {
+      bytes = requestBytes(url, opts);
+      socket = connections.take();
+    } catch (err) {
+      reject(new HttpExchangeError(err as Error, false));
+      return;
+    }
     let sent = false;
     let settled = false;
+    let statusCode = 0;
+    let headers: Record<string, string> = {};
+    let keepAlive = false;
+    let informational = false;
+    let complete = false;
     const chunks: Buffer[] = [];
     let size = 0;
 
-    const settle = (fn: () => void) => {
+    const parser = new HTTPParser(HTTPParser.RESPONSE);
+    parser.maxHeaderSize = MAX_HEAD_BYTES;
+    // The parser calls these while it reads; what they throw comes out of execute() and ends the exchange.
+    parser[HTTPParser.kOnHeadersComplete] = (info) => {
+      // 1xx: an interim answer (100 Continue, 103 Early Hints); the real one follows on the same connection.
+      informational = info.statusCode < 200;
+      if (informational) return;
+      headers = headerMap(info.headers);
+      const claimed = headers['content-length'];
+      if (claimed !== undefined && !DIGITS.test(claimed)) throw failure('ANSWER_MALFORMED', 'bad content-length');
+      if (Number(claimed) > MAX_ANSWER_BYTES) throw tooLarge(`content-length ${claimed}`);
+      statusCode = info.statusCode;
+      keepAlive = info.shouldKeepAlive && !info.upgrade;
+    };
+    parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
+      if (!(length >= 0)) throw failure('ANSWER_MALFORMED', 'bad chunk size');
+      size += length;
+      if (size > MAX_ANSWER_BYTES) throw tooLarge('more was sent');
+      chunks.push(chunk.subarray(offset, offset + length));
+    };
+    /** Where in the chunk being parsed the answer ended (the parser's own position). */
+    let endedAt = 0;
+    parser[HTTPParser.kOnMessageComplete] = () => {
+      if (informational) informational = false;
+      else {
+        complete = true;
+        endedAt = (parser as unknown as { offset: number }).offset;
+      }
+    };
+    /** What the parser threw or returned: our own failures as they are, its own as a malformed (or too large) answer. */
+    const parseFailure = (err: Error): Error => {
+      if (errorCode(err)?.startsWith('ANSWER_')) return err;
+      if (err.message === 'max header size exceeded')
+        return failure('ANSWER_TOO_LARGE', `the answer's head is larger than ${MAX_HEAD_BYTES} bytes`);
+      return failure('ANSWER_MALFORMED', `the answer is not valid HTTP (${errorCode(err) ?? err.message})`);
+    };
+
+    const cleanup = () => {
+      clearTimeout(deadline);
+      socket.removeListener('data', onData);
+      socket.removeListener('end', onEnd);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onClose);
+    };
+    /** Ends the exchange now: the request (and its connection) is dropped. */
+    const fail = (reason: Error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(deadline);
-      fn();
+      cleanup();
+      connections.release(socket, false, null);
+      reject(new HttpExchangeError(reason, sent));
     };
-    const headers: Record<string, string | number> = { ...opts.headers };
-    if (opts.body !== undefined) headers['content-length'] = Buffer.byteLength(opts.body);
-    const req = client.request(url, { method: opts.method, headers, agent: client.agent });
-    /** Ends the exchange now: the request (and its connection) is dropped. */
-    const giveUp = (reason: Error) => {
-      settle(() => reject(new HttpExchangeError(reason, sent)));
-      req.destroy(reason);
+    const done = (reuse: boolean) => {
+      settled = true;
+      cleanup();
+      const hint = KEEP_ALIVE_HINT.exec(headers['keep-alive'] ?? '');
+      connections.release(socket, reuse && keepAlive && sent, hint ? Number(hint[1]) : null);
+      resolve({ statusCode, headers, text: Buffer.concat(chunks).toString('utf8') });
     };
+    const onData = (chunk: Buffer) => {
+      let read: number | Error;
+      try {
+        read = parser.execute(chunk);
+      } catch (err) {
+        return fail(parseFailure(err as Error));
+      }
+      if (read instanceof Error) return fail(parseFailure(read));
+      // Anything after the answer was not asked for: the answer stands, the connection is not used again.
+      if (complete) done(endedAt === chunk.length);
+    };
+    // The receiver closed its side: that ends an answer without a length, any other is incomplete.
+    const onEnd = () => {
+      if (!complete) {
+        try {
+          parser.finish();
+        } catch (err) {
+          return fail(parseFailure(err as Error));
+        }
+      }
+      if (complete) done(false);
+      else fail(new Error('the connection closed before the whole answer came'));
+    };
+    const onError = (err: Error) => fail(err);
+    const onClose = () => fail(new Error('the connection closed before the whole answer came'));
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
     const deadline = setTimeout(
-      () => giveUp(failure('DEADLINE', `no complete answer within ${opts.timeoutMs} ms`)),
+      () => fail(failure('DEADLINE', `no complete answer within ${opts.timeoutMs} ms`)),
       opts.timeoutMs,
     );
-    const tooLarge = (what: string) =>
-      giveUp(failure('ANSWER_TOO_LARGE', `the answer is larger than ${MAX_ANSWER_BYTES} bytes (${what})`));
-
-    req.on('finish', () => {
-      sent = true;
+    socket.write(bytes, (err) => {
+      if (!err) sent = true;
     });
-    req.on('error', (err) => settle(() => reject(new HttpExchangeError(err, sent))));
-    req.on('response', (res) => {
-      const answerHeaders = headerMap(res.rawHeaders);
-      const claimed = Number(answerHeaders['content-length']);
-      if (claimed > MAX_ANSWER_BYTES) return tooLarge(`content-length ${answerHeaders['content-length']}`);
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) return tooLarge('more was sent');
-        chunks.push(chunk);
-      });
-      res.on('end', () =>
-        settle(() =>
-          resolve({
-            statusCode: res.statusCode ?? 0,
-            headers: answerHeaders,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        ),
-      );
-      // The connection ended before the whole answer came: the request went out, the answer is unusable.
-      res.on('close', () => {
-        if (!res.complete) giveUp(new Error('the connection closed before the whole answer came'));
-      });
-      res.on('error', (err) => giveUp(err));
-    });
-    req.end(opts.body);
   });
+}
+
+function tooLarge(what: string): Error {
+  return failure('ANSWER_TOO_LARGE', `the answer is larger than ${MAX_ANSWER_BYTES} bytes (${what})`);
 }

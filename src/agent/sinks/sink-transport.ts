@@ -3,14 +3,8 @@
  * exchange with an overall deadline and a capped answer (http-exchange.ts), the secret kept out of every error text,
  * and the translation of a failure into a DeliveryError (unreachable, failed, refused, or a record conflict).
  */
-import type * as Http from 'node:http';
-import {
-  type HttpAnswer,
-  type HttpClient,
-  HttpExchangeError,
-  type HttpExchangeOptions,
-  httpExchange,
-} from './http-exchange.js';
+import { HttpConnections } from './http-connections.js';
+import { type HttpAnswer, HttpExchangeError, type HttpExchangeOptions, httpExchange } from './http-exchange.js';
 import { answerCode, answerMessage, endpointUrl, isRetryableStatus, loggableUrl, withoutSecret } from './sink-http.js';
 import { errorMessage } from '../../common/error-message.js';
 import { DeliveryError } from './sink.js';
@@ -35,7 +29,7 @@ export class SinkTransport {
   readonly url: URL;
   /** The URL without its query (which may hold the token): what a log line may show. */
   readonly where: string;
-  private readonly client: HttpClient;
+  private readonly connections: HttpConnections;
   /** Exchanges not yet settled: close() waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
@@ -44,20 +38,16 @@ export class SinkTransport {
     // endpointUrl keeps a path in the base (a receiver behind a reverse proxy under /traffic stays there).
     this.url = endpointUrl(opts.base, opts.path, opts.query);
     this.where = loggableUrl(this.url);
-    // node:https (and TLS with it) is loaded only for an https receiver. An idle connection is kept keepAliveMs, or
-    // less when the receiver's Keep-Alive header announces a shorter timeout (node closes it a second before that).
-    const mod = process.getBuiltinModule(this.url.protocol === 'https:' ? 'node:https' : 'node:http') as typeof Http;
-    this.client = {
-      request: mod.request,
-      agent: new mod.Agent({ keepAlive: true, timeout: opts.keepAliveMs, maxSockets: 4 }),
-    };
+    // An idle connection is kept keepAliveMs, or less when the receiver's Keep-Alive header announces a shorter
+    // timeout (it is closed a second before that).
+    this.connections = new HttpConnections(this.url, opts.keepAliveMs);
   }
 
   /** One exchange; rejects with an HttpExchangeError (whose `requestSent` tells "maybe delivered" apart). */
   exchange(req: Omit<HttpExchangeOptions, 'timeoutMs'>): Promise<HttpAnswer> {
     if (this.closed)
       return Promise.reject(new HttpExchangeError(new Error(`the connection to ${this.where} is closed`), false));
-    const exchange = httpExchange(this.client, this.url, { ...req, timeoutMs: this.opts.timeoutMs });
+    const exchange = httpExchange(this.connections, this.url, { ...req, timeoutMs: this.opts.timeoutMs });
     const settled = exchange.catch(() => undefined).finally(() => this.inFlight.delete(settled));
     this.inFlight.add(settled);
     return exchange;
@@ -114,12 +104,12 @@ export class SinkTransport {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.inFlight);
-    this.client.agent.destroy();
+    this.connections.destroy();
   }
 
   /** Abandons the requests in flight and ends the connections now; safe to call after close(). */
   async destroy(): Promise<void> {
     this.closed = true;
-    this.client.agent.destroy();
+    this.connections.destroy();
   }
 }
