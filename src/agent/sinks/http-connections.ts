@@ -5,11 +5,19 @@
  * reused only while open. At most MAX_IDLE are kept; a request finds one or opens a new one.
  *
  * Idle connections do not keep the process alive (unref), like node:http's keep-alive agent.
+ *
+ * Bytes are read with the sockets' `onread` option: straight into one buffer of this receiver's, handed to whoever
+ * holds the connection, without the readable stream machinery ('end' and 'close' still come as events). A holder must
+ * copy what it keeps before it returns: the buffer is read into again.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type * as Tls from 'node:tls';
 
 const MAX_IDLE = 4;
+const READ_BUFFER_BYTES = 16 * 1024;
+
+/** What a connection's holder gets: the bytes just read, valid only until it returns. */
+export type OnBytes = (chunk: Buffer) => void;
 
 export class HttpConnections {
   private readonly host: string;
@@ -17,6 +25,9 @@ export class HttpConnections {
   private readonly tls: typeof Tls | null;
   private readonly idle: Socket[] = [];
   private readonly busy = new Set<Socket>();
+  /** Who gets each connection's bytes: its holder, or dropIdle while it waits. */
+  private readonly holders = new WeakMap<Socket, OnBytes>();
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private destroyed = false;
 
   constructor(
@@ -31,12 +42,15 @@ export class HttpConnections {
     this.tls = https ? (process.getBuiltinModule('node:tls') as typeof Tls) : null;
   }
 
-  /** A connection for one request: an idle one still open, else a new one (connecting; writes wait for it). */
-  take(): Socket {
+  /**
+   * A connection for one request, its bytes going to `onBytes`: an idle one still open, else a new one (connecting;
+   * writes wait for it).
+   */
+  take(onBytes: OnBytes): Socket {
     if (this.destroyed) throw new Error('the connections are closed');
     for (let s = this.idle.pop(); s !== undefined; s = this.idle.pop()) {
       if (s.destroyed) continue;
-      s.removeListener('data', dropIdle);
+      this.holders.set(s, onBytes);
       s.removeListener('end', dropIdle);
       s.removeListener('timeout', dropIdle);
       s.removeListener('error', dropIdle);
@@ -46,10 +60,24 @@ export class HttpConnections {
       this.busy.add(s);
       return s;
     }
-    const s = this.tls
-      ? this.tls.connect({ host: this.host, port: this.port, servername: isIP(this.host) ? undefined : this.host })
-      : netConnect({ host: this.host, port: this.port });
+    const onread = {
+      buffer: this.readBuffer,
+      callback: (n: number, buf: Uint8Array): boolean => {
+        this.holders.get(s)?.call(s, buf.subarray(0, n) as Buffer);
+        return true;
+      },
+    };
+    // tls.connect takes onread like net.connect (documented), though @types/node leaves it out.
+    const s: Socket = this.tls
+      ? this.tls.connect({
+          host: this.host,
+          port: this.port,
+          servername: isIP(this.host) ? undefined : this.host,
+          onread,
+        } as Tls.ConnectionOptions)
+      : netConnect({ host: this.host, port: this.port, onread });
     s.setNoDelay(true);
+    this.holders.set(s, onBytes);
     this.busy.add(s);
     return s;
   }
@@ -65,7 +93,7 @@ export class HttpConnections {
       s.destroy();
       return;
     }
-    s.on('data', dropIdle);
+    this.holders.set(s, dropIdle);
     s.on('end', dropIdle);
     s.on('timeout', dropIdle);
     s.on('error', dropIdle);

@@ -96,7 +96,7 @@ export function httpExchange(connections: HttpConnections, url: URL, opts: HttpE
     let socket: Socket;
     try {
       bytes = requestBytes(url, opts);
-      socket = connections.take();
+      socket = connections.take((chunk) => onData(chunk));
     } catch (err) {
       reject(new HttpExchangeError(err as Error, false));
       return;
@@ -129,7 +129,7 @@ export function httpExchange(connections: HttpConnections, url: URL, opts: HttpE
       if (!(length >= 0)) throw failure('ANSWER_MALFORMED', 'bad chunk size');
       size += length;
       if (size > MAX_ANSWER_BYTES) throw tooLarge('more was sent');
-      chunks.push(chunk.subarray(offset, offset + length));
+      chunks.push(Buffer.from(chunk.subarray(offset, offset + length))); // the read buffer is reused
     };
     /** Where in the chunk being parsed the answer ended (the parser's own position). */
     let endedAt = 0;
@@ -150,7 +150,6 @@ export function httpExchange(connections: HttpConnections, url: URL, opts: HttpE
 
     const cleanup = () => {
       clearTimeout(deadline);
-      socket.removeListener('data', onData);
       socket.removeListener('end', onEnd);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
@@ -170,17 +169,21 @@ export function httpExchange(connections: HttpConnections, url: URL, opts: HttpE
       connections.release(socket, reuse && keepAlive && sent, hint ? Number(hint[1]) : null);
       resolve({ statusCode, headers, text: Buffer.concat(chunks).toString('utf8') });
     };
-    const onData = (chunk: Buffer) => {
+    function onData(chunk: Buffer): void {
       let read: number | Error;
       try {
         read = parser.execute(chunk);
       } catch (err) {
-        return fail(parseFailure(err as Error));
+        fail(parseFailure(err as Error));
+        return;
       }
-      if (read instanceof Error) return fail(parseFailure(read));
+      if (read instanceof Error) {
+        fail(parseFailure(read));
+        return;
+      }
       // Anything after the answer was not asked for: the answer stands, the connection is not used again.
       if (complete) done(endedAt === chunk.length);
-    };
+    }
     // The receiver closed its side: that ends an answer without a length, any other is incomplete.
     const onEnd = () => {
       if (!complete) {
@@ -195,7 +198,6 @@ export function httpExchange(connections: HttpConnections, url: URL, opts: HttpE
     };
     const onError = (err: Error) => fail(err);
     const onClose = () => fail(new Error('the connection closed before the whole answer came'));
-    socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
