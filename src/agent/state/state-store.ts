@@ -45,6 +45,8 @@ type Which = 'primary' | 'backup';
 
 export class StateStore {
   readonly dir: string;
+  readonly primaryPath: string;
+  readonly backupPath: string;
   /** The file that may not hold the last saved (or loaded) state: written first by the next save. */
   private stale: Which = 'primary';
   /** The encoded state, reused from save to save. */
@@ -52,14 +54,8 @@ export class StateStore {
 
   constructor(dir: string) {
     this.dir = dir;
-  }
-
-  get primaryPath(): string {
-    return join(this.dir, STATE_FILE);
-  }
-
-  get backupPath(): string {
-    return join(this.dir, BACKUP_FILE);
+    this.primaryPath = join(dir, STATE_FILE);
+    this.backupPath = join(dir, BACKUP_FILE);
   }
 
   private async ensureDir(): Promise<void> {
