@@ -19,6 +19,7 @@ export function buildSinks(cfg: AgentConfig, logger: Logger): Sink[] {
       token: cfg.node.token,
       timeoutMs: cfg.collector.timeoutMs,
       batchSize: cfg.collector.batchSize,
+      everyMs: cfg.heartbeatIntervalSec * 1000,
     }),
   ];
   if (cfg.userTraffic.enabled) {

@@ -18,6 +18,8 @@ export interface CollectorSinkOptions {
   token: string;
   timeoutMs: number;
   batchSize: number;
+  /** The heartbeat interval: a connection the collector closes sooner is not kept (http-connections.ts). */
+  everyMs?: number;
 }
 
 /** The answer's check, compiled once (the interpreted Value.Check cost more than the rest of reading the answer). */
@@ -46,6 +48,7 @@ export class CollectorHeartbeatSink implements Sink {
       query: {},
       timeoutMs: opts.timeoutMs,
       keepAliveMs: 60_000,
+      everyMs: opts.everyMs,
       secret: opts.token,
     });
   }

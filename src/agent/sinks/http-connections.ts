@@ -30,9 +30,15 @@ export class HttpConnections {
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private destroyed = false;
 
+  /**
+   * `everyMs`: how often this receiver is asked (the tick interval), when known. A connection that would be closed
+   * before the next request (by the receiver's Keep-Alive timeout or keepAliveMs) is closed right after its answer,
+   * while everything is warm, instead of waking the agent later to close it.
+   */
   constructor(
     url: URL,
     private readonly keepAliveMs: number,
+    private readonly everyMs?: number,
   ) {
     // URL keeps an IPv6 literal in brackets; a socket wants it without.
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -89,7 +95,8 @@ export class HttpConnections {
   release(s: Socket, reuse: boolean, hintSec: number | null): void {
     this.busy.delete(s);
     const keepMs = hintSec === null ? this.keepAliveMs : Math.min(this.keepAliveMs, hintSec * 1000 - 1000);
-    if (!reuse || this.destroyed || s.destroyed || keepMs <= 0 || this.idle.length >= MAX_IDLE) {
+    const outlives = keepMs > 0 && (this.everyMs === undefined || keepMs >= this.everyMs);
+    if (!reuse || !outlives || this.destroyed || s.destroyed || this.idle.length >= MAX_IDLE) {
       s.destroy();
       return;
     }

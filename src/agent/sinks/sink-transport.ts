@@ -21,6 +21,8 @@ export interface SinkTransportOptions {
   timeoutMs: number;
   /** How long an idle connection is kept for the next request. */
   keepAliveMs: number;
+  /** How often this receiver is asked (the tick interval), when it is asked once a tick. */
+  everyMs?: number;
   /** Cut from every text that may reach a log (a token in the query or a header). */
   secret: string;
 }
@@ -40,7 +42,7 @@ export class SinkTransport {
     this.where = loggableUrl(this.url);
     // An idle connection is kept keepAliveMs, or less when the receiver's Keep-Alive header announces a shorter
     // timeout (it is closed a second before that).
-    this.connections = new HttpConnections(this.url, opts.keepAliveMs);
+    this.connections = new HttpConnections(this.url, opts.keepAliveMs, opts.everyMs);
   }
 
   /** One exchange; rejects with an HttpExchangeError (whose `requestSent` tells "maybe delivered" apart). */

@@ -208,6 +208,20 @@ describe('keep-alive', () => {
     expect(srv2.sockets[0].destroyed || srv2.sockets[0].readableEnded).toBe(true);
   });
 
+  it('asked once a tick: a connection that would be closed before the next tick is closed after its answer', async () => {
+    const srv = await serve((s) => s.write(ok('{}', 'keep-alive: timeout=5\r\n')));
+    const rare = new HttpConnections(srv.url, 60_000, 60_000); // the receiver keeps it 5 s, the next tick is in 60 s
+    open.push({ close: async () => rare.destroy() });
+    await exchange(rare, srv.url);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.sockets[0].readableEnded || srv.sockets[0].destroyed).toBe(true);
+    const often = new HttpConnections(srv.url, 60_000, 1_000); // the next tick is in 1 s: kept
+    open.push({ close: async () => often.destroy() });
+    await exchange(often, srv.url);
+    await exchange(often, srv.url);
+    expect(srv.sockets).toHaveLength(2);
+  });
+
   it('bytes after the answer: the answer stands, the connection is dropped', async () => {
     const srv = await serve((s) => s.write(`${ok('{}')}HTTP/1.1 200 OK\r\n`));
     const c = pool(srv.url);
