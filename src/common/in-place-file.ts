@@ -59,58 +59,20 @@ function openOwn(path: string): { fd: number; size: number } | null {
 }
 
 /**
- * One file overwritten in place, save after save. Its descriptor stays open between writes; before each write an
- * fstat checks that it is still ours with one link (not removed, renamed over or linked elsewhere), else the file is
- * opened again by its path, with the checks above. (A file moved away under the running agent keeps being written;
- * the state directory is the agent's alone while it runs: docs/state-directory.md.)
+ * Makes `path` hold exactly `buf[0, length)`, durably (fdatasync) when it returns. Returns whether the file was
+ * created (then the directory needs an fsync).
  */
-export class InPlaceFile {
-  private fd: number | null = null;
-  private size = 0;
-
-  constructor(readonly path: string) {}
-
-  /**
-   * Makes the file hold exactly `buf[0, length)`, durably (fdatasync) when it returns. Returns whether the file was
-   * created (then the directory needs an fsync).
-   */
-  write(buf: Uint8Array, length: number): { created: boolean } {
-    if (this.fd !== null && !stillOne(this.fd)) this.close();
-    let created = false;
-    if (this.fd === null) {
-      const own = openOwn(this.path);
-      created = own === null;
-      this.fd = own?.fd ?? openSync(this.path, CREATE_NEW, 0o600);
-      this.size = own?.size ?? 0;
-    }
-    const fd = this.fd;
-    try {
-      let off = 0;
-      while (off < length) off += writeSync(fd, buf, off, length - off, off);
-      if (this.size > length) ftruncateSync(fd, length);
-      this.size = length;
-      fdatasyncSync(fd);
-    } catch (err) {
-      this.close(); // opened again, and checked, by the next write
-      throw err;
-    }
-    return { created };
+export function overwriteInPlaceSync(path: string, buf: Uint8Array, length: number): { created: boolean } {
+  const own = openOwn(path);
+  const created = own === null;
+  const fd = own?.fd ?? openSync(path, CREATE_NEW, 0o600);
+  try {
+    let off = 0;
+    while (off < length) off += writeSync(fd, buf, off, length - off, off);
+    if ((own?.size ?? 0) > length) ftruncateSync(fd, length);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
-
-  close(): void {
-    if (this.fd === null) return;
-    const fd = this.fd;
-    this.fd = null;
-    try {
-      closeSync(fd);
-    } catch {
-      // Nothing to do: the descriptor is gone either way, and the write that failed already says why.
-    }
-  }
-}
-
-/** The open file is still a regular file of ours with exactly one link (removed or renamed over: none). */
-function stillOne(fd: number): boolean {
-  const st = fstatSync(fd);
-  return st.isFile() && st.nlink === 1 && (uid < 0 || st.uid === uid);
+  return { created };
 }

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 import type { AgentState } from './agent-state.js';
 import { fsyncDir } from '../../common/atomic-file.js';
-import { InPlaceFile } from '../../common/in-place-file.js';
+import { overwriteInPlaceSync } from '../../common/in-place-file.js';
 import { decodeState, encodeState } from './state-codec.js';
 import { errorCode, errorMessage } from '../../common/error-message.js';
 
@@ -52,13 +52,10 @@ export class StateStore {
   /** The encoded state, reused from save to save. */
   private buf = Buffer.allocUnsafe(4 * PAD);
 
-  private readonly files: Record<Which, InPlaceFile>;
-
   constructor(dir: string) {
     this.dir = dir;
     this.primaryPath = join(dir, STATE_FILE);
     this.backupPath = join(dir, BACKUP_FILE);
-    this.files = { primary: new InPlaceFile(this.primaryPath), backup: new InPlaceFile(this.backupPath) };
   }
 
   private async ensureDir(): Promise<void> {
@@ -107,9 +104,6 @@ export class StateStore {
 
   /** With readOnly (status, sample), nothing is created or moved: damaged files are only reported. */
   async load(now: number, opts: { readOnly?: boolean } = {}): Promise<LoadedState> {
-    // A file set aside below must not be written through a descriptor kept from an earlier save.
-    this.files.primary.close();
-    this.files.backup.close();
     if (!opts.readOnly) await this.ensureDir();
     const setAside = (path: string) => (opts.readOnly ? Promise.resolve('(left in place)') : this.setAside(path, now));
     const problems: LoadedState['problems'] = [];
@@ -158,7 +152,7 @@ export class StateStore {
         this.stale = which;
         // A file made new (first run, set aside, removed) survives a power loss once its directory is synced too,
         // before the other file is touched.
-        if (this.files[which].write(this.buf, length).created) fsyncDir(this.dir);
+        if (overwriteInPlaceSync(this.pathOf(which), this.buf, length).created) fsyncDir(this.dir);
       }
       this.stale = 'primary'; // both hold this save now: the usual order next time
     };
@@ -176,5 +170,9 @@ export class StateStore {
         cause: err,
       });
     }
+  }
+
+  private pathOf(which: Which): string {
+    return which === 'primary' ? this.primaryPath : this.backupPath;
   }
 }

@@ -113,25 +113,6 @@ describe('a crash in the middle of a save', () => {
   });
 });
 
-describe('the descriptors a store keeps between saves', () => {
-  it('a file set aside by a later load is never written again; removed files are made again', async () => {
-    const store = new StateStore(dir);
-    await store.load(Date.now());
-    await store.save(nth(2));
-    writeFileSync(join(dir, 'state.json'), '{"sha256":"torn'); // same inode as the store's open descriptor
-    const loaded = await store.load(Date.now());
-    expect(loaded.state?.nextSeq).toBe(2);
-    const movedTo = loaded.problems[0].movedTo;
-    await store.save(nth(3));
-    expect(readFileSync(movedTo, 'utf8')).toBe('{"sha256":"torn');
-    expect(decodeState(readFileSync(join(dir, 'state.json'), 'utf8'))).toEqual(nth(3));
-    rmSync(join(dir, 'state.json.bak'));
-    await store.save(nth(4));
-    expect((await new StateStore(dir).load(Date.now())).state?.nextSeq).toBe(4);
-    expect(decodeState(readFileSync(join(dir, 'state.json.bak'), 'utf8'))).toEqual(nth(4));
-  });
-});
-
 describe('a state directory written by an older agent (temp file and rename, no padding)', () => {
   it('loads as it is, and the next save overwrites both files in place, padded', async () => {
     const old = new StateStore(dir);
