@@ -23,7 +23,9 @@ import {
 } from 'node:fs';
 import { errorCode } from './error-message.js';
 
-const OPEN_EXISTING = constants.O_WRONLY | constants.O_NOFOLLOW; // libuv adds O_CLOEXEC
+// O_NONBLOCK: a FIFO planted at the name fails the open (ENXIO) instead of blocking the process until a reader
+// comes; it changes nothing for a regular file. libuv adds O_CLOEXEC.
+const OPEN_EXISTING = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const CREATE_NEW = OPEN_EXISTING | constants.O_CREAT | constants.O_EXCL;
 const uid = typeof process.geteuid === 'function' ? process.geteuid() : -1;
 
@@ -44,8 +46,8 @@ function openOwn(path: string): { fd: number; size: number } | null {
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT') return null;
-    // ELOOP: a symlink (O_NOFOLLOW), never written through.
-    if (code === 'ELOOP') {
+    // ELOOP: a symlink (O_NOFOLLOW), never written through; ENXIO: a FIFO with no reader (O_NONBLOCK).
+    if (code === 'ELOOP' || code === 'ENXIO') {
       removeFound(path);
       return null;
     }
