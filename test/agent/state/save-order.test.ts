@@ -51,22 +51,13 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { baselineState } = await import('../../../src/agent/accounting/account-tick.js');
+const { oneInterfaceState } = await import('./one-interface-state.js');
 const { StateStore } = await import('../../../src/agent/state/state-store.js');
 
 const parent = mkdtempSync(join(tmpdir(), 'state-order-'));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
-const state = baselineState(
-  {
-    at: Date.now(),
-    uptimeSec: 10,
-    boot: { bootId: null, btime: 1 },
-    interfaces: new Map([['eth0', { rxBytes: 5n, txBytes: 6n }]]),
-  },
-  '0123456789abcdef',
-  { isSelected: () => true, bits: 64, maxBytesPerSec: 1n, resetDay: 1, timeZone: 'UTC', userIdOf: () => null },
-);
+const state = oneInterfaceState();
 
 const inPlace = (first: string, second: string) => [
   `write ${first}`,

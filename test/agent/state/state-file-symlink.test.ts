@@ -22,20 +22,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { baselineState } from '../../../src/agent/accounting/account-tick.js';
+import { oneInterfaceState } from './one-interface-state.js';
 import { StateStore } from '../../../src/agent/state/state-store.js';
 import { replaceFileSync } from '../../../src/common/atomic-file.js';
 
-const state = baselineState(
-  {
-    at: Date.now(),
-    uptimeSec: 10,
-    boot: { bootId: null, btime: 1 },
-    interfaces: new Map([['eth0', { rxBytes: 5n, txBytes: 6n }]]),
-  },
-  '0123456789abcdef',
-  { isSelected: () => true, bits: 64, maxBytesPerSec: 1n, resetDay: 1, timeZone: 'UTC', userIdOf: () => null },
-);
+const state = oneInterfaceState();
 
 describe('state files and planted names', () => {
   let parent: string;

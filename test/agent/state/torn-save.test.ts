@@ -28,7 +28,7 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { baselineState } = await import('../../../src/agent/accounting/account-tick.js');
+const { oneInterfaceState } = await import('./one-interface-state.js');
 const { StateStore, PAD } = await import('../../../src/agent/state/state-store.js');
 const { encodeState, decodeState } = await import('../../../src/agent/state/state-codec.js');
 const { replaceFileSync } = await import('../../../src/common/atomic-file.js');
@@ -36,16 +36,7 @@ const { replaceFileSync } = await import('../../../src/common/atomic-file.js');
 const parent = mkdtempSync(join(tmpdir(), 'state-torn-'));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
-const base = baselineState(
-  {
-    at: Date.now(),
-    uptimeSec: 10,
-    boot: { bootId: null, btime: 1 },
-    interfaces: new Map([['eth0', { rxBytes: 5n, txBytes: 6n }]]),
-  },
-  '0123456789abcdef',
-  { isSelected: () => true, bits: 64, maxBytesPerSec: 1n, resetDay: 1, timeZone: 'UTC', userIdOf: () => null },
-);
+const base = oneInterfaceState();
 /** Save number n: its own nextSeq, and a last field (the rollups') that differs too, so half a write is never whole. */
 const nth = (n: number) => ({
   ...base,
