@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findAnomalies } from '../../../src/collector/anomalies/find-anomalies.js';
 import { SqliteStore } from '../../../src/collector/store/sqlite/sqlite-store.js';
 import { hashToken } from '../../../src/collector/tokens.js';
+import { hb } from '../store-contract.js';
 
 const H = 3_600_000;
 const MIN = 60_000;
@@ -71,15 +72,7 @@ describe('anomaly drops need a node that is still sending', () => {
     const heartbeat = (id: number, at: number) =>
       store.ingestHeartbeat(
         id,
-        {
-          epoch: '00000000000000d1',
-          records: [],
-          load: null,
-          uptimeSec: 1,
-          bootId: null,
-          agentVersion: 't',
-          host: null,
-        },
+        hb('00000000000000d1', [], { load: null, uptimeSec: 1, bootId: null, agentVersion: 't', host: null }),
         at,
       );
     await heartbeat(gone, stoppedAt + 5 * MIN); // its last word
