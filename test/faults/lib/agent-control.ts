@@ -28,6 +28,9 @@ export interface AgentSetup {
   extra?: Record<string, unknown>;
 }
 
+/** The agent's two state files, in the order it loads them. */
+const FILES = ['state.json', 'state.json.bak'] as const;
+
 /** A maximum rate that makes the driver's 32-bit wraps plausible and its 32-bit resets implausible as wraps. */
 export const MAX_RATE_BITS = 1_600_000_000;
 
@@ -68,13 +71,9 @@ export class AgentProcess extends Child {
    * invariants (src/agent/outbox/outbox.ts), so each step of a fault run that looks at the state checks them too.
    */
   async savedState(): Promise<AgentState | null> {
-    for (const f of ['state.json', 'state.json.bak']) {
-      let state: AgentState;
-      try {
-        state = decodeState(await readFile(join(this.stateDir, f), 'utf8'));
-      } catch {
-        continue; // torn or missing: the good copy, else null
-      }
+    for (const f of FILES) {
+      const state = await this.decodeOne(f);
+      if (state === null) continue; // torn or missing: the good copy, else null
       assertOutboxInvariants(state, this.lastSeen);
       this.lastSeen = state;
       return state;
@@ -82,21 +81,40 @@ export class AgentProcess extends Child {
     return null;
   }
 
+  /** One saved file decoded, or null while it is missing or torn (a read can meet an in-place write). */
+  private async decodeOne(file: string): Promise<AgentState | null> {
+    try {
+      return decodeState(await readFile(join(this.stateDir, file), 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
   /**
-   * Waits until a saved state shows a sample taken after `t` (and a proxy sample after `t` when users are on).
-   * `also` adds a condition on that state.
+   * Waits until BOTH saved files (state.json and its good copy) show a sample taken after `t` (and a proxy sample
+   * after `t` when users are on); `also` adds a condition on each. Both, because a kill can land between the two
+   * writes of a save: a truncated state.json then hands over to the good copy, one save behind, and a sim move that
+   * copy never saw (a jump to just below 2^32) followed by a wrap would read, rightly, as a reset. Waiting for both
+   * keeps every move unambiguous whichever file the agent restarts from.
    */
   async waitSaved(t: number, ms: number, also: (s: AgentState) => boolean = () => true): Promise<AgentState> {
     const deadline = Date.now() + ms;
+    const done = (s: AgentState | null): s is AgentState =>
+      s !== null &&
+      s.lastSampleAt > t &&
+      (!this.setup.statsAddress || (s.proxy !== null && (s.proxy?.sampledAt ?? 0) > t)) &&
+      also(s);
     for (;;) {
-      const s = await this.savedState();
-      const proxyOk = !this.setup.statsAddress || (s?.proxy !== null && (s?.proxy?.sampledAt ?? 0) > t);
-      if (s && s.lastSampleAt > t && proxyOk && also(s)) return s;
+      await this.savedState(); // checks the outbox invariants on every look
+      const [primary, backup] = await Promise.all(FILES.map((f) => this.decodeOne(f)));
+      if (done(primary) && done(backup)) return primary;
       if (!this.running)
         throw new Error(`${this.name} is not running while waiting for its state:\n${this.tailText()}`);
       if (Date.now() > deadline) {
+        const seen = (s: AgentState | null) =>
+          `sample ${s?.lastSampleAt}, proxy ${JSON.stringify(s?.proxy?.sampledAt)}, outbox ${s?.outbox.length}`;
         throw new Error(
-          `${this.name}: no saved state after ${t} within ${ms} ms (last: sample ${s?.lastSampleAt}, proxy ${JSON.stringify(s?.proxy?.sampledAt)}, outbox ${s?.outbox.length}):\n${this.tailText()}`,
+          `${this.name}: no saved state after ${t} within ${ms} ms (state.json: ${seen(primary)}; state.json.bak: ${seen(backup)}):\n${this.tailText()}`,
         );
       }
       await new Promise((r) => setTimeout(r, 25));

@@ -7,7 +7,9 @@
  * keep every event unambiguous for the agent's rules (see counter-delta.ts), given MAX_RATE_BITS and at most ~15 s
  * between samples:
  * - grow: a few MB at a time, far below the maximum rate, so a wrap in the middle is plausible and counted as one;
- * - jump: a counter to just below 2^32, so the next growth wraps (32-bit) or simply passes 2^32 (64-bit);
+ * - jump: a counter to just below 2^32, so the next growth wraps (32-bit) or simply passes 2^32 (64-bit); only once
+ *   the agent (both its state files) has seen the growth before it, since a wrap and a jump between two samples read
+ *   as a reset;
  * - reset: 32-bit: a counter below 2^30 down to a smaller value (the wrap it would take is > 3 GB: implausible);
  *   64-bit: a counter just below 2^32 down to a small value, where a 32-bit wrap WOULD look plausible: a decrease of
  *   a 64-bit counter is never a wrap, so only the new value counts (the trap other tools fall into);

@@ -265,6 +265,9 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
           if (kind === 'proxyRestart') await n.sim.proxyRestart();
           return observed(n);
         case 'jump':
+          // The agent must have seen the growth so far: a wrap of the last jump's counter, then this jump, both
+          // between two samples, is a drop of a few MB that no rate could explain as a wrap: a reset to the agent.
+          await settled(n);
           if (!(await n.sim.jump())) return bump('skippedEvents');
           n.lastGrowth = Date.now();
           return observed(n);
