@@ -100,8 +100,19 @@ function periodStartIn(year: number, month: number, resetDay: number, timeZone: 
   return localMidnight(year, month, Math.min(resetDay, daysInMonth(year, month)), timeZone);
 }
 
+/** The period periodStart found last: the agent asks for the same one every tick for a month. */
+let lastPeriod: { resetDay: number; timeZone: string; start: number; end: number } | null = null;
+
 /** Start of the billing period that contains `ms`. */
 export function periodStart(ms: number, resetDay: number, timeZone: string): number {
+  const c = lastPeriod;
+  if (c !== null && c.resetDay === resetDay && c.timeZone === timeZone && ms >= c.start && ms < c.end) return c.start;
+  const start = findPeriodStart(ms, resetDay, timeZone);
+  lastPeriod = { resetDay, timeZone, start, end: nextPeriodStart(start, resetDay, timeZone) };
+  return start;
+}
+
+function findPeriodStart(ms: number, resetDay: number, timeZone: string): number {
   const p = localParts(ms, timeZone);
   const here = periodStartIn(p.year, p.month, resetDay, timeZone);
   if (here <= ms) return here;
