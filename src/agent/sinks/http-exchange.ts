@@ -174,11 +174,12 @@ export function httpExchange(connections: HttpConnections, url: URL, opts: HttpE
       try {
         read = parser.execute(chunk);
       } catch (err) {
-        fail(parseFailure(err as Error));
-        return;
+        read = err as Error;
       }
       if (read instanceof Error) {
-        fail(parseFailure(read));
+        // Whatever follows a whole answer (the parser reads on into it) leaves that answer standing.
+        if (complete) done(false);
+        else fail(parseFailure(read));
         return;
       }
       // Anything after the answer was not asked for: the answer stands, the connection is not used again.

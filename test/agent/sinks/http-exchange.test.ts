@@ -229,6 +229,14 @@ describe('keep-alive', () => {
     await exchange(c, srv.url);
     expect(srv.sockets).toHaveLength(2);
   });
+
+  it('bytes after the answer that are not HTTP at all: the answer still stands', async () => {
+    const srv = await serve((s) => s.write(`${ok('{"acked":[1]}')}SSH-2.0-OpenSSH\r\n\r\n`));
+    const c = pool(srv.url);
+    expect((await exchange(c, srv.url)).text).toBe('{"acked":[1]}');
+    await exchange(c, srv.url);
+    expect(srv.sockets).toHaveLength(2);
+  });
 });
 
 describe('broken and hostile answers', () => {
