@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 import type { AgentState } from './agent-state.js';
 import { fsyncDir } from '../../common/atomic-file.js';
-import { InPlaceFile } from '../../common/in-place-file.js';
+import { overwriteInPlaceSync } from '../../common/in-place-file.js';
 import { decodeState, encodeState } from './state-codec.js';
 import { errorCode, errorMessage } from '../../common/error-message.js';
 
@@ -51,20 +51,11 @@ export class StateStore {
   private stale: Which = 'primary';
   /** The encoded state, reused from save to save. */
   private buf = Buffer.allocUnsafe(4 * PAD);
-  /** The two files, each kept open between saves while its name still leads to it (in-place-file.ts). */
-  private readonly files: Record<Which, InPlaceFile>;
 
   constructor(dir: string) {
     this.dir = dir;
     this.primaryPath = join(dir, STATE_FILE);
     this.backupPath = join(dir, BACKUP_FILE);
-    this.files = { primary: new InPlaceFile(this.primaryPath), backup: new InPlaceFile(this.backupPath) };
-  }
-
-  /** Closes the files kept open for saves (a later save opens them again). */
-  close(): void {
-    this.files.primary.close();
-    this.files.backup.close();
   }
 
   private async ensureDir(): Promise<void> {
@@ -161,7 +152,7 @@ export class StateStore {
         this.stale = which;
         // A file made new (first run, set aside, removed) survives a power loss once its directory is synced too,
         // before the other file is touched.
-        if (this.files[which].write(this.buf, length).created) fsyncDir(this.dir);
+        if (overwriteInPlaceSync(this.pathOf(which), this.buf, length).created) fsyncDir(this.dir);
       }
       this.stale = 'primary'; // both hold this save now: the usual order next time
     };
@@ -179,5 +170,9 @@ export class StateStore {
         cause: err,
       });
     }
+  }
+
+  private pathOf(which: Which): string {
+    return which === 'primary' ? this.primaryPath : this.backupPath;
   }
 }
