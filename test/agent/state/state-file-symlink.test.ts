@@ -81,6 +81,47 @@ describe('state files and planted names', () => {
     expect((await store.load(Date.now())).state?.nextSeq).toBe(9);
   });
 
+  // Whatever happens to a name between two saves of one running store, the next save goes to the name, never to the
+  // file it held before (each save opens the name again; a descriptor kept open would also block a read-only remount),
+  // nor through anything planted.
+  const between: [string, (path: string) => void][] = [
+    ['replaced by a symlink', (path) => (rmSync(path), symlinkSync(victim, path))],
+    ['replaced by a hard link to another file', (path) => (rmSync(path), linkSync(victim, path))],
+    ['given a second name (a hard link to it elsewhere)', (path) => linkSync(path, `${path}.second-name`)],
+    ['removed', (path) => rmSync(path)],
+    ['grown with garbage at its end', (path) => writeFileSync(path, 'garbage'.repeat(200), { flag: 'a' })],
+    ['cut to a few bytes', (path) => writeFileSync(path, '{"sha')],
+  ];
+  for (const [what, tamper] of between) {
+    it(`a state file ${what} between two saves: the next save lands at the name, whole`, async () => {
+      const store = new StateStore(join(parent, 'state'));
+      await store.load(Date.now());
+      await store.save(state);
+      const held = [store.primaryPath, store.backupPath].map((p) => lstatSync(p).ino);
+      for (const path of [store.primaryPath, store.backupPath]) tamper(path);
+      await store.save({ ...state, nextSeq: 11 });
+      expect(readFileSync(victim, 'utf8')).toBe('root-owned content\n');
+      for (const path of [store.primaryPath, store.backupPath]) {
+        expect(lstatSync(path).isFile()).toBe(true);
+        expect(statSync(path).nlink).toBe(1);
+        expect(statSync(path).size % 512).toBe(0);
+      }
+      if (what.startsWith('given a second name')) {
+        // The other names keep the first save's bytes: the new save did not write through them.
+        for (const path of [store.primaryPath, store.backupPath])
+          expect(readFileSync(`${path}.second-name`, 'utf8')).toContain(`"nextSeq":${state.nextSeq},`);
+        expect(lstatSync(store.primaryPath).ino).not.toBe(held[0]);
+        expect(lstatSync(store.backupPath).ino).not.toBe(held[1]);
+      }
+      const fresh = new StateStore(join(parent, 'state'));
+      const loaded = await fresh.load(Date.now());
+      expect(loaded.problems).toEqual([]);
+      expect(loaded.source).toBe('primary');
+      expect(loaded.state?.nextSeq).toBe(11);
+      expect(readFileSync(store.backupPath, 'utf8')).toBe(readFileSync(store.primaryPath, 'utf8'));
+    });
+  }
+
   it('a leftover temp file (a crash mid-write) is replaced, never appended to or reused', () => {
     const target = join(parent, 'file.json');
     writeFileSync(`${target}.tmp`, 'x'.repeat(1000)); // longer than what is written next
