@@ -100,19 +100,25 @@ function periodStartIn(year: number, month: number, resetDay: number, timeZone: 
   return localMidnight(year, month, Math.min(resetDay, daysInMonth(year, month)), timeZone);
 }
 
-/** The period periodStart found last: the agent asks for the same one every tick for a month. */
-let lastPeriod: { resetDay: number; timeZone: string; start: number; end: number } | null = null;
+/**
+ * The period periodStart found last for each reset day and zone: the agent asks for the same one every tick for a
+ * month, the collector for the same few with every heartbeat. Bounded: cleared when a fleet brings more than 256.
+ */
+const lastPeriods = new Map<string, { start: number; end: number }>();
 
 /** Start of the billing period that contains `ms`. */
 export function periodStart(ms: number, resetDay: number, timeZone: string): number {
-  const c = lastPeriod;
-  if (c !== null && c.resetDay === resetDay && c.timeZone === timeZone && ms >= c.start && ms < c.end) return c.start;
-  const start = findPeriodStart(ms, resetDay, timeZone);
-  lastPeriod = { resetDay, timeZone, start, end: nextPeriodStart(start, resetDay, timeZone) };
+  const key = `${resetDay} ${timeZone}`;
+  const c = lastPeriods.get(key);
+  if (c !== undefined && ms >= c.start && ms < c.end) return c.start;
+  const start = periodStartUncached(ms, resetDay, timeZone);
+  if (lastPeriods.size >= 256) lastPeriods.clear();
+  lastPeriods.set(key, { start, end: nextPeriodStart(start, resetDay, timeZone) });
   return start;
 }
 
-function findPeriodStart(ms: number, resetDay: number, timeZone: string): number {
+/** periodStart worked out from the calendar, without the memo (tests compare the two). */
+export function periodStartUncached(ms: number, resetDay: number, timeZone: string): number {
   const p = localParts(ms, timeZone);
   const here = periodStartIn(p.year, p.month, resetDay, timeZone);
   if (here <= ms) return here;
