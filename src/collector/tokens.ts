@@ -3,10 +3,10 @@
  * timingSafeEqual. Every check hashes and compares even when nothing matched (against a dummy hash), so a wrong
  * token costs the same as a right one that fails.
  */
-import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const TOKEN_BYTES = 32;
-const DUMMY_HASH = createHash('sha256').update('traffic-collector:no-such-token').digest();
+const DUMMY_HASH = hashToken('traffic-collector:no-such-token');
 
 export function generateToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');

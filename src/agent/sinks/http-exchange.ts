@@ -163,6 +163,7 @@ export function httpExchange(connections: HttpConnections, url: URL, opts: HttpE
       reject(new HttpExchangeError(reason, sent));
     };
     const done = (reuse: boolean) => {
+      if (settled) return;
       settled = true;
       cleanup();
       const hint = KEEP_ALIVE_HINT.exec(headers['keep-alive'] ?? '');

@@ -251,12 +251,17 @@ export const panelRoutes =
       },
     );
 
+    /** A report the collector keeps nothing of but the node's being alive: authenticated, the node marked seen. */
+    const markSeen = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
+      await ctx.store.markSeen(node.id, ctx.now());
+    };
+
     app.post(
       `${UNIPROXY_PREFIX}/alive`,
       small('Online users of the node (marks the node seen)', Answer.dataTrue),
       async (req, reply) => {
-        const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
-        await ctx.store.markSeen(node.id, ctx.now());
+        await markSeen(req, reply);
         return { data: true };
       },
     );
@@ -274,8 +279,7 @@ export const panelRoutes =
       `${UNIPROXY_PREFIX}/status`,
       small('Node status (marks the node seen)', Answer.status),
       async (req, reply) => {
-        const node = await panelAuth(ctx, req, reply, bodyOf(req)?.fields);
-        await ctx.store.markSeen(node.id, ctx.now());
+        await markSeen(req, reply);
         return { data: true, code: 0, message: 'success' };
       },
     );

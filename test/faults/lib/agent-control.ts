@@ -71,14 +71,21 @@ export class AgentProcess extends Child {
    * invariants (src/agent/outbox/outbox.ts), so each step of a fault run that looks at the state checks them too.
    */
   async savedState(): Promise<AgentState | null> {
-    for (const f of FILES) {
-      const state = await this.decodeOne(f);
-      if (state === null) continue; // torn or missing: the good copy, else null
-      assertOutboxInvariants(state, this.lastSeen);
-      this.lastSeen = state;
-      return state;
-    }
-    return null;
+    return this.checked(await this.readBoth());
+  }
+
+  /** The state the agent would load (state.json, else the good copy), its outbox invariants checked. */
+  private checked([primary, backup]: (AgentState | null)[]): AgentState | null {
+    const state = primary ?? backup;
+    if (state === null) return null; // torn or missing, both
+    assertOutboxInvariants(state, this.lastSeen);
+    this.lastSeen = state;
+    return state;
+  }
+
+  /** Both saved files, each decoded or null. */
+  private readBoth(): Promise<(AgentState | null)[]> {
+    return Promise.all(FILES.map((f) => this.decodeOne(f)));
   }
 
   /** One saved file decoded, or null while it is missing or torn (a read can meet an in-place write). */
@@ -105,8 +112,9 @@ export class AgentProcess extends Child {
       (!this.setup.statsAddress || (s.proxy !== null && (s.proxy?.sampledAt ?? 0) > t)) &&
       also(s);
     for (;;) {
-      await this.savedState(); // checks the outbox invariants on every look
-      const [primary, backup] = await Promise.all(FILES.map((f) => this.decodeOne(f)));
+      const both = await this.readBoth();
+      this.checked(both); // the outbox invariants, on every look
+      const [primary, backup] = both;
       if (done(primary) && done(backup)) return primary;
       if (!this.running)
         throw new Error(`${this.name} is not running while waiting for its state:\n${this.tailText()}`);
