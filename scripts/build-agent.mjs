@@ -3,8 +3,9 @@
  * npm run build:agent: the agent as one file for linux-x64, and its Debian package.
  *
  *   1. esbuild bundles src/agent/sea/entry.ts (the CLI, every lazily imported module included) into one CommonJS file;
- *   2. Node's single executable application: `node --experimental-sea-config` makes the blob (the bundle, a V8 code
- *      cache, and the assets: the StatsService .proto files, the unix-dgram addon, the config and unit templates),
+ *   2. Node's single executable application: `node --experimental-sea-config` makes the blob (the bundle and the
+ *      assets: the StatsService .proto files, the unix-dgram addon, the page_out addon
+ *      (compiled here with cc from src/agent/native/page-out.c), the config and unit templates),
  *      `postject` injects it into a copy of this machine's node binary -> build/agent/traffic-agent;
  *   3. dpkg-deb packs build/agent/traffic-agent_<version>_amd64.deb (no network): /usr/bin/traffic-agent, the unit,
  *      /etc/traffic-agent/config.json (a conffile), the state directory, docs and maintainer scripts (debian/).
@@ -43,11 +44,13 @@ const assets = {
   'v2ray-stats.proto': join(root, 'src/agent/sources/proxy-stats/proto/v2ray-stats.proto'),
   'xray-stats.proto': join(root, 'src/agent/sources/proxy-stats/proto/xray-stats.proto'),
   'unix_dgram.node': join(dirname(require.resolve('unix-dgram/package.json')), 'build/Release/unix_dgram.node'),
+  'page_out.node': join(out, 'page_out.node'),
   'config.example.json': join(root, 'config.example.json'),
   'traffic-agent.service': join(root, 'systemd/traffic-agent.service'),
 };
 
 if (!opts['deb-only']) {
+  compilePageOutAddon(assets['page_out.node']);
   const esbuild = await import('esbuild');
   const bundle = join(out, 'traffic-agent.cjs');
   const result = await esbuild.build({
@@ -156,4 +159,35 @@ if (!opts['no-deb']) {
   const { buildDeb } = await import('./build-deb.mjs');
   const deb = buildDeb({ root, binary, version, out });
   console.log(`${deb}: ${(statSync(deb).size / 2 ** 20).toFixed(1)} MiB`);
+}
+
+/**
+ * src/agent/native/page-out.c -> page_out.node (src/agent/daemon/resident-pages.ts): N-API only, so `cc` against the
+ * headers of the node that builds (the same node the executable embeds) is enough: no node-gyp, no network.
+ */
+function compilePageOutAddon(target) {
+  const candidates = [
+    join(dirname(process.execPath), '..', 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+    // node-gyp's download of them (any npm install that compiled an addon from source)
+    join(process.env.HOME ?? '/root', '.cache', 'node-gyp', process.versions.node, 'include', 'node'),
+  ];
+  const include = candidates.find((dir) => {
+    try {
+      return statSync(join(dir, 'node_api.h')).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (include === undefined)
+    throw new Error(
+      `build-agent: node_api.h not found in ${candidates.join(', ')} (the node headers: Debian's nodejs package has them)`,
+    );
+  const cc = process.env.CC ?? 'cc';
+  const source = join(root, 'src/agent/native/page-out.c');
+  const args = ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-I', include, '-o', target, source];
+  const built = spawnSync(cc, args, { encoding: 'utf8' });
+  if (built.error) throw new Error(`build-agent: cannot run ${cc} (install gcc): ${built.error.message}`);
+  if (built.status !== 0) throw new Error(`build-agent: ${cc} ${args.join(' ')} failed:\n${built.stderr}`);
 }

@@ -47,12 +47,18 @@ async function main(): Promise<void> {
       // A daemon that wakes once a tick: one GC once it runs (daemon-heap.ts; its V8 flags: v8-flags.ts).
       const { startGarbageCollector } = await import('./daemon/daemon-heap.js');
       const collectStartGarbage = startGarbageCollector();
+      // The single executable hands its idle start-up pages back to the kernel (resident-pages.ts).
+      const { schedulePageOut } = await import('./daemon/resident-pages.js');
       // Each command loads only what it needs: the daemon's memory is what an operator sees on every node.
       const { runDaemon } = await import('./daemon/run-daemon.js');
       const { startAgentMetrics, stopAgentMetrics } = await import('./metrics/agent-metrics-server.js');
       const code = await runDaemon(a.config, a['log-level'], {
         onStart: startAgentMetrics,
-        onRunning: () => void setImmediate(collectStartGarbage),
+        onRunning: (proc) =>
+          void setImmediate(() => {
+            collectStartGarbage();
+            schedulePageOut(proc.logger);
+          }),
         onReload: startAgentMetrics,
         onStop: stopAgentMetrics,
       }).catch(fail);
