@@ -22,7 +22,8 @@
  *
  * Whole-process CPU is utime+stime from /proc/PID/stat (clock ticks of 1/CLK_TCK s: 10 ms here, so the figure is
  * taken over the whole window and over windows of 10 intervals, whose median is printed too); RSS is VmRSS now (and
- * its median over the run, sampled every second) and the peak VmHWM (from the process start) from /proc/PID/status.
+ * its median over the run, sampled every second) and the peak VmHWM (from the process start) from /proc/PID/status,
+ * with the anonymous and file-backed parts of RSS now (RssAnon, RssFile).
  * The first intervals (start-up, JIT) are left out of the CPU window, never out of the peak.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -85,10 +86,10 @@ function cpuSec(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
-function memMB(pid: number): { rss: number; hwm: number } {
+function memMB(pid: number): { rss: number; hwm: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 }
 
 const median = (xs: number[]) => {
@@ -287,6 +288,8 @@ async function main(): Promise<void> {
         rssNowMB: mem[i].rss,
         rssMedianMB: median(rssSamples[i]),
         rssPeakMB: mem[i].hwm,
+        rssAnonMB: mem[i].anon,
+        rssFileMB: mem[i].file,
       };
     });
     const [a, n] = rows;
@@ -323,6 +326,9 @@ async function main(): Promise<void> {
       console.log(
         `| ${r.process} | ${f(r.cpuMsPer)} | ${f(r.windowMedianMs)} | ${f(r.corePercent, 3)} | ${f(r.rssNowMB, 1)} / ${f(r.rssMedianMB, 1)} / ${f(r.rssPeakMB, 1)} |`,
       );
+    console.log(
+      `RSS now, anonymous + file-backed (the executable's and libraries' pages) MB: ${rows.map((r) => `${r.process} ${f(r.rssAnonMB, 1)} + ${f(r.rssFileMB, 1)}`).join(', ')}`,
+    );
     console.log('');
     console.log(
       `agent / node_exporter: CPU ${f(result.ratios.cpuAgentOverNodeExporter)}x, RSS ${f(result.ratios.rssAgentOverNodeExporter)}x` +
