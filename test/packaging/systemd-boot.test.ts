@@ -232,6 +232,10 @@ describe('the .deb under a real systemd (Debian 12 in systemd-nspawn)', () => {
     expect(journal).toMatch(
       /traffic-agent reload: process \d+ refused the new configuration and keeps the old one: .*heartbeatIntervalSec/,
     );
+    // Under the unit's sandbox (SystemCallFilter=@system-service, ProtectProc=invisible, a dynamic user) the daemon
+    // loaded its page_out addon from $RUNTIME_DIRECTORY and paged its executable's idle pages out (resident-pages.ts).
+    expect(journal).toContain("paged out the executable's idle pages");
+    expect(journal).not.toContain('pages stay resident');
     // Nothing else went wrong: the only error line is that refusal, the only failed process its ExecReload.
     const failures = journal
       .split('\n')
