@@ -28,24 +28,14 @@ export function parseUptime(text: string): number {
   return v;
 }
 
-/**
- * The btime last read for a boot id. /proc/stat is the costly file here: the kernel writes a line per CPU and a count
- * per interrupt source (tens of kilobytes on a large server), for one number that only decides where no boot id
- * exists. So it is read once per boot id (and procRoot); a clock step that moves btime within one boot (the boot id
- * decides that boot anyway) is then not seen until the next boot id or the next start.
- */
-let btimeOfBoot: { procRoot: string; bootId: string; btime: number | null } | undefined;
-
 export async function readBootIdentity(procRoot: string): Promise<BootIdentity> {
   const proc = procfs(procRoot);
   const idText = proc.readOptional('sys', 'kernel', 'random', 'boot_id');
-  const bootId = idText === null ? null : parseBootId(idText);
-  const known = btimeOfBoot;
-  if (bootId !== null && known?.bootId === bootId && known.procRoot === procRoot) return { bootId, btime: known.btime };
   const statText = proc.readOptional('stat');
-  const btime = statText === null ? null : parseStatBtime(statText);
-  if (bootId !== null) btimeOfBoot = { procRoot, bootId, btime };
-  return { bootId, btime };
+  return {
+    bootId: idText === null ? null : parseBootId(idText),
+    btime: statText === null ? null : parseStatBtime(statText),
+  };
 }
 
 /** Seconds since boot, or null where /proc/uptime is missing (fixture trees may leave it out). */
