@@ -4,8 +4,8 @@
  *
  *   1. esbuild bundles src/agent/sea/entry.ts (the CLI, every lazily imported module included) into one CommonJS file;
  *   2. Node's single executable application: `node --experimental-sea-config` makes the blob (the bundle and the
- *      assets: the StatsService .proto files, the unix-dgram addon, the page_out addon
- *      (compiled here with cc from src/agent/native/page-out.c), the config and unit templates),
+ *      assets: the StatsService .proto files, the unix-dgram addon, the drop_pages addon
+ *      (compiled here with cc from src/agent/native/drop-pages.c), the config and unit templates),
  *      `postject` injects it into a copy of this machine's node binary -> build/agent/traffic-agent;
  *   3. dpkg-deb packs build/agent/traffic-agent_<version>_amd64.deb (no network): /usr/bin/traffic-agent, the unit,
  *      /etc/traffic-agent/config.json (a conffile), the state directory, docs and maintainer scripts (debian/).
@@ -44,13 +44,13 @@ const assets = {
   'v2ray-stats.proto': join(root, 'src/agent/sources/proxy-stats/proto/v2ray-stats.proto'),
   'xray-stats.proto': join(root, 'src/agent/sources/proxy-stats/proto/xray-stats.proto'),
   'unix_dgram.node': join(dirname(require.resolve('unix-dgram/package.json')), 'build/Release/unix_dgram.node'),
-  'page_out.node': join(out, 'page_out.node'),
+  'drop_pages.node': join(out, 'drop_pages.node'),
   'config.example.json': join(root, 'config.example.json'),
   'traffic-agent.service': join(root, 'systemd/traffic-agent.service'),
 };
 
 if (!opts['deb-only']) {
-  compilePageOutAddon(assets['page_out.node']);
+  compileDropPagesAddon(assets['drop_pages.node']);
   const esbuild = await import('esbuild');
   const bundle = join(out, 'traffic-agent.cjs');
   const result = await esbuild.build({
@@ -162,10 +162,10 @@ if (!opts['no-deb']) {
 }
 
 /**
- * src/agent/native/page-out.c -> page_out.node (src/agent/daemon/resident-pages.ts): N-API only, so `cc` against the
+ * src/agent/native/drop-pages.c -> drop_pages.node (src/agent/daemon/resident-pages.ts): N-API only, so `cc` against the
  * headers of the node that builds (the same node the executable embeds) is enough: no node-gyp, no network.
  */
-function compilePageOutAddon(target) {
+function compileDropPagesAddon(target) {
   const candidates = [
     join(dirname(process.execPath), '..', 'include', 'node'),
     '/usr/include/node',
@@ -182,11 +182,12 @@ function compilePageOutAddon(target) {
   });
   if (include === undefined)
     throw new Error(
-      `build-agent: node_api.h not found in ${candidates.join(', ')} (the node headers: Debian's nodejs package has them)`,
+      `build-agent: node_api.h not found in ${candidates.join(', ')} (the node headers: Debian's nodejs package and the nodejs.org tarballs have them)`,
     );
-  const cc = process.env.CC ?? 'cc';
-  const source = join(root, 'src/agent/native/page-out.c');
-  const args = ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-I', include, '-o', target, source];
+  // $CC may be a command line ("ccache gcc"), as make takes it.
+  const [cc, ...ccArgs] = (process.env.CC?.trim() || 'cc').split(/\s+/);
+  const source = join(root, 'src/agent/native/drop-pages.c');
+  const args = [...ccArgs, '-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-I', include, '-o', target, source];
   const built = spawnSync(cc, args, { encoding: 'utf8' });
   if (built.error) throw new Error(`build-agent: cannot run ${cc} (install gcc): ${built.error.message}`);
   if (built.status !== 0) throw new Error(`build-agent: ${cc} ${args.join(' ')} failed:\n${built.stderr}`);

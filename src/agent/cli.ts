@@ -47,8 +47,8 @@ async function main(): Promise<void> {
       // A daemon that wakes once a tick: one GC once it runs (daemon-heap.ts; its V8 flags: v8-flags.ts).
       const { startGarbageCollector } = await import('./daemon/daemon-heap.js');
       const collectStartGarbage = startGarbageCollector();
-      // The single executable hands its idle start-up pages back to the kernel (resident-pages.ts).
-      const { schedulePageOut } = await import('./daemon/resident-pages.js');
+      // The single executable drops its executable's idle start-up pages (resident-pages.ts).
+      const { scheduleDropPages } = await import('./daemon/resident-pages.js');
       // Each command loads only what it needs: the daemon's memory is what an operator sees on every node.
       const { runDaemon } = await import('./daemon/run-daemon.js');
       const { startAgentMetrics, stopAgentMetrics } = await import('./metrics/agent-metrics-server.js');
@@ -56,8 +56,11 @@ async function main(): Promise<void> {
         onStart: startAgentMetrics,
         onRunning: (proc) =>
           void setImmediate(() => {
-            collectStartGarbage();
-            schedulePageOut(proc.logger);
+            try {
+              collectStartGarbage();
+            } finally {
+              scheduleDropPages(proc.logger);
+            }
           }),
         onReload: startAgentMetrics,
         onStop: stopAgentMetrics,

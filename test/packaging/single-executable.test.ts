@@ -3,7 +3,7 @@
  * folder of its own, started with an empty environment whose PATH holds no node (`env -i`), from an empty working
  * directory. --help, --version, `sample` on a fixture /proc, `once` against a real collector (interface traffic, and
  * per-user traffic through the embedded StatsService protos from a gRPC stats server), and `run` with a real
- * $NOTIFY_SOCKET (the embedded unix-dgram addon), paging its idle pages out (the embedded page_out addon), reloaded by
+ * $NOTIFY_SOCKET (the embedded unix-dgram addon), dropping its idle pages (the embedded drop_pages addon), reloaded by
  * `traffic-agent reload --pid` and stopped by SIGTERM.
  */
 import { execFileSync } from 'node:child_process';
@@ -182,20 +182,20 @@ describe('the single executable, with no Node and no node_modules', () => {
       context: () => agent!.output().slice(-2000),
     });
     expect((await nodeTotals(collector, node.id)).totalTx).toBe('9000');
-    // Once running, the executable paged its idle pages out through the embedded page_out addon (resident-pages.ts),
-    // and went on delivering: what a tick uses was read back.
-    const pagedOut = agent
+    // Once running, the executable dropped its idle pages through the embedded drop_pages addon (resident-pages.ts),
+    // and went on delivering: what a tick uses was mapped again.
+    const dropped = agent
       .output()
       .split('\n')
-      .filter((l) => l.includes("paged out the executable's idle pages"))
+      .filter((l) => l.includes("dropped the executable's idle pages"))
       .map(
         (l) =>
-          JSON.parse(l) as { ranges: number; advisedMB: number; residentFileMB: { before: number; after: number } },
+          JSON.parse(l) as { ranges: number; droppedMB: number; residentFileMB: { before: number; after: number } },
       );
-    expect(pagedOut).toHaveLength(1);
-    expect(pagedOut[0].ranges).toBeGreaterThanOrEqual(2);
-    expect(pagedOut[0].advisedMB).toBeGreaterThan(50); // Node's code and read-only data
-    expect(pagedOut[0].residentFileMB.after).toBeLessThan(pagedOut[0].residentFileMB.before / 2);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0].ranges).toBeGreaterThanOrEqual(2);
+    expect(dropped[0].droppedMB).toBeGreaterThan(50); // Node's code and read-only data
+    expect(dropped[0].residentFileMB.after).toBeLessThan(dropped[0].residentFileMB.before / 2);
 
     writeFileSync(cfg, JSON.stringify({ ...config, log: { level: 'debug' } }));
     // `reload` returns once the daemon has reloaded (src/ops/reload-status.ts): RELOADING=1 and READY=1 are sent.

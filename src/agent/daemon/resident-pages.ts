@@ -1,38 +1,52 @@
 /**
- * The single executable's idle pages, handed back to the kernel. About 40 MB of the daemon's resident memory were
- * pages of its own executable (Node's code and read-only data, file-backed): most of them served start-up only (the
- * bootstrap, the parser, the module loader, later V8's optimising compiler) or are neighbours the kernel's read-ahead
- * mapped in with them, yet they stay mapped, and counted, for the life of the process. Once the daemon runs, and every
- * hour after, the read-only mappings of the executable are paged out (madvise MADV_PAGEOUT through the embedded
- * page_out.node, src/agent/native/page-out.c): what a tick uses is read back on the next tick and stays; the rest goes.
- * Measured with `npm run bench:footprint` (docs/benchmarks.md). MADV_PAGEOUT never discards data, and only pages this
- * process alone maps are reclaimed. The npm route (node bin/traffic-agent.js) runs a node that is not ours to trim.
+ * The single executable's idle pages, handed back. About 40 MB of the daemon's resident memory were pages of its own
+ * executable (Node's code and read-only data, file-backed): most of them served start-up only (the bootstrap, the
+ * parser, the module loader, later V8's optimising compiler) or are neighbours the kernel's read-ahead mapped in with
+ * them, yet they stay mapped, and counted, for the life of the process. Once the daemon runs, and every hour after,
+ * its clean read-only mappings of the executable are unmapped (madvise MADV_DONTNEED through the embedded
+ * drop_pages.node, src/agent/native/drop-pages.c): what a tick uses is mapped again from the page cache on the next
+ * tick and stays; the rest goes. Measured with `npm run bench:footprint` (docs/benchmarks.md).
+ *
+ * MADV_DONTNEED would discard a page the process wrote (copy-on-write), so only mappings that are read-only, private,
+ * of the executable's own file, and that /proc/self/smaps shows with no anonymous page at all are passed. The npm
+ * route (node bin/traffic-agent.js) runs a node that is not ours to trim.
  */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../common/error-message.js';
 import type { Logger } from '../logger.js';
 import { isSea, loadSeaAddon, SEA_ASSETS } from '../sea/sea-assets.js';
 
-export const PAGE_OUT_EVERY_MS = 60 * 60_000;
+export const DROP_PAGES_EVERY_MS = 60 * 60_000;
 
 export interface MappingRange {
   start: bigint;
   end: bigint;
 }
 
-const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][ps]) [0-9a-f]+ \S+ \d+\s+(.*)$/;
+const SMAPS_HEADER = /^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][ps]) [0-9a-f]+ \S+ \d+(?: +(.*))?$/;
+const ANONYMOUS = /^Anonymous:\s+(\d+) kB$/;
 
 /**
- * The read-only mappings of `file` in the text of /proc/PID/maps. A file replaced on disk while mapped (a package
- * upgrade under the running daemon) is listed as "PATH (deleted)". Writable mappings (.data, .bss) are left alone.
+ * The mappings of `file` in the text of /proc/PID/smaps that can be dropped without losing a byte: private, not
+ * writable, and without any anonymous (copy-on-write) page. A file replaced on disk while mapped (a package upgrade
+ * under the running daemon) is listed as "PATH (deleted)". A mapping whose Anonymous line is missing is left alone.
  */
-export function parseReadOnlyMappings(maps: string, file: string): MappingRange[] {
+export function parseDroppableMappings(smaps: string, file: string): MappingRange[] {
   const ranges: MappingRange[] = [];
-  for (const line of maps.split('\n')) {
-    const m = MAPS_LINE.exec(line);
-    if (!m || m[3][1] === 'w') continue;
-    if (m[4] !== file && m[4] !== `${file} (deleted)`) continue;
-    ranges.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`) });
+  let current: (MappingRange & { ours: boolean }) | undefined;
+  for (const line of smaps.split('\n')) {
+    const header = SMAPS_HEADER.exec(line);
+    if (header) {
+      const [, start, end, perms, path = ''] = header;
+      const ours = perms[1] === '-' && perms[3] === 'p' && (path === file || path === `${file} (deleted)`);
+      current = { start: BigInt(`0x${start}`), end: BigInt(`0x${end}`), ours };
+      continue;
+    }
+    const anonymous = ANONYMOUS.exec(line);
+    if (anonymous && current) {
+      if (current.ours && anonymous[1] === '0') ranges.push({ start: current.start, end: current.end });
+      current = undefined; // one Anonymous line per mapping
+    }
   }
   return ranges;
 }
@@ -43,86 +57,93 @@ export function parseRssFile(status: string): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
-export interface PageOutDeps {
-  maps: () => string;
+export interface DropPagesDeps {
+  smaps: () => string;
   status: () => string;
-  pageOut: (start: bigint, length: bigint) => number;
+  dropPages: (start: bigint, length: bigint) => number;
   file: string;
 }
 
-export interface PageOutResult {
+export interface DropPagesResult {
   ranges: number;
   bytes: number;
   residentFileBefore?: number;
   residentFileAfter?: number;
-  /** The first errno madvise returned (EINVAL: a kernel older than 5.4), when one did. */
+  /** The first errno madvise returned, when one did. */
   errno?: number;
 }
 
-export function pageOutExecutable(deps: PageOutDeps): PageOutResult {
-  const ranges = parseReadOnlyMappings(deps.maps(), deps.file);
+export function dropExecutablePages(deps: DropPagesDeps): DropPagesResult {
   const residentFileBefore = parseRssFile(deps.status());
+  const ranges = parseDroppableMappings(deps.smaps(), deps.file);
   let bytes = 0;
   let errno: number | undefined;
   for (const r of ranges) {
-    const rc = deps.pageOut(r.start, r.end - r.start);
+    const rc = deps.dropPages(r.start, r.end - r.start);
     if (rc === 0) bytes += Number(r.end - r.start);
     else errno ??= rc;
   }
   return { ranges: ranges.length, bytes, residentFileBefore, residentFileAfter: parseRssFile(deps.status()), errno };
 }
 
-const EINVAL = 22;
 const mb = (n: number | undefined) => (n === undefined ? undefined : Math.round(n / 1e5) / 10);
 
 /**
- * In the single executable: pages the executable out now and every PAGE_OUT_EVERY_MS (a timer that never keeps the
- * process alive). The first pass logs at info, later ones at debug; a kernel without MADV_PAGEOUT ends it for good.
+ * In the single executable: drops the executable's idle pages now and every DROP_PAGES_EVERY_MS (a timer that never
+ * keeps the process alive). The first pass logs at info, later ones at debug. A pass that finds nothing to drop, or
+ * that madvise refuses, logs a warning and ends it for good.
  */
-export function schedulePageOut(logger: Logger): void {
+export function scheduleDropPages(logger: Logger): void {
   if (!isSea()) return;
-  let addon: { pageOut: PageOutDeps['pageOut'] };
+  let addon: { dropPages: DropPagesDeps['dropPages'] };
   try {
-    addon = loadSeaAddon(SEA_ASSETS.pageOutAddon) as typeof addon;
+    addon = loadSeaAddon(SEA_ASSETS.dropPagesAddon) as typeof addon;
   } catch (err) {
-    logger.warn(`resident pages: the embedded page_out addon did not load, pages stay resident: ${errorMessage(err)}`);
+    logger.warn(`resident pages: the embedded drop_pages addon did not load; they stay resident: ${errorMessage(err)}`);
     return;
   }
-  const deps: PageOutDeps = {
-    maps: () => readFileSync('/proc/self/maps', 'utf8'),
+  const deps: DropPagesDeps = {
+    smaps: () => readFileSync('/proc/self/smaps', 'utf8'),
     status: () => readFileSync('/proc/self/status', 'utf8'),
-    pageOut: addon.pageOut,
+    dropPages: addon.dropPages,
     file: process.execPath,
   };
   let passes = 0;
   const pass = (): boolean => {
-    let r: PageOutResult;
+    let r: DropPagesResult;
     try {
-      r = pageOutExecutable(deps);
+      r = dropExecutablePages(deps);
     } catch (err) {
-      logger.warn(`resident pages: paging out the executable failed: ${errorMessage(err)}`);
+      logger.warn(
+        `resident pages: dropping the executable's idle pages failed; they stay resident: ${errorMessage(err)}`,
+      );
       return false;
     }
     const fields = {
       ranges: r.ranges,
-      advisedMB: mb(r.bytes),
+      droppedMB: mb(r.bytes),
       residentFileMB: { before: mb(r.residentFileBefore), after: mb(r.residentFileAfter) },
       ...(r.errno === undefined ? {} : { errno: r.errno }),
     };
-    if (r.errno === EINVAL && r.bytes === 0) {
-      logger.info(fields, 'resident pages: this kernel has no MADV_PAGEOUT (Linux >= 5.4); pages stay resident');
+    if (r.bytes === 0) {
+      logger.warn(
+        fields,
+        r.errno === undefined
+          ? `resident pages: no mapping of ${deps.file} could be dropped; they stay resident`
+          : `resident pages: madvise refused (errno ${r.errno}); they stay resident`,
+      );
       return false;
     }
     (passes++ === 0 ? logger.info : logger.debug).call(
       logger,
       fields,
-      "resident pages: paged out the executable's idle pages; those in use are read back as needed",
+      "resident pages: dropped the executable's idle pages; those in use are mapped again as needed",
     );
     return true;
   };
   if (!pass()) return;
   const timer = setInterval(() => {
     if (!pass()) clearInterval(timer);
-  }, PAGE_OUT_EVERY_MS);
+  }, DROP_PAGES_EVERY_MS);
   timer.unref();
 }

@@ -4,8 +4,8 @@
  *
  * A single executable cannot require() a file or a native addon, so files that a library must open by path (the
  * StatsService .proto files for @grpc/proto-loader, the unix-dgram addon for process.dlopen) are written to a private
- * temporary folder (mkdtemp, 0700) for as long as they are read, and removed right after. The page_out addon is
- * built by scripts/build-agent.mjs from src/agent/native/page-out.c.
+ * temporary folder (mkdtemp, 0700) for as long as they are read, and removed right after. The drop_pages addon
+ * is built by scripts/build-agent.mjs from src/agent/native/drop-pages.c.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ export const SEA_ASSETS = Object.freeze({
   v2rayProto: 'v2ray-stats.proto',
   xrayProto: 'xray-stats.proto',
   unixDgramAddon: 'unix_dgram.node',
-  pageOutAddon: 'page_out.node',
+  dropPagesAddon: 'drop_pages.node',
   configTemplate: 'config.example.json',
   unitTemplate: 'traffic-agent.service',
 });

@@ -1,43 +1,62 @@
 /**
- * Which pages the single executable hands back (src/agent/daemon/resident-pages.ts): the read-only mappings of its own
- * file, as /proc/self/maps lists them, never a writable one, never another file's. The madvise itself runs in the
- * single executable's test (test/packaging/single-executable.test.ts) and its effect is measured by bench:footprint.
+ * Which pages the single executable drops (src/agent/daemon/resident-pages.ts): the mappings of its own file that
+ * /proc/self/smaps shows read-only, private and without one anonymous (written, copy-on-write) page. Never a writable
+ * mapping, never another file's, never a mapping with a page that MADV_DONTNEED would lose. The madvise itself runs in
+ * the single executable's tests (test/packaging/) and its effect is measured by bench:footprint.
  */
 import { describe, expect, it } from 'vitest';
-import { pageOutExecutable, parseReadOnlyMappings, parseRssFile } from '../../../src/agent/daemon/resident-pages.js';
+import { dropExecutablePages, parseDroppableMappings, parseRssFile } from '../../../src/agent/daemon/resident-pages.js';
 
 const EXE = '/usr/bin/traffic-agent';
-const MAPS = `00400000-00b6f000 r--p 00000000 fe:00 2293768                            /usr/bin/traffic-agent
-00b72000-025fe000 r-xp 00771000 fe:00 2293768                            /usr/bin/traffic-agent
-0563a000-0563e000 r--p 05236000 fe:00 2293768                            /usr/bin/traffic-agent
-0563e000-0565d000 rw-p 0523a000 fe:00 2293768                            /usr/bin/traffic-agent
-0565d000-0568a000 rw-p 00000000 00:00 0
-0d290000-0d420000 r--p 05290000 fe:00 2293768                            /usr/bin/traffic-agent-old
-1f3e0000-1f6c2000 rw-p 00000000 00:00 0                                  [heap]
-7f9b46040000-7f9b461d2000 r-xp 014c3000 fe:00 2293768                    /usr/bin/traffic-agent
-7f9b46200000-7f9b46228000 r--p 00000000 fe:00 1835042                    /usr/lib/x86_64-linux-gnu/libc.so.6
-7ffd0a1f0000-7ffd0a211000 rw-p 00000000 00:00 0                          [stack]
-not a maps line
-`;
+const mapping = (range: string, perms: string, path: string, anonymousKb: number | null) =>
+  [
+    `${range} ${perms} 00000000 fe:00 2293768${path === '' ? ' ' : `                            ${path}`}`,
+    'Size:               7612 kB',
+    'Rss:                2684 kB',
+    ...(anonymousKb === null ? [] : [`Anonymous:          ${anonymousKb} kB`]),
+    'Swap:                  0 kB',
+    'VmFlags: rd mr mw me sd',
+  ].join('\n');
 
-describe('parseReadOnlyMappings', () => {
-  it('names the read-only mappings of the executable only', () => {
-    expect(parseReadOnlyMappings(MAPS, EXE)).toEqual([
+const SMAPS = [
+  mapping('00400000-00b6f000', 'r--p', EXE, 0),
+  mapping('00b72000-025fe000', 'r-xp', EXE, 0),
+  mapping('0563a000-0563e000', 'r--p', EXE, 16), // RELRO: relocated (written) before it was made read-only
+  mapping('0563e000-0565d000', 'rw-p', EXE, 124),
+  mapping('0565d000-0568a000', 'rw-p', '', 180),
+  mapping('0d290000-0d420000', 'r--p', `${EXE}-old`, 0),
+  mapping('0d500000-0d600000', 'r--s', EXE, 0), // shared: not ours to drop
+  mapping('0d600000-0d700000', 'r--p', EXE, null), // no Anonymous line: left alone
+  mapping('1f3e0000-1f6c2000', 'rw-p', '[heap]', 3956),
+  mapping('7f9b46040000-7f9b461d2000', 'r-xp', EXE, 0),
+  mapping('7f9b46200000-7f9b46228000', 'r--p', '/usr/lib/x86_64-linux-gnu/libc.so.6', 0),
+  mapping('7f9b46300000-7f9b46301000', 'r--p', '/opt/my agent/traffic-agent', 0),
+  'not a smaps line',
+].join('\n');
+
+describe('parseDroppableMappings', () => {
+  it('names the clean read-only private mappings of the executable only', () => {
+    expect(parseDroppableMappings(SMAPS, EXE)).toEqual([
       { start: 0x400000n, end: 0xb6f000n },
       { start: 0xb72000n, end: 0x25fe000n },
-      { start: 0x563a000n, end: 0x563e000n },
       { start: 0x7f9b46040000n, end: 0x7f9b461d2000n },
     ]);
   });
 
   it('still finds the executable replaced on disk under the running daemon (a package upgrade)', () => {
-    const upgraded = MAPS.replaceAll(`${EXE}\n`, `${EXE} (deleted)\n`);
-    expect(parseReadOnlyMappings(upgraded, EXE)).toHaveLength(4);
+    const upgraded = SMAPS.replaceAll(`${EXE}\n`, `${EXE} (deleted)\n`);
+    expect(parseDroppableMappings(upgraded, EXE)).toHaveLength(3);
   });
 
-  it('finds nothing for a file that is not mapped, or in text that is not a maps file', () => {
-    expect(parseReadOnlyMappings(MAPS, '/usr/bin/node')).toEqual([]);
-    expect(parseReadOnlyMappings('garbage\n\n', EXE)).toEqual([]);
+  it('reads a path with spaces whole', () => {
+    expect(parseDroppableMappings(SMAPS, '/opt/my agent/traffic-agent')).toEqual([
+      { start: 0x7f9b46300000n, end: 0x7f9b46301000n },
+    ]);
+  });
+
+  it('finds nothing for a file that is not mapped, or in text that is not a smaps file', () => {
+    expect(parseDroppableMappings(SMAPS, '/usr/bin/node')).toEqual([]);
+    expect(parseDroppableMappings('garbage\nAnonymous: 0 kB\n', EXE)).toEqual([]);
   });
 });
 
@@ -48,14 +67,14 @@ describe('parseRssFile', () => {
   });
 });
 
-describe('pageOutExecutable', () => {
-  it('advises each range once with its length and sums what was taken', () => {
+describe('dropExecutablePages', () => {
+  it('drops each range once with its length and sums what was dropped', () => {
     const calls: [bigint, bigint][] = [];
     let rss = 40_000;
-    const r = pageOutExecutable({
-      maps: () => MAPS,
+    const r = dropExecutablePages({
+      smaps: () => SMAPS,
       status: () => `RssFile:\t${rss} kB\n`,
-      pageOut: (start, length) => {
+      dropPages: (start, length) => {
         calls.push([start, length]);
         rss = 6_000;
         return 0;
@@ -65,26 +84,25 @@ describe('pageOutExecutable', () => {
     expect(calls).toEqual([
       [0x400000n, 0x76f000n],
       [0xb72000n, 0x1a8c000n],
-      [0x563a000n, 0x4000n],
       [0x7f9b46040000n, 0x192000n],
     ]);
     expect(r).toEqual({
-      ranges: 4,
-      bytes: 0x76f000 + 0x1a8c000 + 0x4000 + 0x192000,
+      ranges: 3,
+      bytes: 0x76f000 + 0x1a8c000 + 0x192000,
       residentFileBefore: 40_000 * 1024,
       residentFileAfter: 6_000 * 1024,
       errno: undefined,
     });
   });
 
-  it('reports the first errno (EINVAL: no MADV_PAGEOUT before Linux 5.4) and counts only ranges taken', () => {
+  it('reports the first errno and counts only the ranges dropped', () => {
     let n = 0;
-    const r = pageOutExecutable({
-      maps: () => MAPS,
+    const r = dropExecutablePages({
+      smaps: () => SMAPS,
       status: () => '',
-      pageOut: () => (n++ === 1 ? 0 : 22),
+      dropPages: () => (n++ === 1 ? 0 : 1),
       file: EXE,
     });
-    expect(r).toMatchObject({ ranges: 4, bytes: 0x1a8c000, errno: 22 });
+    expect(r).toMatchObject({ ranges: 3, bytes: 0x1a8c000, errno: 1 });
   });
 });
