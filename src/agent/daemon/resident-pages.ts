@@ -108,8 +108,7 @@ export function scheduleDropPages(logger: Logger): void {
     dropPages: addon.dropPages,
     file: process.execPath,
   };
-  let passes = 0;
-  const pass = (): boolean => {
+  const pass = (level: 'info' | 'debug'): boolean => {
     let r: DropPagesResult;
     try {
       r = dropExecutablePages(deps);
@@ -134,16 +133,15 @@ export function scheduleDropPages(logger: Logger): void {
       );
       return false;
     }
-    (passes++ === 0 ? logger.info : logger.debug).call(
-      logger,
+    logger[level](
       fields,
       "resident pages: dropped the executable's idle pages; those in use are mapped again as needed",
     );
     return true;
   };
-  if (!pass()) return;
+  if (!pass('info')) return;
   const timer = setInterval(() => {
-    if (!pass()) clearInterval(timer);
+    if (!pass('debug')) clearInterval(timer);
   }, DROP_PAGES_EVERY_MS);
   timer.unref();
 }
