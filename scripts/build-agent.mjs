@@ -2,9 +2,10 @@
 /**
  * npm run build:agent: the agent as one file for linux-x64, and its Debian package.
  *
- *   1. esbuild bundles src/agent/sea/entry.ts (the CLI, every lazily imported module included) into one CommonJS file;
- *   2. Node's single executable application: `node --experimental-sea-config` makes the blob (the bundle and the
- *      assets: the StatsService .proto files, the unix-dgram addon, the drop_pages addon
+ *   1. esbuild bundles src/agent/sea/entry.ts (the CLI, every lazily imported module included) into one CommonJS file,
+ *      and src/agent/sea/launch.ts (sets the V8 flags, then runs that bundle) into another;
+ *   2. Node's single executable application: `node --experimental-sea-config` makes the blob (launch.ts as the main
+ *      script; assets: the agent's bundle, the StatsService .proto files, the unix-dgram addon, the drop_pages addon
  *      (compiled here with cc from src/agent/native/drop-pages.c), the config and unit templates),
  *      `postject` injects it into a copy of this machine's node binary -> build/agent/traffic-agent;
  *   3. dpkg-deb packs build/agent/traffic-agent_<version>_amd64.deb (no network): /usr/bin/traffic-agent, the unit,
@@ -41,6 +42,7 @@ if (process.platform !== 'linux' || process.arch !== 'x64')
   throw new Error(`build-agent: builds for linux-x64 on linux-x64 only (this is ${process.platform}-${process.arch})`);
 
 const assets = {
+  'traffic-agent.cjs': join(out, 'traffic-agent.cjs'),
   'v2ray-stats.proto': join(root, 'src/agent/sources/proxy-stats/proto/v2ray-stats.proto'),
   'xray-stats.proto': join(root, 'src/agent/sources/proxy-stats/proto/xray-stats.proto'),
   'unix_dgram.node': join(dirname(require.resolve('unix-dgram/package.json')), 'build/Release/unix_dgram.node'),
@@ -52,7 +54,7 @@ const assets = {
 if (!opts['deb-only']) {
   compileDropPagesAddon(assets['drop_pages.node']);
   const esbuild = await import('esbuild');
-  const bundle = join(out, 'traffic-agent.cjs');
+  const bundle = assets['traffic-agent.cjs'];
   const result = await esbuild.build({
     entryPoints: [join(root, 'src/agent/sea/entry.ts')],
     outfile: bundle,
@@ -106,6 +108,19 @@ if (!opts['deb-only']) {
       },
     ],
   });
+  // The main script: sets the V8 flags before the agent's bundle is compiled (src/agent/sea/launch.ts says why).
+  const launcher = join(out, 'launch.cjs');
+  await esbuild.build({
+    entryPoints: [join(root, 'src/agent/sea/launch.ts')],
+    outfile: launcher,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
   const inputs = Object.keys(result.metafile.inputs).length;
   // What each module adds to the bundle: `npx esbuild --analyze` style reading, or https://esbuild.github.io/analyze/.
   writeFileSync(join(out, 'traffic-agent.meta.json'), JSON.stringify(result.metafile));
@@ -114,7 +129,7 @@ if (!opts['deb-only']) {
     seaConfig,
     JSON.stringify(
       {
-        main: bundle,
+        main: launcher,
         output: join(out, 'sea-prep.blob'),
         disableExperimentalSEAWarning: true,
         // No code cache: V8 rejects it whenever the process's V8 flags differ from the build's (the unit's

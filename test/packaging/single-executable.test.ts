@@ -4,7 +4,7 @@
  * directory. --help, --version, `sample` on a fixture /proc, `once` against a real collector (interface traffic, and
  * per-user traffic through the embedded StatsService protos from a gRPC stats server), and `run` with a real
  * $NOTIFY_SOCKET (the embedded unix-dgram addon), dropping its idle pages (the embedded drop_pages addon), reloaded by
- * `traffic-agent reload --pid` and stopped by SIGTERM.
+ * `traffic-agent reload --pid` and stopped by SIGTERM, and `run` asleep between ticks (no thread wakes).
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -66,6 +66,36 @@ const nothingLeftBehind = () => {
   expect(readdirSync(cwd)).toEqual([]);
   expect(readdirSync(tmp)).toEqual([]); // the addon and the protos were written to private temp files, then removed
 };
+
+/** A `run` config for a registered node reading a fixture /proc, its state in `top/stateName`. */
+function daemonConfig(
+  c: CollectorProcess,
+  node: { id: number; token: string },
+  fx: ProcFixture,
+  stateName: string,
+  o: { timeoutMs: number; heartbeatIntervalSec: number },
+) {
+  return {
+    node: { id: node.id, token: node.token },
+    collector: { url: c.url, timeoutMs: o.timeoutMs },
+    stateDir: join(top, stateName),
+    procRoot: fx.root,
+    heartbeatIntervalSec: o.heartbeatIntervalSec,
+    log: { level: 'info' },
+  };
+}
+
+/** Each thread's context switches so far (voluntary and not): a thread that woke up has more. */
+function contextSwitches(pid: number): Record<string, number> {
+  const byThread: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const name = /^Name:\s*(.*)$/m.exec(status)?.[1];
+    const switches = [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s*(\d+)$/gm)];
+    byThread[`${tid} ${name}`] = switches.reduce((sum, m) => sum + Number(m[1]), 0);
+  }
+  return byThread;
+}
 
 async function nodeTotals(c: CollectorProcess, id: number): Promise<{ totalRx: string; totalTx: string }> {
   const res = await request(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.adminToken}` } });
@@ -159,14 +189,7 @@ describe('the single executable, with no Node and no node_modules', () => {
     const fx = await ProcFixture.create({ interfaces: { eth0: { rx: 10n, tx: 20n } } });
     listener = await startListener(top);
     const cfg = join(top, 'run.json');
-    const config = {
-      node: { id: node.id, token: node.token },
-      collector: { url: collector.url, timeoutMs: 3000 },
-      stateDir: join(top, 'state-run'),
-      procRoot: fx.root,
-      heartbeatIntervalSec: 0.2,
-      log: { level: 'info' },
-    };
+    const config = daemonConfig(collector, node, fx, 'state-run', { timeoutMs: 3000, heartbeatIntervalSec: 0.2 });
     writeFileSync(cfg, JSON.stringify(config));
     // As the unit runs it: RuntimeDirectory= gives both the daemon and ExecReload $RUNTIME_DIRECTORY.
     const runDir = join(top, 'run-dir');
@@ -216,6 +239,33 @@ describe('the single executable, with no Node and no node_modules', () => {
     expect(await agent.exited).toBe(0);
     expect(agent.output()).not.toMatch(/ERR_SD_NOTIFY|"level":(50|60)/);
     nothingLeftBehind();
+  }, 60_000);
+
+  it('`run` sleeps between ticks: none of its threads wakes while it waits for the next', async () => {
+    collector ??= await startCollector();
+    const node = await collector.addNode({ name: 'sea-idle' });
+    const fx = await ProcFixture.create({ interfaces: { eth0: { rx: 10n, tx: 20n } } });
+    const cfg = join(top, 'idle.json');
+    const config = daemonConfig(collector, node, fx, 'state-idle', { timeoutMs: 1000, heartbeatIntervalSec: 3600 });
+    writeFileSync(cfg, JSON.stringify(config));
+    agent = startAgent(['run', '-c', cfg], env, opts());
+    const running = agent;
+    // Start-up is over once the first tick was saved and the start-up GCs and the page drop ran (cli.ts).
+    await until(() => running.output().includes("dropped the executable's idle pages"), 'the daemon running', {
+      ms: 20_000,
+      everyMs: 100,
+      context: () => running.output().slice(-2000),
+    });
+    // The first tick's heartbeat is answered (or failed) within timeoutMs, and its deadline timer fires once after.
+    await new Promise((r) => setTimeout(r, 2500));
+    // V8's memory reducer, had it been armed while the agent was compiled, would wake it every 8 s (v8-flags.ts).
+    const before = contextSwitches(running.child.pid!);
+    await new Promise((r) => setTimeout(r, 20_000));
+    expect(contextSwitches(running.child.pid!)).toEqual(before);
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(running.output()).not.toMatch(/"level":(50|60)/);
   }, 60_000);
 
   it('`install` lays out the unit and config from its embedded templates, the unit running the executable', async () => {

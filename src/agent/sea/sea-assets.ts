@@ -17,6 +17,8 @@ export { isSea };
 
 /** The asset names scripts/build-agent.mjs embeds (the file's base name). */
 export const SEA_ASSETS = Object.freeze({
+  /** The agent itself (entry.ts bundled), compiled and run by the executable's main script, launch.ts. */
+  agentBundle: 'traffic-agent.cjs',
   v2rayProto: 'v2ray-stats.proto',
   xrayProto: 'xray-stats.proto',
   unixDgramAddon: 'unix_dgram.node',
