@@ -25,7 +25,7 @@
  * kernel accounting in nanoseconds: the sum over the process's threads of the run time in /proc/PID/task/TID/schedstat
  * (what /proc/PID/stat rounds down to clock ticks). At 60 s intervals a node_exporter scrape is about one clock tick in
  * ten, so only the nanosecond figure can rank the two there. A thread that exits during the window takes its time with
- * it; the script says how many did. RSS is VmRSS now (and
+ * it; the script says when threads exited, or when the figure falls short of /proc/PID/stat's by more than a tick. RSS is VmRSS now (and
  * its median over the run, sampled every second) and the peak VmHWM (from the process start) from /proc/PID/status,
  * with the anonymous and file-backed parts of RSS now (RssAnon, RssFile).
  * The first intervals (start-up, JIT) are left out of the CPU window, never out of the peak.
@@ -96,10 +96,11 @@ function threadCpuNs(pid: number): Map<string, number> {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       byTid.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
-    } catch {
-      // the thread exited between the listing and the read
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // ENOENT: it exited since the listing
     }
   }
+  if (byTid.size === 0) throw new Error(`no thread of process ${pid} has a readable schedstat`);
   return byTid;
 }
 
@@ -314,6 +315,8 @@ async function main(): Promise<void> {
         cpuMsPer: (cpu / per) * 1000,
         cpuMsPerNs: (precise.sec / per) * 1000,
         threadsExited: precise.exited,
+        // Below /proc/PID/stat (which keeps what exited threads ran) by more than its rounding: threads came and went.
+        schedstatShort: precise.sec < cpu - 1 / CLK_TCK,
         windowMedianMs: p.name === 'vnstatd' ? (median(windows[i]) * 2) / INTERVAL : median(windows[i]),
         corePercent: (cpu / elapsed) * 100,
         rssNowMB: mem[i].rss,
@@ -351,12 +354,12 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log(
-      '| process | CPU ms per tick/scrape/update | median of 10-interval windows | same, from schedstat (ns) | % of a core | RSS now / median / peak (MB) |',
+      '| process | CPU ms per tick/scrape/update | median of 10-interval windows | CPU ms per tick, from schedstat (ns) | % of a core | RSS now / median / peak (MB) |',
     );
     console.log('|---|---|---|---|---|---|');
     for (const r of rows)
       console.log(
-        `| ${r.process} | ${f(r.cpuMsPer)} | ${f(r.windowMedianMs)} | ${f(r.cpuMsPerNs, 3)}${r.threadsExited ? ` (${r.threadsExited} threads exited)` : ''} | ${f(r.corePercent, 3)} | ${f(r.rssNowMB, 1)} / ${f(r.rssMedianMB, 1)} / ${f(r.rssPeakMB, 1)} |`,
+        `| ${r.process} | ${f(r.cpuMsPer)} | ${f(r.windowMedianMs)} | ${f(r.cpuMsPerNs, 3)}${r.threadsExited ? ` (${r.threadsExited} threads exited)` : ''}${r.schedstatShort ? ' (short of /proc/PID/stat: threads came and went)' : ''} | ${f(r.corePercent, 3)} | ${f(r.rssNowMB, 1)} / ${f(r.rssMedianMB, 1)} / ${f(r.rssPeakMB, 1)} |`,
       );
     console.log(
       `RSS now, anonymous + file-backed (the executable's and libraries' pages) MB: ${rows.map((r) => `${r.process} ${f(r.rssAnonMB, 1)} + ${f(r.rssFileMB, 1)}`).join(', ')}`,

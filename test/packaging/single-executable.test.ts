@@ -89,12 +89,26 @@ function daemonConfig(
 function contextSwitches(pid: number): Record<string, number> {
   const byThread: Record<string, number> = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    } catch {
+      byThread[tid] = -1; // exited between the listing and the read: it woke, and shows as a difference
+      continue;
+    }
     const name = /^Name:\s*(.*)$/m.exec(status)?.[1];
     const switches = [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s*(\d+)$/gm)];
     byThread[`${tid} ${name}`] = switches.reduce((sum, m) => sum + Number(m[1]), 0);
   }
   return byThread;
+}
+
+/** When the collector last heard from the node (its heartbeat), or null before the first. */
+async function nodeLastSeen(c: CollectorProcess, id: number): Promise<number | null> {
+  const res = await request(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.adminToken}` } });
+  const body = (await res.body.json()) as { id: number; lastSeen: number | null }[];
+  const nodes = Array.isArray(body) ? body : (body as unknown as { nodes: typeof body }).nodes;
+  return nodes.find((x) => x.id === id)?.lastSeen ?? null;
 }
 
 async function nodeTotals(c: CollectorProcess, id: number): Promise<{ totalRx: string; totalTx: string }> {
@@ -246,7 +260,7 @@ describe('the single executable, with no Node and no node_modules', () => {
     const node = await collector.addNode({ name: 'sea-idle' });
     const fx = await ProcFixture.create({ interfaces: { eth0: { rx: 10n, tx: 20n } } });
     const cfg = join(top, 'idle.json');
-    const config = daemonConfig(collector, node, fx, 'state-idle', { timeoutMs: 1000, heartbeatIntervalSec: 3600 });
+    const config = daemonConfig(collector, node, fx, 'state-idle', { timeoutMs: 3000, heartbeatIntervalSec: 3600 });
     writeFileSync(cfg, JSON.stringify(config));
     agent = startAgent(['run', '-c', cfg], env, opts());
     const running = agent;
@@ -256,12 +270,18 @@ describe('the single executable, with no Node and no node_modules', () => {
       everyMs: 100,
       context: () => running.output().slice(-2000),
     });
-    // The first tick's heartbeat is answered (or failed) within timeoutMs, and its deadline timer fires once after.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The first heartbeat reached the collector (a failed one would bring retries into the window), and its
+    // request's deadline timer (timeoutMs) has fired, once, after it.
+    await until(async () => (await nodeLastSeen(collector!, node.id)) !== null, 'the first heartbeat', {
+      ms: 20_000,
+      everyMs: 100,
+      context: () => running.output().slice(-2000),
+    });
+    await new Promise((r) => setTimeout(r, 3500));
     // V8's memory reducer, had it been armed while the agent was compiled, would wake it every 8 s (v8-flags.ts).
     const before = contextSwitches(running.child.pid!);
     await new Promise((r) => setTimeout(r, 20_000));
-    expect(contextSwitches(running.child.pid!)).toEqual(before);
+    expect(contextSwitches(running.child.pid!), running.output().slice(-2000)).toEqual(before);
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);

@@ -12,14 +12,15 @@
 import '../v8-flags.js'; // first: the only code before it is this small script's
 import { getAsset } from 'node:sea';
 import { dirname } from 'node:path';
-import { compileFunction } from 'node:vm';
+import { compileFunction, constants } from 'node:vm';
 import { SEA_ASSETS } from './sea-assets.js';
 
-// The bundle is CommonJS: it runs in the wrapper Node gives every CommonJS module, with this script's require()
-// (a single executable's: Node's built-in modules only, which is all the bundle asks for).
+// The bundle is CommonJS: it runs in the wrapper Node gives every CommonJS module (`this` is module.exports, as Node's
+// own single-executable runner does), with this script's require() (a single executable's: Node's built-in modules
+// only, which is all the bundle asks for), and import() resolved as in the main script.
 const bundle = compileFunction(
   getAsset(SEA_ASSETS.agentBundle, 'utf8'),
   ['exports', 'require', 'module', '__filename', '__dirname'],
-  { filename: SEA_ASSETS.agentBundle },
+  { filename: SEA_ASSETS.agentBundle, importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER },
 );
-bundle(module.exports, require, module, process.execPath, dirname(process.execPath));
+bundle.call(module.exports, module.exports, require, module, process.execPath, dirname(process.execPath));
