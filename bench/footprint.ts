@@ -31,7 +31,7 @@
  * The first intervals (start-up, JIT) are left out of the CPU window, never out of the peak.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { configObject, TOKEN } from '../test/agent/helpers/agent-cli.js';
 import { startHeartbeatServer } from '../test/support/heartbeat-server.js';
 import { reportFigures } from './bench-result.js';
+import { cpuBetween, threadCpuNs } from './process-cpu.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -88,29 +89,6 @@ function cpuSec(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // after "pid (comm) ", field 3 (state) is f[0]: utime is field 14 -> f[11], stime field 15 -> f[12]
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/** Run time of each live thread of the process, in ns, from /proc/PID/task/TID/schedstat (its first field). */
-function threadCpuNs(pid: number): Map<string, number> {
-  const byTid = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      byTid.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // ENOENT: it exited since the listing
-    }
-  }
-  if (byTid.size === 0) throw new Error(`no thread of process ${pid} has a readable schedstat`);
-  return byTid;
-}
-
-/** CPU between two threadCpuNs() snapshots in seconds, and how many threads of the first are gone in the second. */
-function cpuBetween(before: Map<string, number>, after: Map<string, number>): { sec: number; exited: number } {
-  let ns = 0;
-  for (const [tid, t] of after) ns += t - (before.get(tid) ?? 0);
-  let exited = 0;
-  for (const tid of before.keys()) if (!after.has(tid)) exited++;
-  return { sec: ns / 1e9, exited };
 }
 
 function memMB(pid: number): { rss: number; hwm: number; anon: number; file: number } {
@@ -315,8 +293,9 @@ async function main(): Promise<void> {
         cpuMsPer: (cpu / per) * 1000,
         cpuMsPerNs: (precise.sec / per) * 1000,
         threadsExited: precise.exited,
-        // Below /proc/PID/stat (which keeps what exited threads ran) by more than its rounding: threads came and went.
-        schedstatShort: precise.sec < cpu - 1 / CLK_TCK,
+        // Below /proc/PID/stat (which keeps what exited threads ran) by more than its rounding (utime and stime are
+        // each rounded down at both ends of the window: up to two clock ticks): threads came and went.
+        schedstatShort: precise.sec < cpu - 2 / CLK_TCK,
         windowMedianMs: p.name === 'vnstatd' ? (median(windows[i]) * 2) / INTERVAL : median(windows[i]),
         corePercent: (cpu / elapsed) * 100,
         rssNowMB: mem[i].rss,

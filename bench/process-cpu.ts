@@ -2,7 +2,8 @@
  * Whole-process CPU for the benches, as the operator's tools see it: utime + stime from /proc/PID/stat (clock ticks of
  * 10 ms: USER_HZ = 100 on Linux), in µs. A PostgreSQL cluster's CPU is its postmaster's own, what its exited children
  * left (cutime + cstime, which the postmaster collects when it reaps them) and every live child's, split into the
- * backends that serve connections and the background processes (WAL writer, checkpointer, ...).
+ * backends that serve connections and the background processes (WAL writer, checkpointer, ...). The same accounting
+ * before it is rounded to clock ticks: each thread's run time in ns from /proc/PID/task/TID/schedstat (threadCpuNs).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -26,6 +27,29 @@ export function processCpuUs(pid: number): number {
 
 /** This process's own CPU (the bench client) in µs, from the same source as the others'. */
 export const selfCpuUs = (): number => processCpuUs(process.pid);
+
+/** Run time of each live thread of the process, in ns, from /proc/PID/task/TID/schedstat (its first field). */
+export function threadCpuNs(pid: number): Map<string, number> {
+  const byTid = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      byTid.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // ENOENT: it exited since the listing
+    }
+  }
+  if (byTid.size === 0) throw new Error(`no thread of process ${pid} has a readable schedstat`);
+  return byTid;
+}
+
+/** CPU between two threadCpuNs() snapshots in seconds, and how many threads of the first are gone in the second. */
+export function cpuBetween(before: Map<string, number>, after: Map<string, number>): { sec: number; exited: number } {
+  let ns = 0;
+  for (const [tid, t] of after) ns += t - (before.get(tid) ?? 0);
+  let exited = 0;
+  for (const tid of before.keys()) if (!after.has(tid)) exited++;
+  return { sec: ns / 1e9, exited };
+}
 
 export interface PgCpu {
   /** Processes serving client connections (the collectors' pools and LISTEN connections). */

@@ -55,20 +55,24 @@ if (!opts['deb-only']) {
   compileDropPagesAddon(assets['drop_pages.node']);
   const esbuild = await import('esbuild');
   const bundle = assets['traffic-agent.cjs'];
-  const result = await esbuild.build({
-    entryPoints: [join(root, 'src/agent/sea/entry.ts')],
-    outfile: bundle,
+  // Both bundles (the agent's and the main script that runs it) are minified CommonJS for this node. Minified: V8
+  // keeps the whole source in memory (and parses all of it at start); 4.3 MB of source with a few non-Latin-1
+  // characters in comments was held as an 8.5 MB two-byte string.
+  const common = {
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    // Minified: V8 keeps the whole source in memory (and parses all of it at start); 4.3 MB of source with a few
-    // non-Latin-1 characters in comments was held as an 8.5 MB two-byte string. keepNames keeps class and function
-    // names (error names, stack traces) as written.
     minify: true,
-    keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
+  };
+  const result = await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'src/agent/sea/entry.ts')],
+    outfile: bundle,
+    // keepNames keeps class and function names (error names, stack traces) as written.
+    keepNames: true,
     metafile: true,
     define: {
       __TRAFFIC_AGENT_VERSION__: JSON.stringify(version),
@@ -110,17 +114,7 @@ if (!opts['deb-only']) {
   });
   // The main script: sets the V8 flags before the agent's bundle is compiled (src/agent/sea/launch.ts says why).
   const launcher = join(out, 'launch.cjs');
-  await esbuild.build({
-    entryPoints: [join(root, 'src/agent/sea/launch.ts')],
-    outfile: launcher,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  await esbuild.build({ ...common, entryPoints: [join(root, 'src/agent/sea/launch.ts')], outfile: launcher });
   const inputs = Object.keys(result.metafile.inputs).length;
   // What each module adds to the bundle: `npx esbuild --analyze` style reading, or https://esbuild.github.io/analyze/.
   writeFileSync(join(out, 'traffic-agent.meta.json'), JSON.stringify(result.metafile));

@@ -1,5 +1,4 @@
 /** The `traffic-agent` command line. Each command's work lives in its own module; this file only wires yargs. */
-import './v8-flags.js'; // bin/traffic-agent.js loaded it before this module (v8-flags.ts says why)
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AGENT_ERRORS, AgentError, errorMessage } from './errors.js';

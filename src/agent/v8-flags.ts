@@ -12,9 +12,9 @@
  * They must be set before the rest of the program is even compiled: V8 arms the memory reducer when its old
  * generation grows by 1 MB after start (the small-heaps trigger), and compiling the agent does that. Once armed, the
  * reducer wakes every 8 s to start a GC that it cannot start with incremental marking off, for the life of the
- * process: about 1 ms of CPU a minute. So this module is what bin/traffic-agent.js loads before the CLI, and what the
- * single executable's main script (sea/launch.ts) runs before it compiles the agent's bundle; cli.ts and sea/entry.ts
- * import it too, which changes nothing once it ran.
+ * process: about 1 ms of CPU a minute. So the two entry points run this module and nothing else first:
+ * bin/traffic-agent.js before it imports the CLI, and the single executable's main script (sea/launch.ts) before it
+ * compiles the agent's bundle.
  */
 import { setFlagsFromString } from 'node:v8';
 

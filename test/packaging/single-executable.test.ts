@@ -103,18 +103,26 @@ function contextSwitches(pid: number): Record<string, number> {
   return byThread;
 }
 
+interface NodeView {
+  id: number;
+  lastSeen: number | null;
+  traffic: { totalRx: string; totalTx: string };
+}
+
+/** The collector's view of one node (GET /api/v1/nodes), or undefined before it is listed. */
+async function nodeView(c: CollectorProcess, id: number): Promise<NodeView | undefined> {
+  const res = await request(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.adminToken}` } });
+  const body = (await res.body.json()) as NodeView[];
+  return (Array.isArray(body) ? body : (body as unknown as { nodes: NodeView[] }).nodes).find((x) => x.id === id);
+}
+
 /** When the collector last heard from the node (its heartbeat), or null before the first. */
 async function nodeLastSeen(c: CollectorProcess, id: number): Promise<number | null> {
-  const res = await request(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.adminToken}` } });
-  const body = (await res.body.json()) as { id: number; lastSeen: number | null }[];
-  const nodes = Array.isArray(body) ? body : (body as unknown as { nodes: typeof body }).nodes;
-  return nodes.find((x) => x.id === id)?.lastSeen ?? null;
+  return (await nodeView(c, id))?.lastSeen ?? null;
 }
 
 async function nodeTotals(c: CollectorProcess, id: number): Promise<{ totalRx: string; totalTx: string }> {
-  const res = await request(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.adminToken}` } });
-  const body = (await res.body.json()) as { id: number; traffic: { totalRx: string; totalTx: string } }[];
-  const n = (Array.isArray(body) ? body : (body as unknown as { nodes: typeof body }).nodes).find((x) => x.id === id);
+  const n = await nodeView(c, id);
   return { totalRx: n?.traffic.totalRx ?? '', totalTx: n?.traffic.totalTx ?? '' };
 }
 

@@ -7,7 +7,6 @@
  * - pino-pretty (a terminal's log): in-process, since pino's transport worker loads its target by path.
  * require() here is esbuild's: it bundles each module and runs it only when called.
  */
-import '../v8-flags.js'; // launch.ts ran it before this bundle was compiled (v8-flags.ts says why)
 import { useUnixDgramLoader, type UnixDgram } from '../../ops/sd-notify.js';
 import { usePrettyStream } from '../logger.js';
 
