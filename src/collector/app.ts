@@ -17,6 +17,7 @@ import type { AppContext } from './context.js';
 import underPressure from '@fastify/under-pressure';
 import { CollectorError, errorBody } from './errors.js';
 import { mapError } from './map-error.js';
+import { COLLECTOR_KEEP_ALIVE_MS } from '../protocol/heartbeat.js';
 import { createMetrics } from './metrics.js';
 import { hashToken } from './tokens.js';
 import type { Store } from './store/store.js';
@@ -98,6 +99,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // below logs successes at debug and refusals (4xx) at info; 5xx are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
+    keepAliveTimeout: COLLECTOR_KEEP_ALIVE_MS,
     // A request whose headers and body are not in within requestTimeoutMs is cut with 408 by Node's own timer, which
     // looks at open connections once a second (Node's default would be every 30 s).
     requestTimeout: config.requestTimeoutMs,

@@ -1,11 +1,14 @@
 /**
  * Issue 10 item 4, each through the request that should produce it: the documented 413 for a heartbeat over the body
  * limit, X-Traffic-Measured-At bounded on pushes, canonical decimal ids only, and tokens kept out of the log however
- * the query string spells them.
+ * the query string spells them. And the keep-alive an agent at the default interval relies on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { AgentConfigSchema } from '../../src/agent/config/schema.js';
+import { HttpConnections } from '../../src/agent/sinks/http-connections.js';
+import { httpExchange } from '../../src/agent/sinks/http-exchange.js';
 import { redactUrl } from '../../src/collector/logger.js';
-import { HEARTBEAT_PATH } from '../../src/protocol/heartbeat.js';
+import { COLLECTOR_KEEP_ALIVE_MS, HEARTBEAT_PATH } from '../../src/protocol/heartbeat.js';
 import { UNIPROXY_PUSH_PATH } from '../../src/protocol/uniproxy.js';
 import { heartbeatBody, makeTestApp, type TestApp } from './app-helper.js';
 
@@ -80,5 +83,34 @@ describe('small HTTP edges', () => {
       '/api/v1/nodes/1/series?step=hour&from=2026-03-01',
     );
     expect(redactUrl(`/x?node_id=4;token=${n.token}`)).toBe('/x?node_id=[redacted]');
+  });
+
+  it("keeps an idle connection past the agent's default interval: the agent sends every heartbeat on one", async () => {
+    t = await makeTestApp();
+    const n = await t.addNode();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    let accepted = 0;
+    t.app.server.on('connection', () => accepted++);
+    const { port } = t.app.server.address() as { port: number };
+    const url = new URL(`http://127.0.0.1:${port}${HEARTBEAT_PATH}`);
+    // The agent's connections as its heartbeat sink makes them at the default interval (asked once every 60 s).
+    const everyMs = AgentConfigSchema.properties.heartbeatIntervalSec.default * 1000;
+    expect(everyMs).toBe(60_000);
+    const connections = new HttpConnections(url, 60_000, everyMs);
+    try {
+      for (const sentAt of [1, 2]) {
+        const res = await httpExchange(connections, url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${n.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(heartbeatBody({ sentAt })),
+          timeoutMs: 5000,
+        });
+        expect(res.statusCode, res.text).toBe(200);
+        expect(res.headers['keep-alive']).toBe(`timeout=${COLLECTOR_KEEP_ALIVE_MS / 1000}`);
+      }
+      expect(accepted).toBe(1);
+    } finally {
+      connections.destroy();
+    }
   });
 });
