@@ -7,15 +7,20 @@
  *   npm run bench:footprint -- --node                     # node bin/traffic-agent.js even when the executable exists
  *   npm run bench:footprint -- --agent PATH               # another single executable
  *   npm run bench:footprint -- --warm-cache               # binaries as the page cache holds them
+ *   npm run bench:footprint -- --no-traffic               # no traffic link (below)
  *
  *   - traffic-agent `run`, ticking every --interval seconds and delivering every tick to a heartbeat collector
- *     stand-in on 127.0.0.1 (in this process: its CPU is not the agent's). The single executable
+ *     stand-in on 127.0.0.1 (in this process: its CPU is not the agent's) that keeps idle connections as long as the
+ *     real collector does (COLLECTOR_KEEP_ALIVE_MS). The single executable
  *     build/agent/traffic-agent when `npm run build:agent` made one, else `node bin/traffic-agent.js` (needs
  *     `npm run build`); either way with the Environment= of systemd/traffic-agent.service (NODE_OPTIONS, malloc
  *     settings). State on the disk (real fsync), not tmpfs.
  *   - prometheus-node-exporter --collector.disable-defaults --collector.netdev --collector.loadavg, scraped by this
  *     script every --interval seconds.
  *   - vnstatd with its shortest update interval (2 s: vnstat.conf allows no less) and its own database directory.
+ *   - traffic on a counted interface (traffic-link.ts: a veth pair into a namespace of the bench's, a small datagram
+ *     every 250 ms), so that every tick carries a record as on a node; this machine's own links may not move at all.
+ *     Needs root; without it the bench says so and runs on.
  * The Debian packages are installed with apt-get when missing. Each binary is dropped from the page cache before it
  * starts, as after a boot (--warm-cache: not), so that resident memory counts the pages a process uses rather than the
  * neighbours the kernel maps around them in a file a build has just written.
@@ -37,9 +42,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch } from 'undici';
+import { COLLECTOR_KEEP_ALIVE_MS } from '../src/protocol/heartbeat.js';
 import { configObject, TOKEN } from '../test/agent/helpers/agent-cli.js';
 import { startHeartbeatServer } from '../test/support/heartbeat-server.js';
 import { reportFigures } from './bench-result.js';
+import { startTrafficLink, type TrafficLink } from './traffic-link.js';
 import { cpuBetween, threadCpuNs } from './process-cpu.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,8 +65,12 @@ const DURATION = arg('duration', Math.max(70, INTERVAL * 10));
 const WARMUP = arg('warmup', Math.max(5, INTERVAL * 2));
 if (DURATION < 60) throw new Error('--duration must be at least 60 seconds');
 const WINDOW = INTERVAL * 10;
+/** How long Prometheus keeps an idle scrape connection (prometheus/common config/http_config.go: 5 minutes). */
+const PROMETHEUS_IDLE_CONN_MS = 5 * 60_000;
 /** --warm-cache: start the binaries with whatever the page cache holds of them (see asAfterBoot). */
 const WARM = process.argv.includes('--warm-cache');
+/** --no-traffic: no traffic link; the agent's ticks then carry a record only when this machine's own links move. */
+const TRAFFIC = !process.argv.includes('--no-traffic');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -170,9 +182,22 @@ async function main(): Promise<void> {
 
   // State on the disk, as on a node: /var/tmp, not the tmpfs some machines mount on /tmp.
   const dir = await mkdtemp(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'ta-footprint-'));
-  const collector = await startHeartbeatServer({ token: TOKEN });
+  // Idle connections kept as long as the real collector keeps them: at 60 s ticks the agent then reuses its connection,
+  // as it does on a node (Node's default of 5 s would make it open and close one every tick).
+  const collector = await startHeartbeatServer({ token: TOKEN, keepAliveTimeoutMs: COLLECTOR_KEEP_ALIVE_MS });
   const procs: Proc[] = [];
+  let link: TrafficLink | null = null;
+  let linkNote: string;
   try {
+    // Traffic on a counted interface, started before the agent counts its interfaces: on a node every tick carries a
+    // record (its digest, the outbox, the rollups, a longer state and heartbeat); on an idle build machine none would.
+    try {
+      link = TRAFFIC ? await startTrafficLink({ everyMs: 250, bytes: 200 }) : null;
+      linkNote = link ? `traffic: ${link.describe}` : 'traffic: none (--no-traffic)';
+    } catch (err) {
+      linkNote = `traffic: none (${(err as Error).message}): ticks carry a record only when this machine's links move`;
+      console.error(`bench: ${linkNote}`);
+    }
     const cfgFile = join(dir, 'agent.json');
     const cfg = configObject({
       url: collector.url,
@@ -221,7 +246,13 @@ async function main(): Promise<void> {
     const vn = start('vnstatd', '/usr/sbin/vnstatd', ['-n', '--config', join(dir, 'vnstat.conf')], process.env, dir);
     procs.push(vn);
 
-    // Scrape node_exporter every interval, as Prometheus would.
+    // Scrape node_exporter every interval, as Prometheus would: on one kept-alive connection (Prometheus keeps idle
+    // scrape connections 5 minutes, prometheus/common's http_config; fetch's default pool would close it after 4 s
+    // and make node_exporter accept a new connection every 60 s scrape).
+    const scrapePool = new Agent({
+      keepAliveTimeout: PROMETHEUS_IDLE_CONN_MS,
+      keepAliveMaxTimeout: PROMETHEUS_IDLE_CONN_MS,
+    });
     let scrapes = 0;
     let scrapeErrors = 0;
     let scraping = true;
@@ -229,7 +260,7 @@ async function main(): Promise<void> {
       let next = Date.now();
       while (scraping) {
         try {
-          const r = await fetch(`http://127.0.0.1:${nePort}/metrics`);
+          const r = await fetch(`http://127.0.0.1:${nePort}/metrics`, { dispatcher: scrapePool });
           const body = await r.text();
           if (r.ok && body.includes('node_network_receive_bytes_total')) scrapes++;
           else scrapeErrors++;
@@ -254,6 +285,8 @@ async function main(): Promise<void> {
     const cpu0 = pids.map(cpuSec);
     const threads0 = pids.map(threadCpuNs);
     const beats0 = collector.counters.answered;
+    const conns0 = collector.counters.connections;
+    const records0 = collector.sums().records;
     const scrapes0 = scrapes;
     const t0 = Date.now();
     const rssSamples: number[][] = pids.map(() => []);
@@ -279,9 +312,12 @@ async function main(): Promise<void> {
     const threads1 = pids.map(threadCpuNs);
     const mem = pids.map(memMB);
     const beats = collector.counters.answered - beats0;
+    const beatConnections = collector.counters.connections - conns0;
+    const deliveredInWindow = collector.sums().records - records0;
     const scrapesDone = scrapes - scrapes0;
     scraping = false;
     await scraper;
+    await scrapePool.close();
 
     const rows = procs.map((p, i) => {
       const cpu = cpu1[i] - cpu0[i];
@@ -314,9 +350,12 @@ async function main(): Promise<void> {
       agent: agentCmd.what,
       nodeOptions,
       heartbeatsAnswered: beats,
+      heartbeatConnections: beatConnections,
       scrapes: scrapesDone,
       scrapeErrors,
       deliveredRecords: sums.records,
+      deliveredRecordsInWindow: deliveredInWindow,
+      traffic: link?.describe ?? null,
       rows,
       ratios: {
         cpuAgentOverNodeExporter: a.cpuMsPer / n.cpuMsPer,
@@ -329,8 +368,9 @@ async function main(): Promise<void> {
       `\nfootprint, ${f(elapsed, 0)} s at ${INTERVAL} s intervals on the real /proc (${new Date().toISOString()})`,
     );
     console.log(
-      `agent: ${agentCmd.what}, environment ${shownEnv}; heartbeats answered ${beats}, scrapes ${scrapesDone}`,
+      `agent: ${agentCmd.what}, environment ${shownEnv}; heartbeats answered ${beats} (new connections ${beatConnections}), scrapes ${scrapesDone}`,
     );
+    console.log(`${linkNote}; records delivered ${sums.records} (${deliveredInWindow} in the window)`);
     console.log('');
     console.log(
       '| process | CPU ms per tick/scrape/update | median of 10-interval windows | CPU ms per tick, from schedstat (ns) | % of a core | RSS now / median / peak (MB) |',
@@ -374,6 +414,7 @@ async function main(): Promise<void> {
     );
     clearTimeout(killer);
     await collector.close();
+    await link?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

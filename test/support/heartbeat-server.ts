@@ -30,6 +30,8 @@ export type ServerMode = 'ok' | 'drop' | 'error' | 'refuse' | 'stall' | 'partial
 export const HUGE_ANSWER_BYTES = 300 * 1024 * 1024;
 
 export interface HeartbeatServerCounters {
+  /** TCP connections accepted. */
+  connections: number;
   requests: number;
   /** Requests whose records were stored and acknowledged in the answer. */
   answered: number;
@@ -96,11 +98,14 @@ export async function startHeartbeatServer(opts: {
   token: string;
   nodeId?: number;
   port?: number;
+  /** How long an idle connection is kept (node:http's keepAliveTimeout; default Node's 5 s). */
+  keepAliveTimeoutMs?: number;
 }): Promise<HeartbeatServer> {
   const records = new Map<string, TrafficRecord>();
   const bodies: HeartbeatRequest[] = [];
   const requestTimes: number[] = [];
   const counters: HeartbeatServerCounters = {
+    connections: 0,
     requests: 0,
     answered: 0,
     dropped: 0,
@@ -233,7 +238,9 @@ export async function startHeartbeatServer(opts: {
       const s = createServer((req, res) => {
         handle(req, res).catch(() => res.destroy());
       });
+      if (opts.keepAliveTimeoutMs !== undefined) s.keepAliveTimeout = opts.keepAliveTimeoutMs;
       s.on('connection', (sock) => {
+        counters.connections++;
         sockets.add(sock);
         sock.on('close', () => sockets.delete(sock));
       });
