@@ -2,7 +2,7 @@
  * The state file's bytes: `{"sha256":"<hex of the state JSON>","state":<state JSON>}`. The checksum catches what
  * JSON parsing alone would not (a flipped digit in a counter); the schema check catches a file of another shape.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { AgentState } from './agent-state.js';
 import { errorMessage } from '../../common/error-message.js';
@@ -13,7 +13,7 @@ const HASH_LEN = 64;
 
 export function encodeState(state: AgentState): string {
   const json = JSON.stringify(state);
-  const hash = createHash('sha256').update(json).digest('hex');
+  const hash = digest('sha256', json, 'hex'); // one-shot: no Hash object per save
   return `${PREFIX}${hash}${MIDDLE}${json}}\n`;
 }
 
@@ -30,8 +30,7 @@ export function decodeState(text: string): AgentState {
   const body = text.trimEnd();
   if (!body.endsWith('}')) throw new Error('the file is truncated');
   const json = body.slice(PREFIX.length + HASH_LEN + MIDDLE.length, -1);
-  if (createHash('sha256').update(json).digest('hex') !== hash)
-    throw new Error('the checksum does not match (truncated or damaged)');
+  if (digest('sha256', json, 'hex') !== hash) throw new Error('the checksum does not match (truncated or damaged)');
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
