@@ -22,8 +22,18 @@ export interface NetDevParse {
 }
 
 const FIELDS = 16;
-const U64_MAX = (1n << 64n) - 1n;
+/** 2^64 - 1: of two strings of 20 digits, the greater as text is the greater number. */
+const U64_MAX_TEXT = '18446744073709551615';
 const DIGITS = /^[0-9]{1,20}$/;
+
+/** The index of the first field that is not an unsigned 64-bit integer, or -1 (no BigInt made for the check). */
+function badField(fields: readonly string[]): number {
+  for (let k = 0; k < fields.length; k++) {
+    const f = fields[k];
+    if (!DIGITS.test(f) || (f.length === U64_MAX_TEXT.length && f > U64_MAX_TEXT)) return k;
+  }
+  return -1;
+}
 
 export function parseNetDev(text: string): NetDevParse {
   const interfaces = new Map<string, InterfaceCounters>();
@@ -50,7 +60,7 @@ export function parseNetDev(text: string): NetDevParse {
       problems.push(`line ${i + 1} (${name}): expected ${FIELDS} counters, found ${fields.length}`);
       continue;
     }
-    const bad = fields.findIndex((f) => !DIGITS.test(f) || BigInt(f) > U64_MAX);
+    const bad = badField(fields);
     if (bad >= 0) {
       problems.push(
         `line ${i + 1} (${name}): field ${bad + 1} is not an unsigned 64-bit integer: ${JSON.stringify(fields[bad])}`,

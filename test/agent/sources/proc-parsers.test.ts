@@ -65,4 +65,24 @@ describe('/proc/net/dev parser', () => {
     expect(r.problems[2]).toMatch(/no "name:" prefix/);
     expect(r.problems[3]).toMatch(/eth0.*listed twice/);
   });
+
+  it('takes any 20 digits up to 2^64-1, leading zeros too, and refuses every one above it', async () => {
+    const { parseNetDev } = await import('../../../src/agent/sources/net-dev.js');
+    const r = parseNetDev(
+      head +
+        line('a', '00000000000000000007', '18446744073709551614') +
+        line('b', '18446744073709551620', '0') +
+        line('c', '0', '99999999999999999999') +
+        line('d', '28446744073709551615', '0') +
+        line('e', '1', '184467440737095516150'),
+    );
+    expect(r.interfaces.get('a')).toMatchObject({ rxBytes: 7n, txBytes: 18_446_744_073_709_551_614n });
+    expect([...r.interfaces.keys()]).toEqual(['a']);
+    expect(r.problems).toEqual([
+      expect.stringMatching(/\(b\): field 1 is not an unsigned 64-bit integer: "18446744073709551620"/),
+      expect.stringMatching(/\(c\): field 9 is not/),
+      expect.stringMatching(/\(d\): field 1 is not/),
+      expect.stringMatching(/\(e\): field 9 is not/),
+    ]);
+  });
 });
