@@ -11,7 +11,7 @@ import { STATE_VERSION } from '../state/agent-state.js';
 import type { AccountingEvent } from './accounting-event.js';
 import { bootChange } from './boot-change.js';
 import type { BootIdentity } from './boot-identity.js';
-import { counterDelta, type CounterBits, type DeltaContext } from './counter-delta.js';
+import { counterDelta, type CounterBits, type CounterDelta, type DeltaContext } from './counter-delta.js';
 import { rollUp, startRollups } from './rollups.js';
 import { userDeltas, type ProxySample } from './user-deltas.js';
 
@@ -178,7 +178,7 @@ function countInterfaces(
   ctx: DeltaContext,
   notes: TickNotes,
 ): InterfaceCount {
-  const { events, tags, detected } = notes;
+  const { events } = notes;
   const interfaces: Record<string, InterfaceMemo> = {};
   let rx = 0n;
   let tx = 0n;
@@ -189,26 +189,8 @@ function countInterfaces(
     interfaces[name] = { rx: c.rxBytes.toString(), tx: c.txBytes.toString() };
     const selected = settings.isSelected(name);
     if (prev?.goneAt !== undefined) events.push({ type: 'interface-back', iface: name });
-    for (const [dir, d] of [
-      ['rx', dRx],
-      ['tx', dTx],
-    ] as const) {
-      if (d.kind === 'reset' || d.kind === 'wrap') {
-        events.push({ type: d.kind, iface: name, direction: dir, delta: d.delta.toString() });
-        if (selected) tags.add(`${d.kind}:${name}`);
-        if (d.kind === 'reset') detected.resets++;
-        else detected.wraps++;
-      }
-      if (d.kind === 'implausible') {
-        events.push({ type: 'implausible', iface: name, direction: dir, delta: '0' });
-        if (selected) tags.add(`implausible:${name}`);
-        detected.suspicious++;
-      } else if (d.suspicious) {
-        events.push({ type: 'suspicious', iface: name, direction: dir, delta: d.delta.toString() });
-        if (selected) tags.add(`suspicious:${name}`);
-        detected.suspicious++;
-      }
-    }
+    noteDelta(name, 'rx', dRx, selected, notes);
+    noteDelta(name, 'tx', dTx, selected, notes);
     if (dRx.kind === 'new')
       events.push({ type: 'new-interface', iface: name, direction: 'both', delta: (dRx.delta + dTx.delta).toString() });
     if (selected) {
@@ -217,6 +199,26 @@ function countInterfaces(
     }
   }
   return { interfaces, rx, tx };
+}
+
+/** A reset, wrap, implausible or suspicious delta of one direction: an event, a tag when selected, a count. */
+function noteDelta(name: string, dir: 'rx' | 'tx', d: CounterDelta, selected: boolean, notes: TickNotes): void {
+  const { events, tags, detected } = notes;
+  if (d.kind === 'reset' || d.kind === 'wrap') {
+    events.push({ type: d.kind, iface: name, direction: dir, delta: d.delta.toString() });
+    if (selected) tags.add(`${d.kind}:${name}`);
+    if (d.kind === 'reset') detected.resets++;
+    else detected.wraps++;
+  }
+  if (d.kind === 'implausible') {
+    events.push({ type: 'implausible', iface: name, direction: dir, delta: '0' });
+    if (selected) tags.add(`implausible:${name}`);
+    detected.suspicious++;
+  } else if (d.suspicious) {
+    events.push({ type: 'suspicious', iface: name, direction: dir, delta: d.delta.toString() });
+    if (selected) tags.add(`suspicious:${name}`);
+    detected.suspicious++;
+  }
 }
 
 /** Interfaces of the last sample missing from this one: their counters are kept, marked gone since this sample. */
