@@ -11,8 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 
 export interface TrafficLink {
-  /** The interface the agent counts (the host's end of the pair). */
-  readonly iface: string;
+  /** What the link sends, over which interface (the host's end of the pair, which the agent counts). */
   readonly describe: string;
   stop(): Promise<void>;
 }
@@ -58,7 +57,6 @@ export async function startTrafficLink(opts: { everyMs: number; bytes: number })
   const payload = Buffer.alloc(opts.bytes, 0x61);
   const timer = setInterval(() => socket.send(payload, 9, peerAddr), opts.everyMs);
   return {
-    iface,
     describe: `a ${opts.bytes}-byte UDP datagram every ${opts.everyMs} ms over ${iface} (veth into namespace ${ns})`,
     async stop() {
       clearInterval(timer);
