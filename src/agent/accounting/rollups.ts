@@ -71,20 +71,32 @@ function addTo<K extends number | string>(
 
 const totalOf = (b: Bucket<string>) => BigInt(b[1]) + BigInt(b[2]);
 
-/** The day's bucket placed among the biggest days: biggest first, the earlier date first on a tie, at most 10. */
+/**
+ * The day's bucket placed among the biggest days: biggest first, the earlier date first on a tie, at most 10. Each
+ * day's total is worked out once (runs every tick with traffic; the sort compares each total several times).
+ */
 function updateTop(top: readonly Bucket<string>[], day: Bucket<string>): Bucket<string>[] {
-  const others = top.filter((b) => b[0] !== day[0]);
+  const ranked: { total: bigint; bucket: Bucket<string> }[] = [];
+  for (const b of top) if (b[0] !== day[0]) ranked.push({ total: totalOf(b), bucket: b });
   const dayTotal = totalOf(day);
-  if (others.length >= ROLLUP_LIMITS.top && others.length === top.length) {
-    const smallest = totalOf(others[others.length - 1]);
-    if (dayTotal <= smallest) return top as Bucket<string>[];
+  if (ranked.length >= ROLLUP_LIMITS.top && ranked.length === top.length) {
+    if (dayTotal <= ranked[ranked.length - 1].total) return top as Bucket<string>[];
   }
-  const out = [...others, day];
-  out.sort((a, b) => {
-    const d = totalOf(b) - totalOf(a);
-    return d > 0n ? 1 : d < 0n ? -1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-  });
-  return out.slice(0, ROLLUP_LIMITS.top);
+  ranked.push({ total: dayTotal, bucket: day });
+  ranked.sort((a, b) =>
+    a.total !== b.total
+      ? b.total > a.total
+        ? 1
+        : -1
+      : a.bucket[0] < b.bucket[0]
+        ? -1
+        : a.bucket[0] > b.bucket[0]
+          ? 1
+          : 0,
+  );
+  const out: Bucket<string>[] = [];
+  for (let i = 0; i < ranked.length && i < ROLLUP_LIMITS.top; i++) out.push(ranked[i].bucket);
+  return out;
 }
 
 /** Books `rx`/`tx` bytes counted by the tick that ended at `at`. Returns `r` itself when there is nothing to book. */
