@@ -8,6 +8,7 @@
  *   npm run bench:footprint -- --agent PATH               # another single executable
  *   npm run bench:footprint -- --warm-cache               # binaries as the page cache holds them
  *   npm run bench:footprint -- --no-traffic               # no traffic link (below)
+ *   npm run bench:footprint -- --no-floor                 # no Node floor process (below)
  *
  *   - traffic-agent `run`, ticking every --interval seconds and delivering every tick to a heartbeat collector
  *     stand-in on 127.0.0.1 (in this process: its CPU is not the agent's) that keeps idle connections as long as the
@@ -18,6 +19,10 @@
  *   - prometheus-node-exporter --collector.disable-defaults --collector.netdev --collector.loadavg, scraped by this
  *     script every --interval seconds.
  *   - vnstatd with its shortest update interval (2 s: vnstat.conf allows no less) and its own database directory.
+ *   - the Node floor (node-floor.cjs): a Node process that asks the kernel for what a tick asks (the same /proc reads,
+ *     two durable writes, one heartbeat on a kept connection) with as little JavaScript as it can, under the same node
+ *     and environment, delivering to a stand-in of its own. It promises nothing the agent promises; it shows how much
+ *     of a tick is Node itself, the limit of any agent written for Node. --no-floor leaves it out.
  *   - traffic on a counted interface (traffic-link.ts: a veth pair into a namespace of the bench's, a small datagram
  *     every 250 ms), so that every tick carries a record as on a node; this machine's own links may not move at all.
  *     Needs root; without it the bench says so and runs on.
@@ -71,6 +76,8 @@ const PROMETHEUS_IDLE_CONN_MS = 5 * 60_000;
 const WARM = process.argv.includes('--warm-cache');
 /** --no-traffic: no traffic link; the agent's ticks then carry a record only when this machine's own links move. */
 const TRAFFIC = !process.argv.includes('--no-traffic');
+/** --no-floor: no Node floor process (node-floor.cjs). */
+const FLOOR = !process.argv.includes('--no-floor');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -185,6 +192,9 @@ async function main(): Promise<void> {
   // Idle connections kept as long as the real collector keeps them: at 60 s ticks the agent then reuses its connection,
   // as it does on a node (Node's default of 5 s would make it open and close one every tick).
   const collector = await startHeartbeatServer({ token: TOKEN, keepAliveTimeoutMs: COLLECTOR_KEEP_ALIVE_MS });
+  const floorCollector = FLOOR
+    ? await startHeartbeatServer({ token: TOKEN, keepAliveTimeoutMs: COLLECTOR_KEEP_ALIVE_MS })
+    : null;
   const procs: Proc[] = [];
   let link: TrafficLink | null = null;
   let linkNote: string;
@@ -246,6 +256,20 @@ async function main(): Promise<void> {
     const vn = start('vnstatd', '/usr/sbin/vnstatd', ['-n', '--config', join(dir, 'vnstat.conf')], process.env, dir);
     procs.push(vn);
 
+    // The Node floor: this node, the agent's environment, a config and state files in a directory of its own.
+    if (floorCollector) {
+      const floorDir = join(dir, 'floor');
+      spawnSync('mkdir', ['-p', floorDir]);
+      const floorCfg = join(floorDir, 'floor.json');
+      await writeFile(
+        floorCfg,
+        JSON.stringify({ ...cfg, collector: { ...(cfg.collector as object), url: floorCollector.url } }),
+      );
+      procs.push(
+        start('node floor', process.execPath, [join(REPO, 'bench', 'node-floor.cjs'), floorCfg], agentEnv, dir),
+      );
+    }
+
     // Scrape node_exporter every interval, as Prometheus would: on one kept-alive connection (Prometheus keeps idle
     // scrape connections 5 minutes, prometheus/common's http_config; fetch's default pool would close it after 4 s
     // and make node_exporter accept a new connection every 60 s scrape).
@@ -273,9 +297,9 @@ async function main(): Promise<void> {
     })();
 
     const deadline = Date.now() + 60_000;
-    while (collector.counters.answered === 0 || scrapes === 0) {
+    while (collector.counters.answered === 0 || scrapes === 0 || floorCollector?.counters.answered === 0) {
       if (Date.now() > deadline)
-        throw new Error(`no heartbeat or no scrape within 60 s\n${agent.output()}\n${ne.output()}`);
+        throw new Error(`no heartbeat, no scrape or no floor heartbeat within 60 s\n${agent.output()}\n${ne.output()}`);
       for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
       await sleep(100);
     }
@@ -285,6 +309,7 @@ async function main(): Promise<void> {
     const cpu0 = pids.map(cpuSec);
     const threads0 = pids.map(threadCpuNs);
     const beats0 = collector.counters.answered;
+    const floorBeats0 = floorCollector?.counters.answered ?? 0;
     const conns0 = collector.counters.connections;
     const records0 = collector.sums().records;
     const scrapes0 = scrapes;
@@ -312,6 +337,7 @@ async function main(): Promise<void> {
     const threads1 = pids.map(threadCpuNs);
     const mem = pids.map(memMB);
     const beats = collector.counters.answered - beats0;
+    const floorBeats = (floorCollector?.counters.answered ?? 0) - floorBeats0;
     const beatConnections = collector.counters.connections - conns0;
     const deliveredInWindow = collector.sums().records - records0;
     const scrapesDone = scrapes - scrapes0;
@@ -342,6 +368,7 @@ async function main(): Promise<void> {
       };
     });
     const [a, n] = rows;
+    const floorRow = rows.find((r) => r.process === 'node floor');
     const sums = collector.sums();
     const result = {
       when: new Date().toISOString(),
@@ -351,6 +378,7 @@ async function main(): Promise<void> {
       nodeOptions,
       heartbeatsAnswered: beats,
       heartbeatConnections: beatConnections,
+      floorHeartbeatsAnswered: floorCollector ? floorBeats : null,
       scrapes: scrapesDone,
       scrapeErrors,
       deliveredRecords: sums.records,
@@ -361,6 +389,7 @@ async function main(): Promise<void> {
         cpuAgentOverNodeExporter: a.cpuMsPer / n.cpuMsPer,
         cpuAgentOverNodeExporterNs: a.cpuMsPerNs / n.cpuMsPerNs,
         rssAgentOverNodeExporter: a.rssNowMB / n.rssNowMB,
+        cpuAgentOverNodeFloorNs: floorRow ? a.cpuMsPerNs / floorRow.cpuMsPerNs : null,
       },
     };
     const f = (x: number, d = 2) => x.toFixed(d);
@@ -368,7 +397,8 @@ async function main(): Promise<void> {
       `\nfootprint, ${f(elapsed, 0)} s at ${INTERVAL} s intervals on the real /proc (${new Date().toISOString()})`,
     );
     console.log(
-      `agent: ${agentCmd.what}, environment ${shownEnv}; heartbeats answered ${beats} (new connections ${beatConnections}), scrapes ${scrapesDone}`,
+      `agent: ${agentCmd.what}, environment ${shownEnv}; heartbeats answered ${beats} (new connections ${beatConnections}), scrapes ${scrapesDone}` +
+        (floorCollector ? `, node floor heartbeats answered ${floorBeats}` : ''),
     );
     console.log(`${linkNote}; records delivered ${sums.records} (${deliveredInWindow} in the window)`);
     console.log('');
@@ -388,6 +418,10 @@ async function main(): Promise<void> {
       `agent / node_exporter: CPU ${f(result.ratios.cpuAgentOverNodeExporter)}x (from schedstat: ${f(result.ratios.cpuAgentOverNodeExporterNs)}x), RSS ${f(result.ratios.rssAgentOverNodeExporter)}x` +
         `; goals: CPU <= 1.00x, RSS <= 60 MB steady (${a.rssMedianMB <= 60 ? 'met' : 'not met'}), peak <= 70 MB (${a.rssPeakMB <= 70 ? 'met' : 'not met'})`,
     );
+    if (floorRow)
+      console.log(
+        `agent / node floor (the same kernel work under Node, minimal JavaScript): CPU ${f(a.cpuMsPerNs / floorRow.cpuMsPerNs)}x from schedstat`,
+      );
     console.log(
       `(vnstatd updates every 2 s, its shortest; CPU is from /proc/PID/stat in ${1000 / CLK_TCK} ms clock ticks, and the same accounting in ns from /proc/PID/task/*/schedstat)`,
     );
@@ -414,6 +448,7 @@ async function main(): Promise<void> {
     );
     clearTimeout(killer);
     await collector.close();
+    await floorCollector?.close();
     await link?.stop();
     await rm(dir, { recursive: true, force: true });
   }
