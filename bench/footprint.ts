@@ -42,13 +42,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
-import { COLLECTOR_KEEP_ALIVE_MS } from '../src/protocol/heartbeat.js';
+import { COLLECTOR_KEEP_ALIVE_MS, HEARTBEAT_PATH } from '../src/protocol/heartbeat.js';
 import { configObject, TOKEN } from '../test/agent/helpers/agent-cli.js';
 import { startHeartbeatServer } from '../test/support/heartbeat-server.js';
 import { reportFigures } from './bench-result.js';
@@ -252,21 +252,27 @@ async function main(): Promise<void> {
       join(dir, 'vnstat.conf'),
       `DatabaseDir "${vnDir}"\nUpdateInterval 2\nPollInterval 2\nSaveInterval 1\nAlwaysAddNewInterfaces 1\nUseLogging 0\n`,
     );
-    spawnSync('mkdir', ['-p', vnDir]);
+    await mkdir(vnDir, { recursive: true });
     const vn = start('vnstatd', '/usr/sbin/vnstatd', ['-n', '--config', join(dir, 'vnstat.conf')], process.env, dir);
     procs.push(vn);
 
     // The Node floor: this node, the agent's environment, a config and state files in a directory of its own.
     if (floorCollector) {
       const floorDir = join(dir, 'floor');
-      spawnSync('mkdir', ['-p', floorDir]);
+      await mkdir(floorDir, { recursive: true });
       const floorCfg = join(floorDir, 'floor.json');
       await writeFile(
         floorCfg,
         JSON.stringify({ ...cfg, collector: { ...(cfg.collector as object), url: floorCollector.url } }),
       );
       procs.push(
-        start('node floor', process.execPath, [join(REPO, 'bench', 'node-floor.cjs'), floorCfg], agentEnv, dir),
+        start(
+          'node floor',
+          process.execPath,
+          [join(REPO, 'bench', 'node-floor.cjs'), floorCfg, HEARTBEAT_PATH],
+          agentEnv,
+          dir,
+        ),
       );
     }
 
@@ -418,9 +424,9 @@ async function main(): Promise<void> {
       `agent / node_exporter: CPU ${f(result.ratios.cpuAgentOverNodeExporter)}x (from schedstat: ${f(result.ratios.cpuAgentOverNodeExporterNs)}x), RSS ${f(result.ratios.rssAgentOverNodeExporter)}x` +
         `; goals: CPU <= 1.00x, RSS <= 60 MB steady (${a.rssMedianMB <= 60 ? 'met' : 'not met'}), peak <= 70 MB (${a.rssPeakMB <= 70 ? 'met' : 'not met'})`,
     );
-    if (floorRow)
+    if (result.ratios.cpuAgentOverNodeFloorNs !== null)
       console.log(
-        `agent / node floor (the same kernel work under Node, minimal JavaScript): CPU ${f(a.cpuMsPerNs / floorRow.cpuMsPerNs)}x from schedstat`,
+        `agent / node floor (the same kernel work under Node, minimal JavaScript): CPU ${f(result.ratios.cpuAgentOverNodeFloorNs)}x from schedstat`,
       );
     console.log(
       `(vnstatd updates every 2 s, its shortest; CPU is from /proc/PID/stat in ${1000 / CLK_TCK} ms clock ticks, and the same accounting in ns from /proc/PID/task/*/schedstat)`,

@@ -2,7 +2,8 @@
  * The floor under any agent written for Node: a process that does what a traffic-agent tick asks of the kernel, with
  * as little JavaScript as it can. bench:footprint runs it beside the agent to show how much of a tick is Node itself.
  *
- *   node bench/node-floor.cjs CONFIG.json        (the agent's config: collector.url, node.token, heartbeatIntervalSec)
+ *   node bench/node-floor.cjs CONFIG.json PATH   (the agent's config: collector.url, node.token, heartbeatIntervalSec;
+ *                                                 PATH: the heartbeat's, HEARTBEAT_PATH of src/protocol/heartbeat.ts)
  *
  * Every interval: reads /proc/net/dev, boot_id, /proc/stat, /proc/uptime and /proc/loadavg; sums the counters of the
  * interfaces other than lo*; writes a small state to two files in place, each made durable (fdatasync) before the
@@ -15,14 +16,14 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
-const configFile = process.argv[2];
-if (!configFile) {
-  console.error('usage: node bench/node-floor.cjs CONFIG.json');
+const [configFile, endpoint] = process.argv.slice(2);
+if (!configFile || !endpoint) {
+  console.error('usage: node bench/node-floor.cjs CONFIG.json HEARTBEAT_PATH');
   process.exit(2);
 }
 const cfg = JSON.parse(fs.readFileSync(configFile, 'utf8'));
 const url = new URL(cfg.collector.url);
-const heartbeatPath = `${url.pathname.replace(/\/+$/, '')}/api/v1/agent/heartbeat`;
+const heartbeatPath = `${url.pathname.replace(/\/+$/, '')}${endpoint}`;
 const everyMs = cfg.heartbeatIntervalSec * 1000;
 const stateFiles = ['floor-state.json', 'floor-state.json.bak'].map((f) => path.join(path.dirname(configFile), f));
 const epoch = require('node:crypto').randomBytes(8).toString('hex');
@@ -101,7 +102,7 @@ function tick() {
     `POST ${heartbeatPath} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${cfg.node.token}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
-  deadline = setTimeout(() => socket?.destroy(), cfg.collector.timeoutMs ?? 10_000);
+  deadline = setTimeout(() => socket?.destroy(), cfg.collector.timeoutMs);
   setTimeout(tick, everyMs - (Date.now() % everyMs));
 }
 

@@ -71,32 +71,31 @@ function addTo<K extends number | string>(
 
 const totalOf = (b: Bucket<string>) => BigInt(b[1]) + BigInt(b[2]);
 
+interface RankedDay {
+  total: bigint;
+  bucket: Bucket<string>;
+}
+
+/** Biggest total first, the earlier date first on a tie. */
+function byTotalThenDate(a: RankedDay, b: RankedDay): number {
+  if (a.total !== b.total) return b.total > a.total ? 1 : -1;
+  return a.bucket[0] < b.bucket[0] ? -1 : a.bucket[0] > b.bucket[0] ? 1 : 0;
+}
+
 /**
- * The day's bucket placed among the biggest days: biggest first, the earlier date first on a tie, at most 10. Each
- * day's total is worked out once (runs every tick with traffic; the sort compares each total several times).
+ * The day's bucket placed among the biggest days: biggest first, the earlier date first on a tie, at most 10. Runs
+ * every tick with traffic: a day outside a full list and no bigger than its smallest returns at once, and otherwise
+ * each day's total is worked out once, not at every comparison of the sort.
  */
 function updateTop(top: readonly Bucket<string>[], day: Bucket<string>): Bucket<string>[] {
-  const ranked: { total: bigint; bucket: Bucket<string> }[] = [];
-  for (const b of top) if (b[0] !== day[0]) ranked.push({ total: totalOf(b), bucket: b });
   const dayTotal = totalOf(day);
-  if (ranked.length >= ROLLUP_LIMITS.top && ranked.length === top.length) {
-    if (dayTotal <= ranked[ranked.length - 1].total) return top as Bucket<string>[];
-  }
+  const listed = top.some((b) => b[0] === day[0]);
+  if (!listed && top.length >= ROLLUP_LIMITS.top && dayTotal <= totalOf(top[top.length - 1]))
+    return top as Bucket<string>[];
+  const ranked: RankedDay[] = top.filter((b) => b[0] !== day[0]).map((b) => ({ total: totalOf(b), bucket: b }));
   ranked.push({ total: dayTotal, bucket: day });
-  ranked.sort((a, b) =>
-    a.total !== b.total
-      ? b.total > a.total
-        ? 1
-        : -1
-      : a.bucket[0] < b.bucket[0]
-        ? -1
-        : a.bucket[0] > b.bucket[0]
-          ? 1
-          : 0,
-  );
-  const out: Bucket<string>[] = [];
-  for (let i = 0; i < ranked.length && i < ROLLUP_LIMITS.top; i++) out.push(ranked[i].bucket);
-  return out;
+  ranked.sort(byTotalThenDate);
+  return ranked.slice(0, ROLLUP_LIMITS.top).map((r) => r.bucket);
 }
 
 /** Books `rx`/`tx` bytes counted by the tick that ended at `at`. Returns `r` itself when there is nothing to book. */
